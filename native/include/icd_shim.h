@@ -96,12 +96,6 @@ ICD_EXPORT int32_t icd_generator_free(void* generator);
 ICD_EXPORT int32_t icd_generator_get_state(void* generator, void** state);
 ICD_EXPORT int32_t icd_generator_set_state(void* generator, void* state);
 
-/* torch.save files (zip + pickle), read by libtorch's own unpickler: nothing is executed. */
-ICD_EXPORT int32_t icd_pickle_load_tensors(const char* path, void** dict, int64_t* count);
-ICD_EXPORT int32_t icd_pickle_dict_entry(void* dict, int64_t index, const char** name,
-                                         void** tensor);
-ICD_EXPORT int32_t icd_pickle_dict_free(void* dict);
-
 #ifdef __cplusplus
 }
 #endif

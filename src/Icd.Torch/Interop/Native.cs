@@ -43,12 +43,20 @@ internal static unsafe partial class Native
     /// <summary>Turns a failed status into an exception that names the operation.</summary>
     internal static void Check(int status, string operation)
     {
-        if (status != 0)
-        {
-            string message = Marshal.PtrToStringUTF8(LastErrorPtr()) ?? "(no message)";
-            throw new TorchException(operation, message);
-        }
+        if (status != 0) throw new TorchException(operation, LastError());
     }
+
+    /// <summary>Like <see cref="Check(int, string)"/>, with a description built only on failure.
+    /// The native message is read first: describing the operation calls into the shim again,
+    /// which clears the thread's error slot.</summary>
+    internal static void Check(int status, Func<string> operation)
+    {
+        if (status == 0) return;
+        string message = LastError();
+        throw new TorchException(operation(), message);
+    }
+
+    private static string LastError() => Marshal.PtrToStringUTF8(LastErrorPtr()) ?? "(no message)";
 
     [LibraryImport(Lib, EntryPoint = "icd_torch_version")]
     internal static partial int TorchVersion(byte* buffer, int capacity);
@@ -150,13 +158,4 @@ internal static unsafe partial class Native
 
     [LibraryImport(Lib, EntryPoint = "icd_generator_set_state")]
     internal static partial int GeneratorSetState(IntPtr generator, IntPtr state);
-
-    [LibraryImport(Lib, EntryPoint = "icd_pickle_load_tensors", StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int PickleLoadTensors(string path, out IntPtr dict, out long count);
-
-    [LibraryImport(Lib, EntryPoint = "icd_pickle_dict_entry")]
-    internal static partial int PickleDictEntry(IntPtr dict, long index, out IntPtr name, out IntPtr tensor);
-
-    [LibraryImport(Lib, EntryPoint = "icd_pickle_dict_free")]
-    internal static partial int PickleDictFree(IntPtr dict);
 }

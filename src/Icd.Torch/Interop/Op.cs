@@ -108,7 +108,11 @@ internal sealed unsafe class Op
             {
                 status = Native.OpCall(_handle, a, args.Length, r, results.Length, out n);
             }
-            if (status != 0) Native.Check(status, Describe(args));
+            if (status != 0)
+            {
+                var copy = args.ToArray();
+                Native.Check(status, () => Describe(copy));
+            }
             return n;
         }
         finally

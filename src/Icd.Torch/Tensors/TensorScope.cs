@@ -26,21 +26,35 @@ public sealed class TensorScope : IDisposable
     /// <summary>The innermost scope on this thread, if any.</summary>
     public static TensorScope? Current => _current;
 
-    /// <summary>The number of tensors this scope will dispose.</summary>
-    public int Count => _owned.Count(t => t.Scope == this);
+    private int _compactAt = 1024;
+
+    /// <summary>The number of live tensors this scope will dispose.</summary>
+    public int Count => _owned.Count(t => t.Scope == this && !t.IsDisposed);
 
     internal static void Register(Tensor tensor)
     {
         var scope = _current;
         if (scope is null) return;
         tensor.Scope = scope;
-        scope._owned.Add(tensor);
+        scope.Add(tensor);
+    }
+
+    private void Add(Tensor tensor)
+    {
+        _owned.Add(tensor);
+        // A long-lived scope (a training loop's) sees many tensors disposed early by `using`;
+        // drop those entries now and then so the list stays proportional to the live ones.
+        if (_owned.Count >= _compactAt)
+        {
+            _owned.RemoveAll(t => t.Scope != this || t.IsDisposed);
+            _compactAt = Math.Max(1024, 2 * _owned.Count);
+        }
     }
 
     internal void MoveToOuter(Tensor tensor)
     {
         tensor.Scope = _outer;
-        _outer?._owned.Add(tensor);
+        _outer?.Add(tensor);
     }
 
     public void Dispose()

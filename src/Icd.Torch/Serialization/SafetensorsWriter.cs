@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Icd.Torch.Safetensors;
+namespace Icd.Torch.Serialization;
 
 /// <summary>Writes safetensors files atomically: to a temporary file beside the target, then a
 /// rename, so a crash never leaves a half-written file under the real name.</summary>

@@ -1,7 +1,7 @@
 using System.IO.MemoryMappedFiles;
 using System.Text.Json;
 
-namespace Icd.Torch.Safetensors;
+namespace Icd.Torch.Serialization;
 
 /// <summary>One tensor's record in a safetensors header.</summary>
 public sealed record SafetensorsEntry(string Name, DType DType, long[] Shape, long Begin, long End)

@@ -1,0 +1,132 @@
+namespace Icd.Torch.Nn;
+
+/// <summary>y = x·Wᵀ + b. Weight [out, in] as in PyTorch.</summary>
+public sealed class Linear : Module
+{
+    public Linear(long inFeatures, long outFeatures, bool bias = true)
+    {
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        Weight = Parameter("weight", Init.FanIn([outFeatures, inFeatures], inFeatures));
+        Bias = bias ? Parameter("bias", Init.FanIn([outFeatures], inFeatures)) : null;
+    }
+
+    public long InFeatures { get; }
+    public long OutFeatures { get; }
+    public Tensor Weight { get; }
+    public Tensor? Bias { get; }
+
+    public Tensor Forward(Tensor x) => Functional.Linear(x, Weight, Bias);
+}
+
+/// <summary>2-D convolution, square kernel. Weight [out, in/groups, k, k].</summary>
+public sealed class Conv2d : Module
+{
+    public Conv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0,
+        long groups = 1, bool bias = true)
+    {
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        KernelSize = kernelSize;
+        Stride = stride;
+        Padding = padding;
+        Groups = groups;
+        long fanIn = inChannels / groups * kernelSize * kernelSize;
+        Weight = Parameter("weight", Init.FanIn([outChannels, inChannels / groups, kernelSize, kernelSize], fanIn));
+        Bias = bias ? Parameter("bias", Init.FanIn([outChannels], fanIn)) : null;
+    }
+
+    public long InChannels { get; }
+    public long OutChannels { get; }
+    public long KernelSize { get; }
+    public long Stride { get; }
+    public long Padding { get; }
+    public long Groups { get; }
+    public Tensor Weight { get; }
+    public Tensor? Bias { get; }
+
+    public Tensor Forward(Tensor x) => Functional.Conv2d(x, Weight, Bias, Stride, Padding, 1, Groups);
+}
+
+public sealed class GroupNorm : Module
+{
+    public GroupNorm(long groups, long channels, double eps = 1e-5, bool affine = true)
+    {
+        if (channels % groups != 0)
+            throw new ArgumentException($"GroupNorm: {channels} channels are not divisible into {groups} groups", nameof(groups));
+        Groups = groups;
+        Eps = eps;
+        Weight = affine ? Parameter("weight", Torch.Ones([channels])) : null;
+        Bias = affine ? Parameter("bias", Torch.Zeros([channels])) : null;
+    }
+
+    public long Groups { get; }
+    public double Eps { get; }
+    public Tensor? Weight { get; }
+    public Tensor? Bias { get; }
+
+    public Tensor Forward(Tensor x) => Functional.GroupNorm(x, Groups, Weight, Bias, Eps);
+}
+
+public sealed class LayerNorm : Module
+{
+    private readonly long[] _shape;
+
+    public LayerNorm(long dim, double eps = 1e-5, bool affine = true)
+    {
+        _shape = [dim];
+        Eps = eps;
+        Weight = affine ? Parameter("weight", Torch.Ones([dim])) : null;
+        Bias = affine ? Parameter("bias", Torch.Zeros([dim])) : null;
+    }
+
+    public double Eps { get; }
+    public Tensor? Weight { get; }
+    public Tensor? Bias { get; }
+
+    public Tensor Forward(Tensor x) => Functional.LayerNorm(x, _shape, Weight, Bias, Eps);
+}
+
+public sealed class Embedding : Module
+{
+    public Embedding(long count, long dim)
+    {
+        Weight = Parameter("weight", Init.Normal([count, dim], 1.0));
+    }
+
+    public Tensor Weight { get; }
+
+    public Tensor Forward(Tensor indices) => Functional.Embedding(Weight, indices);
+}
+
+public sealed class Dropout(double p) : Module
+{
+    public double P { get; } = p;
+
+    public Tensor Forward(Tensor x) => P == 0 || !Training ? x.Share() : Functional.Dropout(x, P, true);
+}
+
+/// <summary>An indexed list of children registered as "0", "1", ... (PyTorch's nn.ModuleList).</summary>
+public sealed class ModuleList<T> : Module where T : Module
+{
+    private readonly List<T> _items = new();
+
+    public ModuleList(IEnumerable<T>? items = null)
+    {
+        if (items is null) return;
+        foreach (var item in items) Add(item);
+    }
+
+    public T Add(T item)
+    {
+        Child(_items.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), item);
+        _items.Add(item);
+        return item;
+    }
+
+    public int Count => _items.Count;
+
+    public T this[int index] => _items[index];
+
+    public IReadOnlyList<T> Items => _items;
+}
