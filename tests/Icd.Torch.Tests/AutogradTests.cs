@@ -20,7 +20,7 @@ public class AutogradTests
     public void BackwardTwiceWithoutRetainGraphIsAnError()
     {
         using var scope = new TensorScope();
-        var x = Torch.Ones([2]).RequiresGrad_();
+        var x = Tensor.Ones([2]).RequiresGrad_();
         var y = (x.Exp() * x).Sum();
         Autograd.Backward([y]);
         var e = Assert.Throws<TorchException>(() => Autograd.Backward([y]));
@@ -54,8 +54,8 @@ public class AutogradTests
     public void UnusedInputsAreNullOnlyWhenAllowed()
     {
         using var scope = new TensorScope();
-        var x = Torch.Ones([2]).RequiresGrad_();
-        var z = Torch.Ones([2]).RequiresGrad_();
+        var x = Tensor.Ones([2]).RequiresGrad_();
+        var z = Tensor.Ones([2]).RequiresGrad_();
         var y = x.Sum();
         Assert.Null(Autograd.Grad([y], [x, z], retainGraph: true, allowUnused: true)[1]);
         Assert.Throws<TorchException>(() => Autograd.Grad([y], [x, z]));
@@ -65,7 +65,7 @@ public class AutogradTests
     public void NoGradAndDetachStopRecording()
     {
         using var scope = new TensorScope();
-        var x = Torch.Ones([2]).RequiresGrad_();
+        var x = Tensor.Ones([2]).RequiresGrad_();
         using (Autograd.NoGrad())
         {
             Assert.False(Autograd.IsGradEnabled);
@@ -81,9 +81,9 @@ public class AutogradTests
     public void InferenceModeTensorsCannotJoinAutograd()
     {
         using var scope = new TensorScope();
-        var w = Torch.Ones([2]).RequiresGrad_();
+        var w = Tensor.Ones([2]).RequiresGrad_();
         Tensor made;
-        using (Autograd.InferenceMode()) made = Torch.Ones([2]) * 2;
+        using (Autograd.InferenceMode()) made = Tensor.Ones([2]) * 2;
         Assert.False(made.RequiresGrad);
         var e = Assert.Throws<TorchException>(() => Autograd.Backward([(w * made).Sum()]));
         Assert.True(e.Message.Contains("nference"), e.Message);

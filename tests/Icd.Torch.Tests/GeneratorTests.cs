@@ -12,7 +12,7 @@ public class GeneratorTests
     public void RandnMatchesTorchManualSeedTable(ulong seed, double v0, double v1, double v2, double vLast)
     {
         using var gen = new Generator(seed);
-        using var noise = Torch.Randn([1, 4, 64, 64], gen);
+        using var noise = Tensor.Randn([1, 4, 64, 64], gen);
         var values = noise.ToArray<float>();
         Assert.Equal((float)v0, values[0]);
         Assert.Equal((float)v1, values[1]);
@@ -25,7 +25,7 @@ public class GeneratorTests
     {
         // torch.manual_seed(0); torch.randn(3): fewer than 16 values take a different code path.
         using var gen = new Generator(0);
-        using var t = Torch.Randn([3], gen);
+        using var t = Tensor.Randn([3], gen);
         Assert.Equal(new[] { 1.5409960746765137f, -0.293428897857666f, -2.1787893772125244f }, t.ToArray<float>());
     }
 
@@ -38,7 +38,7 @@ public class GeneratorTests
         using var scope = new TensorScope();
         using var gen = new Generator(seed);
         var expected = TestData.Outputs(name)[0];
-        var actual = Torch.Randn(expected.Shape, gen);
+        var actual = Tensor.Randn(expected.Shape, gen);
         Assert.Equal(expected.ToArray<float>(), actual.ToArray<float>());
     }
 
@@ -47,9 +47,9 @@ public class GeneratorTests
     {
         using var scope = new TensorScope();
         using (var gen = new Generator(7))
-            Assert.Equal(TestData.Outputs("rand_seed7")[0].ToArray<float>(), Torch.Rand([3, 5], gen).ToArray<float>());
+            Assert.Equal(TestData.Outputs("rand_seed7")[0].ToArray<float>(), Tensor.Rand([3, 5], gen).ToArray<float>());
         using (var gen = new Generator(7))
-            Assert.Equal(TestData.Outputs("randint_seed7")[0].ToArray<long>(), Torch.Randint(0, 50, [20], gen).ToArray<long>());
+            Assert.Equal(TestData.Outputs("randint_seed7")[0].ToArray<long>(), Tensor.Randint(0, 50, [20], gen).ToArray<long>());
     }
 
     [Fact]
@@ -57,11 +57,11 @@ public class GeneratorTests
     {
         using var scope = new TensorScope();
         using var gen = new Generator(5);
-        Torch.Randn([10], gen);
+        Tensor.Randn([10], gen);
         var state = gen.GetState();
-        var first = Torch.Randn([100], gen).ToArray<float>();
+        var first = Tensor.Randn([100], gen).ToArray<float>();
         gen.SetState(state);
-        var again = Torch.Randn([100], gen).ToArray<float>();
+        var again = Tensor.Randn([100], gen).ToArray<float>();
         Assert.Equal(first, again);
     }
 
@@ -72,6 +72,6 @@ public class GeneratorTests
         var probs = Tensor.FromArray(new float[] { 0.1f, 0.2f, 0.7f });
         using var g1 = new Generator(3);
         using var g2 = new Generator(3);
-        Assert.Equal(Torch.Multinomial(probs, 50, true, g1).ToArray<long>(), Torch.Multinomial(probs, 50, true, g2).ToArray<long>());
+        Assert.Equal(Tensor.Multinomial(probs, 50, true, g1).ToArray<long>(), Tensor.Multinomial(probs, 50, true, g2).ToArray<long>());
     }
 }

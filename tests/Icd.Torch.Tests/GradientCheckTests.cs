@@ -4,9 +4,9 @@ namespace Icd.Torch.Tests;
 /// finite differences in float64.</summary>
 public class GradientCheckTests
 {
-    private static Tensor R(Generator g, params long[] shape) => Torch.Rand(shape, g, DType.Float64) * 2.0 - 1.0;
+    private static Tensor R(Generator g, params long[] shape) => Tensor.Rand(shape, g, DType.Float64) * 2.0 - 1.0;
 
-    private static Tensor Pos(Generator g, params long[] shape) => Torch.Rand(shape, g, DType.Float64) + 0.5;
+    private static Tensor Pos(Generator g, params long[] shape) => Tensor.Rand(shape, g, DType.Float64) + 0.5;
 
     // Each case: inputs to differentiate and the function of them.
     private static readonly Dictionary<string, (Func<Generator, Tensor[]> Inputs, Func<Tensor[], Tensor> F)> Cases = new()
@@ -16,14 +16,14 @@ public class GradientCheckTests
         ["pow_sin_cos"] = (g => [Pos(g, 5)], x => x[0].Pow(1.7) + x[0].Sin() * x[0].Cos()),
         ["pow_tensor"] = (g => [Pos(g, 4), R(g, 4)], x => x[0].Pow(x[1])),
         ["abs_clamp"] = (g => [R(g, 6)], x => x[0].Abs() + x[0].Clamp(-0.3, 0.4)),
-        ["where"] = (g => [R(g, 6), R(g, 6)], x => { using var c = x[0].Gt(0); return Torch.Where(c, x[0], x[1] * 2.0); }),
+        ["where"] = (g => [R(g, 6), R(g, 6)], x => { using var c = x[0].Gt(0); return Tensor.Where(c, x[0], x[1] * 2.0); }),
         ["activations"] = (g => [R(g, 8)], x => x[0].Silu() + x[0].Gelu() + x[0].Gelu(true) + x[0].QuickGelu() + x[0].Sigmoid() + x[0].Tanh()),
         ["softmax"] = (g => [R(g, 2, 5)], x => x[0].Softmax(-1) + x[0].LogSoftmax(0)),
         ["reductions"] = (g => [R(g, 3, 4)], x => x[0].Sum([1]) + x[0].Mean([1]) + x[0].Var([1]) + x[0].Std([1]) + x[0].Norm(2, [1])),
         ["max_amax"] = (g => [R(g, 3, 4)], x => x[0].Max(1).Values + x[0].Amax([1])),
         ["matmul_bmm"] = (g => [R(g, 2, 3, 4), R(g, 2, 4, 2)], x => x[0].Bmm(x[1]) + x[0].Matmul(x[1])),
         ["baddbmm"] = (g => [R(g, 2, 3, 2), R(g, 2, 3, 4), R(g, 2, 4, 2)], x => x[0].Baddbmm(x[1], x[2], 0.5, 0.25)),
-        ["einsum"] = (g => [R(g, 2, 3, 4), R(g, 2, 5, 4)], x => Torch.Einsum("bik,bjk->bij", x[0], x[1])),
+        ["einsum"] = (g => [R(g, 2, 3, 4), R(g, 2, 5, 4)], x => Tensor.Einsum("bik,bjk->bij", x[0], x[1])),
         ["linear"] = (g => [R(g, 2, 3), R(g, 4, 3), R(g, 4)], x => Functional.Linear(x[0], x[1], x[2])),
         ["conv2d"] = (g => [R(g, 1, 2, 5, 5), R(g, 3, 2, 3, 3), R(g, 3)], x => Functional.Conv2d(x[0], x[1], x[2], 2, 1)),
         ["conv2d_groups"] = (g => [R(g, 1, 4, 4, 4), R(g, 4, 2, 3, 3)], x => Functional.Conv2d(x[0], x[1], null, 1, 1, 1, 2)),
@@ -35,8 +35,8 @@ public class GradientCheckTests
         ["interp_bicubic_aa"] = (g => [R(g, 1, 1, 6, 6)], x => Functional.Interpolate(x[0], 3, 4, InterpolationMode.Bicubic, antialias: true)),
         ["pools"] = (g => [R(g, 1, 2, 4, 4)], x => Functional.AvgPool2d(x[0], 2, 2) + Functional.MaxPool2d(x[0], 2, 2)),
         ["unfold"] = (g => [R(g, 1, 2, 5, 5)], x => Functional.Unfold(x[0], 3, 2)),
-        ["shape_ops"] = (g => [R(g, 2, 3, 4)], x => Torch.Cat([x[0].Permute(0, 2, 1).Reshape(2, 12), x[0].Chunk(2, 2)[1].Flatten(1)], 1)),
-        ["stack_expand_pad"] = (g => [R(g, 3, 1)], x => Torch.Stack([x[0].Expand(3, 4), x[0].Repeat(1, 4)]).Pad([1, 1], 0.0)),
+        ["shape_ops"] = (g => [R(g, 2, 3, 4)], x => Tensor.Cat([x[0].Permute(0, 2, 1).Reshape(2, 12), x[0].Chunk(2, 2)[1].Flatten(1)], 1)),
+        ["stack_expand_pad"] = (g => [R(g, 3, 1)], x => Tensor.Stack([x[0].Expand(3, 4), x[0].Repeat(1, 4)]).Pad([1, 1], 0.0)),
         ["gather_index"] = (g => [R(g, 3, 4)], x =>
         {
             using var i = Tensor.FromArray(new long[] { 0, 3, 3, 1, 2, 0 }, 3, 2);
@@ -62,7 +62,7 @@ public class GradientCheckTests
         using (Autograd.NoGrad())
         {
             using var probe = f(inputs);
-            weights = Torch.Randn(probe.Shape, gen, DType.Float64);
+            weights = Tensor.Randn(probe.Shape, gen, DType.Float64);
         }
         Tensor Loss(Tensor[] x) { using var y = f(x); return (y * weights).Sum(); }
 

@@ -53,7 +53,7 @@ public class LifetimeTests
     {
         using var block = new ConvAttentionBlock();
         using var gen = new Generator(1);
-        using var x = Torch.Randn([2, 4, 8, 8], gen);
+        using var x = Tensor.Randn([2, 4, 8, 8], gen);
         Collect();
         long handlesBefore = Tensor.LiveHandles;
         long rssWarm = 0;
@@ -86,7 +86,7 @@ public class LifetimeTests
         {
             using (var inner = new TensorScope())
             {
-                var a = Torch.Ones([3]);
+                var a = Tensor.Ones([3]);
                 var b = a + a;
                 kept = (b * 3).MoveToOuterScope();
                 Assert.Equal(2, inner.Count); // a and b; the product moved out
@@ -103,7 +103,7 @@ public class LifetimeTests
     public void DetachedTensorsOutliveTheirScope()
     {
         Tensor owned;
-        using (new TensorScope()) owned = Torch.Zeros([2]).DetachFromScope();
+        using (new TensorScope()) owned = Tensor.Zeros([2]).DetachFromScope();
         Assert.False(owned.IsDisposed);
         owned.Dispose();
         Assert.Throws<ObjectDisposedException>(() => owned.Shape);
@@ -112,7 +112,7 @@ public class LifetimeTests
     [Fact]
     public void UsingADisposedTensorIsAClearError()
     {
-        var t = Torch.Ones([2]);
+        var t = Tensor.Ones([2]);
         t.Dispose();
         var e = Assert.Throws<ObjectDisposedException>(() => t + 1);
         Assert.Contains("disposed", e.Message);

@@ -12,7 +12,7 @@ public class ModuleTests
             Norm = Child("norm", new GroupNorm(2, 4));
             Out = Child("to_out.0", new Linear(4, 3));
             Layers = Child("layers", new ModuleList<Linear>([new Linear(3, 3, bias: false), new Linear(3, 2)]));
-            Buffer("position_ids", Torch.Arange(5));
+            Buffer("position_ids", Tensor.Arange(5));
         }
 
         public GroupNorm Norm { get; }
@@ -59,8 +59,8 @@ public class ModuleTests
         using var scope = new TensorScope();
         var sd = m.StateDict();
         sd.Remove("norm.bias");
-        sd["to_out.0.weight"] = Torch.Zeros([5, 4]);
-        sd["extra.weight"] = Torch.Zeros([1]);
+        sd["to_out.0.weight"] = Tensor.Zeros([5, 4]);
+        sd["extra.weight"] = Tensor.Zeros([1]);
         var e = Assert.Throws<WeightLoadException>(() => m.LoadStateDict(new DictionarySource(sd, "weights.safetensors")));
         Assert.Contains("weights.safetensors: 3 weight problem(s)", e.Message);
         Assert.Contains("missing key 'norm.bias'", e.Message);
@@ -73,9 +73,9 @@ public class ModuleTests
     {
         using var m = new Block();
         using var scope = new TensorScope();
-        var sd = new Dictionary<string, Tensor> { ["norm.weight"] = Torch.Zeros([7]) };
+        var sd = new Dictionary<string, Tensor> { ["norm.weight"] = Tensor.Zeros([7]) };
         Assert.Throws<WeightLoadException>(() => m.LoadStateDict(new DictionarySource(sd), strict: false));
-        sd["norm.weight"] = Torch.Full([4], 2);
+        sd["norm.weight"] = Tensor.Full([4], 2);
         m.LoadStateDict(new DictionarySource(sd), strict: false);
         Assert.Equal(new float[] { 2, 2, 2, 2 }, m.Norm.Weight!.ToArray<float>());
     }
@@ -128,7 +128,7 @@ public class ModuleTests
     {
         using var scope = new TensorScope();
         var d = new Dropout(0.5);
-        var x = Torch.Ones([100]);
+        var x = Tensor.Ones([100]);
         d.Eval();
         Assert.Equal(100, d.Forward(x).Sum().Item());
         d.Train();

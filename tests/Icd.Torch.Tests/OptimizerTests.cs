@@ -48,7 +48,7 @@ public class OptimizerTests
     public void ClipGradNormScalesToTheBound()
     {
         using var scope = new TensorScope();
-        var p = Torch.Zeros([4]).DetachFromScope().RequiresGrad_();
+        var p = Tensor.Zeros([4]).DetachFromScope().RequiresGrad_();
         p.Grad = Tensor.FromArray(new float[] { 3, 4, 0, 0 }); // norm 5
         double before = GradClip.ClipGradNorm([p], 1.0);
         Assert.Equal(5.0, before, 5);
@@ -61,7 +61,7 @@ public class OptimizerTests
     [Fact]
     public void RejectsFrozenParameters()
     {
-        using var p = Torch.Zeros([2]).DetachFromScope();
+        using var p = Tensor.Zeros([2]).DetachFromScope();
         var e = Assert.Throws<ArgumentException>(() => new AdamW([p], new AdamWOptions()));
         Assert.Contains("does not require grad", e.Message);
     }

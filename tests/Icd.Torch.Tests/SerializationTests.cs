@@ -24,8 +24,8 @@ public class SerializationTests : IDisposable
             ["i32"] = Tensor.FromArray(new int[] { 7 }),
             ["u8"] = Tensor.FromArray(new byte[] { 0, 255 }),
             ["bool"] = Tensor.FromArray(new bool[] { true, false, true }),
-            ["scalar"] = Torch.Scalar(4.25),
-            ["empty"] = Torch.Zeros([0, 3]),
+            ["scalar"] = Tensor.Scalar(4.25),
+            ["empty"] = Tensor.Zeros([0, 3]),
         };
         string path = PathOf("all.safetensors");
         SafetensorsWriter.Write(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
@@ -58,7 +58,7 @@ public class SerializationTests : IDisposable
         string path = PathOf("atomic.safetensors");
         File.WriteAllText(path, "old");
         using var scope = new TensorScope();
-        SafetensorsWriter.Write(path, new Dictionary<string, Tensor> { ["a"] = Torch.Ones([2]) });
+        SafetensorsWriter.Write(path, new Dictionary<string, Tensor> { ["a"] = Tensor.Ones([2]) });
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
         using var file = SafetensorsFile.Open(path);
         Assert.Single(file.Names);

@@ -22,7 +22,7 @@ public class TensorTests
     [Fact]
     public void ReadingWithTheWrongTypeSaysHowToFixIt()
     {
-        using var t = Torch.Ones([2], DType.Int64);
+        using var t = Tensor.Ones([2], DType.Int64);
         var e = Assert.Throws<InvalidOperationException>(() => t.ToArray<float>());
         Assert.Contains("convert with To(Float32)", e.Message);
     }
@@ -31,8 +31,8 @@ public class TensorTests
     public void ShapeErrorsNameTheOpAndShapes()
     {
         using var scope = new TensorScope();
-        var a = Torch.Ones([2, 3]);
-        var b = Torch.Ones([4, 5]);
+        var a = Tensor.Ones([2, 3]);
+        var b = Tensor.Ones([4, 5]);
         var e = Assert.Throws<TorchException>(() => a.Mm(b));
         Assert.Contains("aten::mm(Tensor[2, 3] float32, Tensor[4, 5] float32)", e.Message);
         Assert.True(e.Message.Contains("cannot be multiplied") || e.Message.Contains("shapes"), e.Message);
@@ -42,7 +42,7 @@ public class TensorTests
     public void CudaIsPassedThroughAndFailsClearlyWithoutIt()
     {
         if (TorchRuntime.CudaDeviceCount > 0) return; // a CUDA build: nothing to check here
-        var e = Assert.Throws<TorchException>(() => Torch.Zeros([2], device: Device.Cuda()));
+        var e = Assert.Throws<TorchException>(() => Tensor.Zeros([2], device: Device.Cuda()));
         Assert.Contains("CUDA", e.Message, StringComparison.OrdinalIgnoreCase);
     }
 
@@ -58,21 +58,21 @@ public class TensorTests
     public void CreationOps()
     {
         using var scope = new TensorScope();
-        Assert.Equal(new long[] { 2, 4, 6 }, Torch.Arange(2, 8, 2).ToArray<long>());
-        Assert.Equal(new float[] { 0, 0.25f, 0.5f, 0.75f, 1 }, Torch.Linspace(0, 1, 5).ToArray<float>());
-        Assert.Equal(new float[] { 7, 7 }, Torch.Full([2], 7).ToArray<float>());
-        Assert.Equal(new long[] { 2, 3 }, Torch.Empty([2, 3]).Shape);
-        Assert.Equal(3.5, Torch.Scalar(3.5).Item());
-        var x = Torch.Ones([2, 3]);
-        Assert.Equal(new float[] { 0, 0, 0, 0, 0, 0 }, Torch.ZerosLike(x).ToArray<float>());
-        Assert.Equal(12, Torch.FullLike(x, 2).Sum().Item());
+        Assert.Equal(new long[] { 2, 4, 6 }, Tensor.Arange(2, 8, 2).ToArray<long>());
+        Assert.Equal(new float[] { 0, 0.25f, 0.5f, 0.75f, 1 }, Tensor.Linspace(0, 1, 5).ToArray<float>());
+        Assert.Equal(new float[] { 7, 7 }, Tensor.Full([2], 7).ToArray<float>());
+        Assert.Equal(new long[] { 2, 3 }, Tensor.Empty([2, 3]).Shape);
+        Assert.Equal(3.5, Tensor.Scalar(3.5).Item());
+        var x = Tensor.Ones([2, 3]);
+        Assert.Equal(new float[] { 0, 0, 0, 0, 0, 0 }, Tensor.ZerosLike(x).ToArray<float>());
+        Assert.Equal(12, Tensor.FullLike(x, 2).Sum().Item());
     }
 
     [Fact]
     public void ShapeOps()
     {
         using var scope = new TensorScope();
-        var t = Torch.Arange(24, DType.Float32).View(2, 3, 4);
+        var t = Tensor.Arange(24, DType.Float32).View(2, 3, 4);
         Assert.Equal(new long[] { 4, 3, 2 }, t.Permute(2, 1, 0).Shape);
         Assert.Equal(new long[] { 2, 1, 3, 4 }, t.Unsqueeze(1).Shape);
         Assert.Equal(new long[] { 2, 3, 4 }, t.Unsqueeze(1).Squeeze(1).Shape);
@@ -83,11 +83,11 @@ public class TensorTests
         var parts = t.Split(3, 2);
         Assert.Equal(2, parts.Length);
         Assert.Equal(new long[] { 2, 3, 1 }, parts[1].Shape);
-        Assert.Equal(new long[] { 3, 4 }, Torch.Ones([1, 4]).Expand(3, 4).Shape);
+        Assert.Equal(new long[] { 3, 4 }, Tensor.Ones([1, 4]).Expand(3, 4).Shape);
         Assert.Equal(new float[] { 3, 2, 1 }, Tensor.FromArray(new float[] { 1, 2, 3 }).Flip(0).ToArray<float>());
         var idx = Tensor.FromArray(new long[] { 1, 0 });
         Assert.Equal(new float[] { 12, 0 }, t.Index(idx, Tensor.FromArray(new long[] { 0, 0 }), Tensor.FromArray(new long[] { 0, 0 })).ToArray<float>());
-        Assert.Equal(new float[] { 1, 0, 0, 1 }, Torch.Ones([2, 2]).Triu().Tril().ToArray<float>());
+        Assert.Equal(new float[] { 1, 0, 0, 1 }, Tensor.Ones([2, 2]).Triu().Tril().ToArray<float>());
     }
 
     [Fact]

@@ -22,14 +22,14 @@ public static class Init
 
     public static Tensor Uniform(long[] shape, double bound)
     {
-        var t = Torch.Empty(shape);
+        var t = Tensor.Empty(shape);
         using (Autograd.NoGrad()) t.Uniform_(-bound, bound, Current);
         return t;
     }
 
     public static Tensor Normal(long[] shape, double std)
     {
-        var t = Torch.Empty(shape);
+        var t = Tensor.Empty(shape);
         using (Autograd.NoGrad()) t.Normal_(0, std, Current);
         return t;
     }

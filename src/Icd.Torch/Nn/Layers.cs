@@ -56,8 +56,8 @@ public sealed class GroupNorm : Module
             throw new ArgumentException($"GroupNorm: {channels} channels are not divisible into {groups} groups", nameof(groups));
         Groups = groups;
         Eps = eps;
-        Weight = affine ? Parameter("weight", Torch.Ones([channels])) : null;
-        Bias = affine ? Parameter("bias", Torch.Zeros([channels])) : null;
+        Weight = affine ? Parameter("weight", Tensor.Ones([channels])) : null;
+        Bias = affine ? Parameter("bias", Tensor.Zeros([channels])) : null;
     }
 
     public long Groups { get; }
@@ -76,8 +76,8 @@ public sealed class LayerNorm : Module
     {
         _shape = [dim];
         Eps = eps;
-        Weight = affine ? Parameter("weight", Torch.Ones([dim])) : null;
-        Bias = affine ? Parameter("bias", Torch.Zeros([dim])) : null;
+        Weight = affine ? Parameter("weight", Tensor.Ones([dim])) : null;
+        Bias = affine ? Parameter("bias", Tensor.Zeros([dim])) : null;
     }
 
     public double Eps { get; }

@@ -70,8 +70,8 @@ public sealed class AdamW : IDisposable
             using var grad = p.Grad;
             if (grad is null) continue;
             long step = ++_steps[k];
-            var m = _expAvg[k] ??= Torch.ZerosLike(p).DetachFromScope();
-            var v = _expAvgSq[k] ??= Torch.ZerosLike(p).DetachFromScope();
+            var m = _expAvg[k] ??= Tensor.ZerosLike(p).DetachFromScope();
+            var v = _expAvgSq[k] ??= Tensor.ZerosLike(p).DetachFromScope();
 
             if (Options.WeightDecay != 0) p.Mul_(1 - lr * Options.WeightDecay);
             m.Lerp_(grad, 1 - b1);
@@ -100,10 +100,10 @@ public sealed class AdamW : IDisposable
             if (_expAvg[k] is null) continue;
             state[$"state.{k}.exp_avg"] = _expAvg[k]!.Detach().DetachFromScope();
             state[$"state.{k}.exp_avg_sq"] = _expAvgSq[k]!.Detach().DetachFromScope();
-            state[$"state.{k}.step"] = Torch.FromValues(new[] { _steps[k] }).DetachFromScope();
+            state[$"state.{k}.step"] = Tensor.FromValues(new[] { _steps[k] }).DetachFromScope();
         }
-        state["step_count"] = Torch.FromValues(new[] { StepCount }).DetachFromScope();
-        state["lr"] = Torch.FromValues(new[] { LearningRate }).DetachFromScope();
+        state["step_count"] = Tensor.FromValues(new[] { StepCount }).DetachFromScope();
+        state["lr"] = Tensor.FromValues(new[] { LearningRate }).DetachFromScope();
         return state;
     }
 

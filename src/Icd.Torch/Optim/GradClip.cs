@@ -11,7 +11,7 @@ public static class GradClip
         if (grads.Length == 0) return 0;
         using var noGrad = Autograd.NoGrad();
         var norms = grads.Select(g => g.Norm(2)).ToArray();
-        double total = Torch.Stack(norms).Norm(2).Item();
+        double total = Tensor.Stack(norms).Norm(2).Item();
         double coefficient = maxNorm / (total + 1e-6);
         if (coefficient < 1)
         {

@@ -92,7 +92,7 @@ public static unsafe class TorchRuntime
     /// memory map after one matmul (Debian's libtorch calls whatever libblas.so.3 points to).</summary>
     public static string BlasLibrary()
     {
-        using (var a = Torch.Ones([64, 64]))
+        using (var a = Tensor.Ones([64, 64]))
         using (var b = a.Mm(a)) { }
         try
         {
@@ -117,8 +117,8 @@ public static unsafe class TorchRuntime
     {
         using var scope = new TensorScope();
         using var gen = new Generator(0);
-        var a = Torch.Randn([n, n], gen);
-        var b = Torch.Randn([n, n], gen);
+        var a = Tensor.Randn([n, n], gen);
+        var b = Tensor.Randn([n, n], gen);
         a.Mm(b).Dispose();
         var sw = Stopwatch.StartNew();
         for (int k = 0; k < repeats; k++) a.Mm(b).Dispose();

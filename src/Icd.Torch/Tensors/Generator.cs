@@ -5,7 +5,7 @@ namespace Icd.Torch;
 
 /// <summary>
 /// A seeded random generator: libtorch's CPU engine (mt19937), so
-/// <c>new Generator(s)</c> then <c>Torch.Randn(shape, generator)</c> gives the same numbers as
+/// <c>new Generator(s)</c> then <c>Tensor.Randn(shape, generator)</c> gives the same numbers as
 /// Python's <c>torch.manual_seed(s); torch.randn(shape)</c>.
 /// </summary>
 public sealed class Generator : IDisposable

@@ -2,8 +2,8 @@ using Icd.Torch.Interop;
 
 namespace Icd.Torch;
 
-/// <summary>Tensor creation (PyTorch's <c>torch.*</c> factory functions).</summary>
-public static class Torch
+// Tensor creation (PyTorch's torch.* factory functions) and functions of several tensors.
+public sealed partial class Tensor
 {
     // Factory schemas end in (dtype, layout, device, pin_memory); layout and pin_memory stay None.
     private static Device Dev(Device? device) => device ?? Device.Cpu;
@@ -75,7 +75,7 @@ public static class Torch
     /// <summary>A tensor holding a copy of <paramref name="data"/> with the given shape.</summary>
     public static Tensor FromValues<T>(T[] data, params long[] shape) where T : unmanaged
     {
-        using var view = Tensor.FromArray((T[])data.Clone(), shape.Length == 0 ? [data.LongLength] : shape);
+        using var view = FromArray(data, shape.Length == 0 ? [data.LongLength] : shape); // a pinned view, copied below
         return view.Clone();
     }
 

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Icd.Torch;
+
+namespace Icd.Cli.Commands;
+
+/// <summary><c>icd info</c>: versions, threads, BLAS and devices; warns when matmul is slow.</summary>
+internal static class InfoCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("info", "Show libtorch version, threads, BLAS and devices");
+        command.SetAction(_ =>
+        {
+            Console.WriteLine($"libtorch     {TorchRuntime.Version}");
+            Console.WriteLine($"threads      {TorchRuntime.Threads} (physical cores: {TorchRuntime.PhysicalCores()})");
+            Console.WriteLine($"cuda devices {TorchRuntime.CudaDeviceCount}");
+            Console.WriteLine($"blas         {TorchRuntime.BlasLibrary()}");
+            Console.WriteLine($"sgemm 512³   {TorchRuntime.MeasureSgemmGflops():F1} GFLOP/s");
+            BlasWarning.Print();
+            return 0;
+        });
+        return command;
+    }
+}
+
+internal static class BlasWarning
+{
+    /// <summary>Warns loudly on stderr when matmul runs on the reference BLAS.</summary>
+    public static void Print()
+    {
+        string? warning = TorchRuntime.SlowBlasWarning();
+        if (warning is not null) Console.Error.WriteLine($"WARNING: {warning}");
+    }
+}

@@ -1,0 +1,18 @@
+using System.CommandLine;
+using Icd.Cli.Commands;
+
+namespace Icd.Cli;
+
+/// <summary>The <c>icd</c> command line. Each command is a thin layer over a library entry
+/// point; the library never writes to the console, the commands do.</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("icd: fast text-guided editing of real images with invertible consistency distillation");
+        root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
+        return CommandRunner.Run(() => root.Parse(args).Invoke());
+    }
+}
