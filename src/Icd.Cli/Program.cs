@@ -13,6 +13,7 @@ public static class Program
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(CheckReferenceCommand.Create());
         return CommandRunner.Run(() => root.Parse(args).Invoke());
     }
 }

@@ -1,0 +1,126 @@
+using Icd.Torch;
+using Icd.Torch.Nn;
+
+namespace Icd.Text;
+
+/// <summary>transformers' CLIPTextModel: token + position embeddings, pre-LayerNorm causal
+/// transformer, final LayerNorm. Its last hidden state is SD's <c>encoder_hidden_states</c>.</summary>
+public sealed class ClipTextModel : Module
+{
+    private readonly Embedding _tokenEmbedding;
+    private readonly Embedding _positionEmbedding;
+    private readonly ModuleList<ClipEncoderLayer> _layers;
+    private readonly LayerNorm _finalLayerNorm;
+
+    public ClipTextModel(ClipTextConfig config)
+    {
+        Config = config.Validate();
+        var textModel = Child("text_model", new Container());
+        var embeddings = textModel.Add("embeddings", new Container());
+        _tokenEmbedding = embeddings.Add("token_embedding", new Embedding(config.VocabSize, config.HiddenSize));
+        _positionEmbedding = embeddings.Add("position_embedding", new Embedding(config.MaxPositionEmbeddings, config.HiddenSize));
+        var encoder = textModel.Add("encoder", new Container());
+        _layers = encoder.Add("layers", new ModuleList<ClipEncoderLayer>(
+            Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new ClipEncoderLayer(config))));
+        _finalLayerNorm = textModel.Add("final_layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+    }
+
+    public ClipTextConfig Config { get; }
+
+    /// <summary>Checkpoints may carry the constant <c>position_ids</c> buffer (0..76); it is ignored.</summary>
+    public static bool IsIgnorableKey(string key) => key == "text_model.embeddings.position_ids";
+
+    /// <summary>Token ids [B, T] (int64) → last hidden state [B, T, hidden].</summary>
+    public Tensor Forward(Tensor inputIds)
+    {
+        using var scope = new TensorScope();
+        long length = inputIds.Size(1);
+        if (length > Config.MaxPositionEmbeddings)
+            throw new ArgumentException($"{length} tokens exceed max_position_embeddings {Config.MaxPositionEmbeddings}", nameof(inputIds));
+        var positions = Tensor.Arange(length, device: inputIds.Device).Unsqueeze(0);
+        var h = _tokenEmbedding.Forward(inputIds) + _positionEmbedding.Forward(positions);
+        // Causal mask: position i attends to j ≤ i only (no padding mask, as SD uses it).
+        var mask = Tensor.Full([length, length], float.MinValue, h.DType, h.Device).Triu(1);
+        foreach (var layer in _layers.Items) h = layer.Forward(h, mask);
+        return _finalLayerNorm.Forward(h).MoveToOuterScope();
+    }
+
+    /// <summary>Pooled output: the hidden state at the first end-of-text token of each row.</summary>
+    public Tensor Pool(Tensor lastHiddenState, Tensor inputIds)
+    {
+        using var scope = new TensorScope();
+        var eos = inputIds.Eq(Config.EosTokenId).To(DType.Int32).Argmax(-1);
+        var rows = Tensor.Arange(inputIds.Size(0), device: inputIds.Device);
+        return lastHiddenState.Index(rows, eos).MoveToOuterScope();
+    }
+}
+
+/// <summary>A named level of the module tree with no computation of its own (<c>text_model</c>,
+/// <c>embeddings</c>, ...), so that parameter paths equal the checkpoint's.</summary>
+public sealed class Container : Module
+{
+    public T Add<T>(string name, T module) where T : Module => Child(name, module);
+}
+
+public sealed class ClipEncoderLayer : Module
+{
+    private readonly ClipAttention _selfAttn;
+    private readonly LayerNorm _layerNorm1, _layerNorm2;
+    private readonly Linear _fc1, _fc2;
+    private readonly string _act;
+
+    public ClipEncoderLayer(ClipTextConfig config)
+    {
+        _selfAttn = Child("self_attn", new ClipAttention(config.HiddenSize, config.NumAttentionHeads));
+        _layerNorm1 = Child("layer_norm1", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+        var mlp = Child("mlp", new Container());
+        _fc1 = mlp.Add("fc1", new Linear(config.HiddenSize, config.IntermediateSize));
+        _fc2 = mlp.Add("fc2", new Linear(config.IntermediateSize, config.HiddenSize));
+        _layerNorm2 = Child("layer_norm2", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+        _act = config.HiddenAct;
+    }
+
+    public Tensor Forward(Tensor h, Tensor causalMask)
+    {
+        var attended = h + _selfAttn.Forward(_layerNorm1.Forward(h), causalMask);
+        var inner = _fc1.Forward(_layerNorm2.Forward(attended));
+        inner = _act switch
+        {
+            "quick_gelu" => inner.QuickGelu(),
+            "gelu" => inner.Gelu(),
+            _ => inner.Gelu(tanhApproximation: true), // gelu_new, gelu_pytorch_tanh
+        };
+        return attended + _fc2.Forward(inner);
+    }
+}
+
+public sealed class ClipAttention : Module
+{
+    private readonly Linear _q, _k, _v, _out;
+    private readonly long _heads, _headDim;
+
+    public ClipAttention(long dim, long heads)
+    {
+        _heads = heads;
+        _headDim = dim / heads;
+        _k = Child("k_proj", new Linear(dim, dim));
+        _v = Child("v_proj", new Linear(dim, dim));
+        _q = Child("q_proj", new Linear(dim, dim));
+        _out = Child("out_proj", new Linear(dim, dim));
+    }
+
+    public Tensor Forward(Tensor h, Tensor mask)
+    {
+        long b = h.Size(0), t = h.Size(1);
+        // transformers scales the queries before the product.
+        var q = SplitHeads(_q.Forward(h) * Math.Pow(_headDim, -0.5), b, t); // (B·heads, T, d)
+        var k = SplitHeads(_k.Forward(h), b, t);
+        var v = SplitHeads(_v.Forward(h), b, t);
+        var probs = (q.Bmm(k.Transpose(1, 2)) + mask).Softmax(-1);           // (B·heads, T, T)
+        var o = probs.Bmm(v).View(b, _heads, t, _headDim).Transpose(1, 2).Reshape(b, t, _heads * _headDim);
+        return _out.Forward(o);
+    }
+
+    private Tensor SplitHeads(Tensor x, long b, long t) =>
+        x.View(b, t, _heads, _headDim).Transpose(1, 2).Reshape(b * _heads, t, _headDim);
+}
