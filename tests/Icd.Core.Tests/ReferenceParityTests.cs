@@ -1,0 +1,20 @@
+using Icd.Reference;
+
+namespace Icd.Tests;
+
+/// <summary>Every check of every reference case under ../shared/reference passes.</summary>
+public class ReferenceParityTests
+{
+    public static TheoryData<string> Cases => new(ReferenceChecker.FindCases(Paths.SharedReference).Select(Path.GetFileName)!);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void AllChecksPass(string caseName)
+    {
+        using var checker = new ReferenceChecker(Path.Combine(Paths.SharedReference, caseName));
+        var results = checker.Run().ToList();
+        Assert.NotEmpty(results);
+        var failures = results.Where(r => !r.Passed).Select(r => $"{r.Check}.{r.Output}: max_abs {r.MaxAbsError:E2} ratio {r.WorstRatio:F3} {r.Problem}").ToList();
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+}
