@@ -1,6 +1,7 @@
 using Icd.Blocks;
 using Icd.Denoising;
 using Icd.Latents;
+using Icd.Lora;
 using Icd.Text;
 using Icd.Torch;
 
@@ -46,6 +47,12 @@ public class Sd15TopologyTests
         // 16 self-attention layers (6 down, 1 mid, 9 up), as METHOD C2 counts them.
         Assert.Equal(16, unet.Hooks.AttentionCount(AttentionKind.Self));
         Assert.Equal(16, unet.Hooks.AttentionCount(AttentionKind.Cross));
+
+        // iCD's rank-64 LoRA on METHOD A3's target modules: 67,252,224 parameters (the released
+        // 269 MB fp32 files).
+        long loraParameters = LoraTargets.Find(unet, LoraTargets.Icd).Values
+            .Sum(layer => { var (a, b) = layer.LoraShapes(64); return a.Aggregate(1L, (x, y) => x * y) + b.Aggregate(1L, (x, y) => x * y); });
+        Assert.Equal(67_252_224L, loraParameters);
     }
 
     [Fact]

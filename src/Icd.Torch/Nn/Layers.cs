@@ -1,8 +1,10 @@
 namespace Icd.Torch.Nn;
 
-/// <summary>y = x·Wᵀ + b. Weight [out, in] as in PyTorch.</summary>
-public sealed class Linear : Module
+/// <summary>y = x·Wᵀ + b. Weight [out, in] as in PyTorch. Can carry LoRA adapters.</summary>
+public sealed class Linear : Module, ILoraLayer
 {
+    private readonly LoraSlots _lora = new();
+
     public Linear(long inFeatures, long outFeatures, bool bias = true)
     {
         InFeatures = inFeatures;
@@ -16,12 +18,33 @@ public sealed class Linear : Module
     public Tensor Weight { get; }
     public Tensor? Bias { get; }
 
-    public Tensor Forward(Tensor x) => Functional.Linear(x, Weight, Bias);
+    public Tensor Forward(Tensor x)
+    {
+        var y = Functional.Linear(x, Weight, Bias);
+        var lora = _lora.Applied;
+        if (lora is null) return y;
+        using (y)
+        using (var down = Functional.Linear(x, lora.A))
+        using (var up = Functional.Linear(down, lora.B))
+            return y.Add(up, lora.Scale);
+    }
+
+    public IReadOnlyDictionary<string, LoraAdapter> Adapters => _lora.Adapters;
+    public string? ActiveAdapter { get => _lora.Active; set => _lora.Active = value; }
+    public string? FusedAdapter => _lora.FusedAdapter;
+    public (long[] A, long[] B) LoraShapes(long rank) => ([rank, InFeatures], [OutFeatures, rank]);
+    public void AddAdapter(string name, LoraAdapter adapter) { var (a, b) = LoraShapes(adapter.Rank); _lora.Add(name, adapter, a, b); }
+    public void RemoveAdapter(string name) => _lora.Remove(name);
+    public void Fuse(string name) => _lora.Fuse(name, Weight);
+    public void Unfuse() => _lora.Unfuse(Weight);
+    protected override void DisposeExtra() => _lora.Dispose();
 }
 
-/// <summary>2-D convolution, square kernel. Weight [out, in/groups, k, k].</summary>
-public sealed class Conv2d : Module
+/// <summary>2-D convolution, square kernel. Weight [out, in/groups, k, k]. Can carry LoRA adapters.</summary>
+public sealed class Conv2d : Module, ILoraLayer
 {
+    private readonly LoraSlots _lora = new();
+
     public Conv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0,
         long groups = 1, bool bias = true)
     {
@@ -45,7 +68,33 @@ public sealed class Conv2d : Module
     public Tensor Weight { get; }
     public Tensor? Bias { get; }
 
-    public Tensor Forward(Tensor x) => Functional.Conv2d(x, Weight, Bias, Stride, Padding, 1, Groups);
+    public Tensor Forward(Tensor x)
+    {
+        var y = Functional.Conv2d(x, Weight, Bias, Stride, Padding, 1, Groups);
+        var lora = _lora.Applied;
+        if (lora is null) return y;
+        // PEFT: A is a conv with the base kernel, stride and padding; B is 1×1.
+        using (y)
+        using (var down = Functional.Conv2d(x, lora.A, null, Stride, Padding))
+        using (var up = Functional.Conv2d(down, lora.B))
+            return y.Add(up, lora.Scale);
+    }
+
+    public IReadOnlyDictionary<string, LoraAdapter> Adapters => _lora.Adapters;
+    public string? ActiveAdapter { get => _lora.Active; set => _lora.Active = value; }
+    public string? FusedAdapter => _lora.FusedAdapter;
+
+    public (long[] A, long[] B) LoraShapes(long rank)
+    {
+        if (Groups != 1) throw new NotSupportedException("LoRA on grouped convolutions is not supported");
+        return ([rank, InChannels, KernelSize, KernelSize], [OutChannels, rank, 1, 1]);
+    }
+
+    public void AddAdapter(string name, LoraAdapter adapter) { var (a, b) = LoraShapes(adapter.Rank); _lora.Add(name, adapter, a, b); }
+    public void RemoveAdapter(string name) => _lora.Remove(name);
+    public void Fuse(string name) => _lora.Fuse(name, Weight);
+    public void Unfuse() => _lora.Unfuse(Weight);
+    protected override void DisposeExtra() => _lora.Dispose();
 }
 
 public sealed class GroupNorm : Module

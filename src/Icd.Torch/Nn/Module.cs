@@ -179,6 +179,12 @@ public abstract class Module : IDisposable
         foreach (var (_, p) in _parameters) p.Dispose();
         foreach (var (_, b, _) in _buffers) b.Dispose();
         foreach (var (_, c) in _children) c.Dispose();
+        DisposeExtra();
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases state that is not a registered parameter or buffer (e.g. LoRA adapters).</summary>
+    protected virtual void DisposeExtra()
+    {
     }
 }
