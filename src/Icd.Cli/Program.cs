@@ -14,6 +14,9 @@ public static class Program
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(CheckReferenceCommand.Create());
-        return CommandRunner.Run(() => root.Parse(args).Invoke());
+        root.Subcommands.Add(ConvertCommand.Create());
+        // Exceptions reach CommandRunner, which prints one clear line instead of a stack trace.
+        var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+        return CommandRunner.Run(() => root.Parse(args).Invoke(invocation));
     }
 }

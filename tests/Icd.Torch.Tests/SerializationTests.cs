@@ -114,4 +114,52 @@ public class SerializationTests : IDisposable
         var e = Assert.Throws<FileNotFoundException>(() => SafetensorsFile.Open(PathOf("nope.safetensors")));
         Assert.Contains("nope.safetensors", e.Message);
     }
+
+    [Fact]
+    public void ReadsTorchSaveCheckpoints()
+    {
+        // torch.save({"state_dict": OrderedDict(...), "epoch": 3}) from tests/tools/make_op_references.py.
+        using var ckpt = TorchCheckpoint.Open(Path.Combine(AppContext.BaseDirectory, "Data", "state_dict.pt"));
+        Assert.Equal(new[]
+        {
+            "state_dict.conv_in.bias", "state_dict.nested.step", "state_dict.param", "state_dict.strided.slice",
+            "state_dict.strided.transposed", "state_dict.time_embedding.cond_proj.weight",
+        }, ckpt.Names.Order(StringComparer.Ordinal));
+        using var scope = new TensorScope();
+        Assert.Equal(DType.Float16, ckpt.DTypeOf("state_dict.conv_in.bias"));
+        Assert.Equal(new float[] { 1.5f, -2 }, ckpt.Load("state_dict.conv_in.bias").To(DType.Float32).ToArray<float>());
+        Assert.Equal(11f / 8, ckpt.Load("state_dict.time_embedding.cond_proj.weight").ToArray<float>()[11]);
+        Assert.Equal(7, ckpt.Load("state_dict.nested.step").Item());
+        var t = ckpt.Load("state_dict.strided.transposed");
+        Assert.Equal(new long[] { 6, 4 }, t.Shape);
+        Assert.Equal(new float[] { 0, 6, 12, 18, 1, 7 }, t.ToArray<float>().Take(6));
+        Assert.Equal(new float[] { 8, 9, 10, 14, 15, 16 }, ckpt.Load("state_dict.strided.slice").ToArray<float>());
+        Assert.Equal(new float[] { 0.25f, 0.5f }, ckpt.Load("state_dict.param").ToArray<float>());
+    }
+
+    [Fact]
+    public void RefusesPicklesThatReferenceCode()
+    {
+        // A minimal zip with a data.pkl that calls os.system: must be refused, never run.
+        string path = PathOf("evil.pt");
+        using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            var entry = zip.CreateEntry("archive/data.pkl");
+            using var s = entry.Open();
+            byte[] pickle = [0x80, 0x02, .. "cos\nsystem\n"u8, (byte)'X', 4, 0, 0, 0, .. "echo"u8, 0x85, (byte)'R', (byte)'.'];
+            s.Write(pickle);
+        }
+        var e = Assert.Throws<InvalidDataException>(() => TorchCheckpoint.Open(path));
+        Assert.Contains("refusing to load", e.Message);
+        Assert.Contains("os.system", e.Message);
+    }
+
+    [Fact]
+    public void NonZipCheckpointGivesAClearError()
+    {
+        string path = PathOf("bad.pt");
+        File.WriteAllBytes(path, Encoding.ASCII.GetBytes("definitely not a zip"));
+        var e = Assert.Throws<InvalidDataException>(() => TorchCheckpoint.Open(path));
+        Assert.Contains("bad.pt", e.Message);
+    }
 }

@@ -156,5 +156,9 @@ sd = OrderedDict()
 sd["time_embedding.cond_proj.weight"] = torch.arange(12, dtype=torch.float32).reshape(4, 3) / 8
 sd["conv_in.bias"] = torch.tensor([1.5, -2.0], dtype=torch.float16)
 sd["nested.step"] = torch.tensor(7)
-torch.save(sd, out.parent / "state_dict.pt")
+base = torch.arange(24, dtype=torch.float32).reshape(4, 6)
+sd["strided.transposed"] = base.t()                 # non-contiguous: stride (1, 6)
+sd["strided.slice"] = base[1:3, 2:5]                # shares base's storage at an offset
+sd["param"] = torch.nn.Parameter(torch.tensor([0.25, 0.5]))
+torch.save({"state_dict": sd, "epoch": 3}, out.parent / "state_dict.pt")
 print("wrote state_dict.pt")

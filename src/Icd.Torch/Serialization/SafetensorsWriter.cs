@@ -7,16 +7,24 @@ namespace Icd.Torch.Serialization;
 /// rename, so a crash never leaves a half-written file under the real name.</summary>
 public static class SafetensorsWriter
 {
+    /// <summary>One tensor to write: its header facts, and how to produce its data when its turn comes.</summary>
+    public sealed record Entry(string Name, DType DType, long[] Shape, Func<Tensor> Load);
+
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors.Select(kv => new Entry(kv.Key, kv.Value.DType, kv.Value.Shape, () => kv.Value.Share())), metadata);
+
+    /// <summary>Streams tensors to the file one at a time (each produced, written, disposed), so
+    /// converting a multi-gigabyte checkpoint never holds it whole.</summary>
+    public static void Write(string path, IEnumerable<Entry> entries, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var list = tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+        var list = entries.OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, _) in list)
+        foreach (var e in list)
         {
-            if (name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved", nameof(tensors));
-            if (!names.Add(name)) throw new ArgumentException($"duplicate tensor name '{name}'", nameof(tensors));
+            if (e.Name == "__metadata__") throw new ArgumentException("'__metadata__' is reserved", nameof(entries));
+            if (!names.Add(e.Name)) throw new ArgumentException($"duplicate tensor name '{e.Name}'", nameof(entries));
         }
 
         using var buffer = new MemoryStream();
@@ -30,13 +38,13 @@ public static class SafetensorsWriter
                 json.WriteEndObject();
             }
             long offset = 0;
-            foreach (var (name, tensor) in list)
+            foreach (var e in list)
             {
-                long bytes = tensor.NumberOfElements * tensor.DType.ElementSize();
-                json.WriteStartObject(name);
-                json.WriteString("dtype", SafetensorsFile.DTypeName(tensor.DType));
+                long bytes = e.Shape.Aggregate(1L, (a, b) => a * b) * e.DType.ElementSize();
+                json.WriteStartObject(e.Name);
+                json.WriteString("dtype", SafetensorsFile.DTypeName(e.DType));
                 json.WriteStartArray("shape");
-                foreach (long s in tensor.Shape) json.WriteNumberValue(s);
+                foreach (long s in e.Shape) json.WriteNumberValue(s);
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
@@ -64,7 +72,13 @@ public static class SafetensorsWriter
                 stream.Write(lengthBytes);
                 buffer.Position = 0;
                 buffer.CopyTo(stream);
-                foreach (var (_, tensor) in list) WriteData(stream, tensor);
+                foreach (var e in list)
+                {
+                    using var tensor = e.Load();
+                    if (tensor.DType != e.DType || !tensor.Shape.SequenceEqual(e.Shape))
+                        throw new InvalidOperationException($"tensor '{e.Name}' is {tensor.Describe()}, but the header says [{string.Join(", ", e.Shape)}] {e.DType.TorchName()}");
+                    WriteData(stream, tensor);
+                }
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, path, overwrite: true);
