@@ -19,6 +19,18 @@ internal static class BenchCommand
             return 0;
         });
         bench.Subcommands.Add(ops);
+
+        var repeats = new Option<int>("--repeats") { Description = "timed runs per measurement (best is reported)", DefaultValueFactory = _ => 2 };
+        var unet = new Command("unet", "SD1.5 UNet (64×64 latent, batch 1 and 2), VAE at 512² and text encoder; random weights, fp32");
+        unet.Options.Add(repeats);
+        unet.SetAction(parse =>
+        {
+            int n = parse.GetValue(repeats);
+            if (n < 1) throw new ArgumentException("--repeats must be at least 1");
+            Console.WriteLine(JsonSerializer.Serialize(ModelBenchmark.Run(n), Json));
+            return 0;
+        });
+        bench.Subcommands.Add(unet);
         return bench;
     }
 
