@@ -1,0 +1,53 @@
+using System.Text.Json.Serialization;
+using Icd.Common;
+
+namespace Icd.Pipelines;
+
+/// <summary>Default editing settings recorded with a model (iCD SD1.5 launch script values).</summary>
+public sealed record EditDefaults
+{
+    [JsonPropertyName("guidance")] public double Guidance { get; init; } = 19;
+    [JsonPropertyName("tau")] public double Tau { get; init; } = 0.8;
+    [JsonPropertyName("cross_replace")] public double CrossReplace { get; init; } = 0.3;
+    [JsonPropertyName("self_replace")] public double SelfReplace { get; init; } = 0.6;
+    [JsonPropertyName("amplify")] public double Amplify { get; init; } = 4;
+    [JsonPropertyName("seed")] public ulong Seed { get; init; } = 30;
+    [JsonPropertyName("generation_guidance")] public double GenerationGuidance { get; init; } = 7;
+}
+
+/// <summary>
+/// <c>icd.json</c>: one file that names a whole iCD model. Paths are relative to the manifest.
+/// <code>
+/// { "base": "stable-diffusion-v1-5",                 // diffusers folder (tokenizer, text encoder, VAE, UNet)
+///   "unet": "sd15_cfg_distill.safetensors",          // optional: guidance-distilled teacher UNet weights (.safetensors or .pt)
+///   "forward_lora": "iCD-SD15-forward_19_259_519_779.safetensors",
+///   "reverse_lora": "iCD-SD15-reverse_259_519_779_999.safetensors",
+///   "lora_alpha": 8,
+///   "forward_timesteps": [19, 259, 519, 779], "reverse_timesteps": [259, 519, 779, 999],
+///   "defaults": { "guidance": 19, "tau": 0.8, ... } }
+/// </code>
+/// </summary>
+public sealed record IcdManifest
+{
+    [JsonPropertyName("base")] public string Base { get; init; } = "";
+    [JsonPropertyName("unet")] public string? UNet { get; init; }
+    [JsonPropertyName("forward_lora")] public string? ForwardLora { get; init; }
+    [JsonPropertyName("reverse_lora")] public string? ReverseLora { get; init; }
+    [JsonPropertyName("lora_alpha")] public double LoraAlpha { get; init; } = 8;
+    [JsonPropertyName("forward_timesteps")] public long[] ForwardTimesteps { get; init; } = [19, 259, 519, 779];
+    [JsonPropertyName("reverse_timesteps")] public long[] ReverseTimesteps { get; init; } = [259, 519, 779, 999];
+    [JsonPropertyName("defaults")] public EditDefaults Defaults { get; init; } = new();
+    [JsonPropertyName("variant")] public string? Variant { get; init; }
+    [JsonPropertyName("description")] public string? Description { get; init; }
+
+    public IcdManifest Validate(string source)
+    {
+        if (string.IsNullOrWhiteSpace(Base)) throw new InvalidDataException($"{source}: 'base' (the diffusers model folder) is required");
+        if (ForwardTimesteps.Length == 0 || ReverseTimesteps.Length == 0)
+            throw new InvalidDataException($"{source}: forward_timesteps and reverse_timesteps must not be empty");
+        if (!(LoraAlpha > 0)) throw new InvalidDataException($"{source}: lora_alpha must be positive");
+        return this;
+    }
+
+    public static IcdManifest Load(string path) => ConfigFile.Read<IcdManifest>(path).Validate(path);
+}

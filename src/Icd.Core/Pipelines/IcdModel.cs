@@ -1,0 +1,110 @@
+using Icd.Checkpoints;
+using Icd.Denoising;
+using Icd.Lora;
+using Icd.Sampling;
+using Icd.Text;
+using Icd.Torch;
+using Icd.Torch.Nn;
+using Icd.Torch.Serialization;
+
+namespace Icd.Pipelines;
+
+/// <summary>
+/// A loaded iCD model: the base networks plus the forward and reverse students as two LoRA
+/// adapters ("forward", "reverse") on ONE copy of the teacher UNet, switched per call, so the
+/// pair costs the teacher's memory plus two small adapters. Without LoRA files the students are
+/// the teacher itself (useful for DDIM baselines and tests).
+/// </summary>
+public sealed class IcdModel : IDisposable
+{
+    public const string ForwardAdapter = "forward";
+    public const string ReverseAdapter = "reverse";
+
+    private IcdModel(StableDiffusionModels networks, Boundaries boundaries, EditDefaults defaults, string source, bool hasForward, bool hasReverse)
+    {
+        Networks = networks;
+        Boundaries = boundaries;
+        Defaults = defaults;
+        Source = source;
+        Forward = new Denoiser(networks.UNet, hasForward ? ForwardAdapter : null);
+        Reverse = new Denoiser(networks.UNet, hasReverse ? ReverseAdapter : null);
+        Teacher = new Denoiser(networks.UNet, null);
+    }
+
+    public StableDiffusionModels Networks { get; }
+    public Boundaries Boundaries { get; }
+    public EditDefaults Defaults { get; }
+    public string Source { get; }
+    public Denoiser Forward { get; }
+    public Denoiser Reverse { get; }
+    public Denoiser Teacher { get; }
+
+    public ClipTokenizer Tokenizer => Networks.Tokenizer;
+    public NoiseSchedule Schedule => Networks.Schedule;
+
+    /// <summary>Latent cells per pixel side (8 for SD1.5).</summary>
+    public int VaeScale => Networks.Vae.Config.DownscaleFactor;
+
+    /// <summary>The model's native image size (SD1.5: 512).</summary>
+    public int ImageSize => (Networks.UNet.Config.SampleSize ?? 64) * VaeScale;
+
+    /// <summary>Loads <c>icd.json</c> (or a folder holding one), or a plain diffusers folder (teacher only).</summary>
+    public static IcdModel Load(string path)
+    {
+        string manifestPath = Directory.Exists(path) ? Path.Combine(path, "icd.json") : path;
+        if (!File.Exists(manifestPath))
+        {
+            if (Directory.Exists(path) && File.Exists(Path.Combine(path, "model_index.json")))
+                return FromNetworks(StableDiffusionLoader.Load(path), new IcdManifest { Base = path }, path);
+            throw new FileNotFoundException($"model not found: {path} has neither icd.json nor model_index.json", manifestPath);
+        }
+        var manifest = IcdManifest.Load(manifestPath);
+        string root = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
+        string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.Combine(root, p);
+        var networks = StableDiffusionLoader.Load(Resolve(manifest.Base), manifest.Variant);
+        try
+        {
+            if (manifest.UNet is not null) LoadTeacherWeights(networks.UNet, Resolve(manifest.UNet));
+            if (manifest.ForwardLora is not null) UNetLora.AttachFile(networks.UNet, ForwardAdapter, Resolve(manifest.ForwardLora), manifest.LoraAlpha);
+            if (manifest.ReverseLora is not null) UNetLora.AttachFile(networks.UNet, ReverseAdapter, Resolve(manifest.ReverseLora), manifest.LoraAlpha);
+            return FromNetworks(networks, manifest, manifestPath);
+        }
+        catch
+        {
+            networks.Dispose();
+            throw;
+        }
+    }
+
+    public static IcdModel FromNetworks(StableDiffusionModels networks, IcdManifest manifest, string source)
+    {
+        var boundaries = Boundaries.FromLists(manifest.ReverseTimesteps, manifest.ForwardTimesteps, networks.Schedule.TrainSteps - 1);
+        bool hasForward = UNetLora.Adapters(networks.UNet, ForwardAdapter).Count > 0;
+        bool hasReverse = UNetLora.Adapters(networks.UNet, ReverseAdapter).Count > 0;
+        return new IcdModel(networks, boundaries, manifest.Defaults, source, hasForward, hasReverse);
+    }
+
+    /// <summary>The guidance-distilled teacher's full UNet state dict (iCD's sd15_cfg_distill.pt,
+    /// or its safetensors conversion) replaces the base UNet weights.</summary>
+    private static void LoadTeacherWeights(UNet2DConditionModel unet, string path)
+    {
+        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            WeightFiles.LoadInto(unet, path);
+            return;
+        }
+        using var checkpoint = TorchCheckpoint.Open(path);
+        unet.LoadStateDict(checkpoint);
+    }
+
+    /// <summary>Text-encoder hidden states for prompts: (B, 77, D). Flags over-long prompts.</summary>
+    public (Tensor Embeddings, TokenizedPrompt[] Tokens) EncodePrompts(params string[] prompts)
+    {
+        var tokens = prompts.Select(Tokenizer.Tokenize).ToArray();
+        using var ids = Tensor.FromValues(tokens.SelectMany(t => t.Ids).ToArray(), prompts.Length, ClipTokenizer.MaxLength);
+        using var noGrad = Autograd.NoGrad();
+        return (Networks.TextEncoder.Forward(ids), tokens);
+    }
+
+    public void Dispose() => Networks.Dispose();
+}

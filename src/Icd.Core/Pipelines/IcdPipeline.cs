@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using Icd.Denoising;
+using Icd.Editing;
+using Icd.Editing.PromptToPrompt;
+using Icd.Imaging;
+using Icd.Inversion;
+using Icd.Metrics;
+using Icd.Sampling;
+using Icd.Torch;
+
+namespace Icd.Pipelines;
+
+/// <summary>
+/// iCD's pipelines over an <see cref="IcdModel"/>: generate (3–4 reverse steps), invert (3–4
+/// forward steps), reconstruct, and edit (invert with the source prompt, decode with the target
+/// prompt, optionally with Prompt-to-Prompt). Runs on the calling thread; the async wrappers run
+/// it on a worker thread (libtorch's grad mode is thread-local). Never writes to the console.
+/// </summary>
+public sealed class IcdPipeline(IcdModel model)
+{
+    public IcdModel Model { get; } = model;
+
+    private Tensor Vae(Tensor image)
+    {
+        using var dist = Model.Networks.Vae.Encode(image);
+        return dist.Mean * Model.Networks.Vae.Config.ScalingFactor;
+    }
+
+    private RgbImage[] Decode(Tensor latents)
+    {
+        using var scope = new TensorScope();
+        var decoded = Model.Networks.Vae.Decode(latents / Model.Networks.Vae.Config.ScalingFactor);
+        return Enumerable.Range(0, (int)latents.Size(0)).Select(i => ImageTensors.ToImage(decoded, i)).ToArray();
+    }
+
+    /// <summary>The image at the model's size, as the pipeline sees it (after crop and resize).</summary>
+    public Tensor Preprocess(RgbImage image, InversionOptions options)
+    {
+        int size = options.Size ?? Model.ImageSize;
+        if (size % (Model.VaeScale * Model.Networks.UNet.SizeMultiple) != 0)
+            throw new ArgumentOutOfRangeException(nameof(options), size, $"image size must be a multiple of {Model.VaeScale * Model.Networks.UNet.SizeMultiple}");
+        return ImageTensors.ToTensor(image, size, size, options.Resize);
+    }
+
+    public GenerateResult Generate(string prompt, GenerateOptions options, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
+    {
+        var sw = Stopwatch.StartNew();
+        using var scope = new TensorScope();
+        using var inference = Autograd.NoGrad();
+        int size = (options.Size ?? Model.ImageSize) / Model.VaeScale;
+        using var gen = new Generator(options.Seed);
+        var x = Tensor.Randn([1, Model.Networks.UNet.Config.InChannels, size, size], gen);
+        var (text, _) = Model.EncodePrompts(prompt);
+        int nfe = 0;
+        var steps = Model.Boundaries.Reverse;
+        for (int i = 0; i < steps.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var (t, s) = steps[i];
+            using var eps = Model.Reverse.Epsilon(x, t, text, [options.Guidance.At(i, t)]);
+            x = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s).Previous;
+            progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, ++nfe, sw.Elapsed));
+        }
+        var image = Decode(x)[0];
+        progress?.Report(new StepProgress(Phase.Decode, 1, 1, nfe, sw.Elapsed));
+        return new GenerateResult(image, nfe, sw.Elapsed);
+    }
+
+    /// <summary>Image → z0 → forward jumps with the source prompt (w = 0). The caller disposes the trajectory.</summary>
+    public InversionTrajectory Invert(RgbImage image, string prompt, InversionOptions options, IProgress<StepProgress>? progress = null, Stopwatch? clock = null)
+    {
+        clock ??= Stopwatch.StartNew();
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        var z0 = Vae(Preprocess(image, options));
+        progress?.Report(new StepProgress(Phase.Encode, 1, 1, 0, clock.Elapsed));
+        var (text, _) = Model.EncodePrompts(prompt);
+        var steps = options.StartTimestep is { } start ? Model.Boundaries.WithForwardStart(start).Forward : Model.Boundaries.Forward;
+        return ForwardEncoder.Encode(Model.Forward, Model.Schedule, z0, text, steps, options.Seed,
+            i => progress?.Report(new StepProgress(Phase.Invert, i + 1, steps.Count, i + 1, clock.Elapsed)));
+    }
+
+    /// <summary>Invert, then decode with the same prompt at w = 0; metrics against the preprocessed input.</summary>
+    public ReconstructResult Reconstruct(RgbImage image, string prompt, InversionOptions options, GuidanceSchedule? guidance = null,
+        IProgress<StepProgress>? progress = null, CancellationToken ct = default)
+    {
+        var sw = Stopwatch.StartNew();
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        using var inversion = Invert(image, prompt, options, progress, sw);
+        var (text, _) = Model.EncodePrompts(prompt);
+        var x = inversion.Final.Share();
+        int nfe = Model.Boundaries.Forward.Count;
+        var steps = Model.Boundaries.Reverse;
+        for (int i = 0; i < steps.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var (t, s) = steps[i];
+            using var eps = Model.Reverse.Epsilon(x, t, text, [(guidance ?? GuidanceSchedule.None).At(i, t)]);
+            x = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s).Previous;
+            progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, ++nfe, sw.Elapsed));
+        }
+        var reconstruction = Decode(x)[0];
+        var input = ImageTensors.ToImage(Preprocess(image, options));
+        return new ReconstructResult(input, reconstruction, ImageMetrics.Mse(input, reconstruction), ImageMetrics.Psnr(input, reconstruction),
+            ImageMetrics.Ssim(input, reconstruction), nfe, sw.Elapsed);
+    }
+
+    /// <summary>Invert with <paramref name="source"/>, decode with <paramref name="target"/>.</summary>
+    public EditResult Edit(RgbImage image, string source, string target, EditOptions options,
+        IProgress<StepProgress>? progress = null, CancellationToken ct = default)
+    {
+        if (options.Method == EditMethod.Guided)
+            throw new NotSupportedException("guided editing runs through GuidedEditor (Inverse-and-Edit)");
+        var sw = Stopwatch.StartNew();
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        using var inversion = Invert(image, source, options.Inversion, progress, sw);
+        int nfe = Model.Boundaries.Forward.Count;
+        var steps = Model.Boundaries.Reverse;
+        Tensor x;
+        string controllerKind = "none";
+        if (options.Method == EditMethod.PromptToPrompt)
+        {
+            // Batch [source, target]: the source row is the reconstruction (w = 0), the target row is
+            // guided. The reference also runs two unconditional rows that never affect the output
+            // (METHOD B6); they are skipped here.
+            var (text, tokens) = Model.EncodePrompts(source, target);
+            long h = inversion.Final.Size(2), w = inversion.Final.Size(3);
+            using var controller = new PromptToPromptController(tokens[0], tokens[1], steps.Count, options.PromptToPrompt, Model.Tokenizer, h, w);
+            controllerKind = controller.Kind;
+            x = Tensor.Cat([inversion.Final, inversion.Final], 0);
+            using (Model.Networks.UNet.UseController(controller))
+            {
+                for (int i = 0; i < steps.Count; i++)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    var (t, s) = steps[i];
+                    controller.BeginStep(i);
+                    using var eps = Model.Reverse.Epsilon(x, t, text, [0, options.Guidance.At(i, t)]);
+                    controller.EndStep();
+                    using var jump = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s);
+                    x = controller.Blend(jump.Previous);
+                    progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, ++nfe, sw.Elapsed));
+                }
+            }
+        }
+        else
+        {
+            var (both, _) = Model.EncodePrompts(source, target);
+            var sourceText = both.Narrow(0, 0, 1);
+            var targetText = both.Narrow(0, 1, 1);
+            x = inversion.Final.Share();
+            for (int i = 0; i < steps.Count; i++)
+            {
+                ct.ThrowIfCancellationRequested();
+                var (t, s) = steps[i];
+                bool useSource = options.SourcePromptAboveTau is { } tau && t > 1000 * tau;
+                double wi = useSource ? 0 : options.Guidance.At(i, t);
+                using var eps = Model.Reverse.Epsilon(x, t, useSource ? sourceText : targetText, [wi]);
+                x = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s).Previous;
+                progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, ++nfe, sw.Elapsed));
+            }
+        }
+        var rows = options.Method == EditMethod.PromptToPrompt && !options.IncludeReconstruction ? x.Narrow(0, 1, 1) : x;
+        var images = Decode(rows);
+        progress?.Report(new StepProgress(Phase.Decode, 1, 1, nfe, sw.Elapsed));
+        var input = ImageTensors.ToImage(Preprocess(image, options.Inversion));
+        var edited = images[^1];
+        if (options.MatchColors) edited = ColorMatch.MatchStatistics(edited, input);
+        RgbImage? reconstruction = images.Length > 1 ? images[0] : null;
+        return new EditResult(input, edited, reconstruction, nfe, sw.Elapsed, controllerKind);
+    }
+
+    public Task<EditResult> EditAsync(RgbImage image, string source, string target, EditOptions options,
+        IProgress<StepProgress>? progress = null, CancellationToken ct = default) =>
+        Task.Run(() => Edit(image, source, target, options, progress, ct), ct);
+}

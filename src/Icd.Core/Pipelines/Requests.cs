@@ -1,0 +1,60 @@
+using Icd.Editing.PromptToPrompt;
+using Icd.Imaging;
+using Icd.Sampling;
+
+namespace Icd.Pipelines;
+
+public enum EditMethod
+{
+    /// <summary>Target prompt only, no attention control (iCD-XL's prompt switch).</summary>
+    PromptSwitch,
+
+    /// <summary>iCD + Prompt-to-Prompt on a [source, target] batch (iCD SD1.5's editing).</summary>
+    PromptToPrompt,
+
+    /// <summary>Inverse-and-Edit: Guide-and-Rescale guidance through the reverse model (METHOD C2).</summary>
+    Guided,
+}
+
+/// <summary>How to invert: the seed of ε0, the start timestep (null: the model's forward start,
+/// 19 for iCD) and how to bring the image to the model's size.</summary>
+public sealed record InversionOptions
+{
+    public ulong Seed { get; init; } = 30;
+    public long? StartTimestep { get; init; }
+    public ResizeMode Resize { get; init; } = ResizeMode.CenterCrop;
+    public int? Size { get; init; }
+}
+
+public sealed record GenerateOptions
+{
+    public ulong Seed { get; init; } = 30;
+    public GuidanceSchedule Guidance { get; init; } = GuidanceSchedule.Constant(7);
+    public int? Size { get; init; }
+}
+
+public sealed record EditOptions
+{
+    public EditMethod Method { get; init; } = EditMethod.PromptToPrompt;
+    public InversionOptions Inversion { get; init; } = new();
+
+    /// <summary>The target branch's guidance (iCD: dynamic CFG, w = 19, τ = 0.8).</summary>
+    public GuidanceSchedule Guidance { get; init; } = new GuidanceSchedule.Dynamic(19, 0.8);
+
+    /// <summary>Prompt switch only: use the source prompt (w = 0) while t &gt; 1000·τ (the SDXL rule, METHOD B6).</summary>
+    public double? SourcePromptAboveTau { get; init; }
+
+    public PromptToPromptOptions PromptToPrompt { get; init; } = new();
+
+    /// <summary>Match the output's global colour statistics to the input's (match_stats_255).</summary>
+    public bool MatchColors { get; init; }
+
+    /// <summary>Also decode the source branch (the reconstruction) — one more VAE decode.</summary>
+    public bool IncludeReconstruction { get; init; }
+}
+
+public sealed record GenerateResult(RgbImage Image, int Nfe, TimeSpan Elapsed);
+
+public sealed record ReconstructResult(RgbImage Input, RgbImage Reconstruction, double Mse, double Psnr, double Ssim, int Nfe, TimeSpan Elapsed);
+
+public sealed record EditResult(RgbImage Input, RgbImage Image, RgbImage? Reconstruction, int Nfe, TimeSpan Elapsed, string Controller);
