@@ -59,7 +59,8 @@ public sealed class IcdPipeline(IcdModel model)
             var (t, s) = steps[i];
             using var eps = Model.Reverse.Epsilon(x, t, text, [options.Guidance.At(i, t)]);
             x = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s).Previous;
-            progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, ++nfe, sw.Elapsed));
+            nfe++;
+            progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
         }
         var image = Decode(x)[0];
         progress?.Report(new StepProgress(Phase.Decode, 1, 1, nfe, sw.Elapsed));
@@ -98,7 +99,8 @@ public sealed class IcdPipeline(IcdModel model)
             var (t, s) = steps[i];
             using var eps = Model.Reverse.Epsilon(x, t, text, [(guidance ?? GuidanceSchedule.None).At(i, t)]);
             x = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s).Previous;
-            progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, ++nfe, sw.Elapsed));
+            nfe++;
+            progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
         }
         var reconstruction = Decode(x)[0];
         var input = ImageTensors.ToImage(Preprocess(image, options));
@@ -110,6 +112,8 @@ public sealed class IcdPipeline(IcdModel model)
     public EditResult Edit(RgbImage image, string source, string target, EditOptions options,
         IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
+        CheckPrompt(source, nameof(source));
+        CheckPrompt(target, nameof(target));
         if (options.Method == EditMethod.Guided)
             throw new NotSupportedException("guided editing runs through GuidedEditor (Inverse-and-Edit)");
         var sw = Stopwatch.StartNew();
@@ -141,7 +145,8 @@ public sealed class IcdPipeline(IcdModel model)
                     controller.EndStep();
                     using var jump = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s);
                     x = controller.Blend(jump.Previous);
-                    progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, ++nfe, sw.Elapsed));
+                    nfe++;
+                    progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
                 }
             }
         }
@@ -159,7 +164,8 @@ public sealed class IcdPipeline(IcdModel model)
                 double wi = useSource ? 0 : options.Guidance.At(i, t);
                 using var eps = Model.Reverse.Epsilon(x, t, useSource ? sourceText : targetText, [wi]);
                 x = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s).Previous;
-                progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, ++nfe, sw.Elapsed));
+                nfe++;
+                progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
             }
         }
         var rows = options.Method == EditMethod.PromptToPrompt && !options.IncludeReconstruction ? x.Narrow(0, 1, 1) : x;
@@ -170,6 +176,11 @@ public sealed class IcdPipeline(IcdModel model)
         if (options.MatchColors) edited = ColorMatch.MatchStatistics(edited, input);
         RgbImage? reconstruction = images.Length > 1 ? images[0] : null;
         return new EditResult(input, edited, reconstruction, nfe, sw.Elapsed, controllerKind);
+    }
+
+    private static void CheckPrompt(string prompt, string name)
+    {
+        if (string.IsNullOrWhiteSpace(prompt)) throw new ArgumentException($"the {name} prompt is empty: editing needs a description of the image", name);
     }
 
     public Task<EditResult> EditAsync(RgbImage image, string source, string target, EditOptions options,

@@ -1,0 +1,98 @@
+using Icd.Checkpoints;
+using Icd.Editing.PromptToPrompt;
+using Icd.Imaging;
+using Icd.Lora;
+using Icd.Pipelines;
+using Icd.Sampling;
+
+namespace Icd.Tests;
+
+/// <summary>The iCD pipelines end to end on the tiny reference model, with the LoRA fixtures as
+/// forward and reverse students (so adapter switching is exercised).</summary>
+public sealed class PipelineTests : IDisposable
+{
+    private readonly IcdModel _model;
+    private readonly IcdPipeline _pipeline;
+
+    public PipelineTests()
+    {
+        var networks = StableDiffusionLoader.Load(Paths.TinySd);
+        UNetLora.AttachFile(networks.UNet, IcdModel.ForwardAdapter, Path.Combine(AppContext.BaseDirectory, "Data", "lora_peft.safetensors"));
+        UNetLora.AttachFile(networks.UNet, IcdModel.ReverseAdapter, Path.Combine(AppContext.BaseDirectory, "Data", "lora_kohya.safetensors"));
+        _model = IcdModel.FromNetworks(networks, new IcdManifest { Base = Paths.TinySd }, "tiny-sd");
+        _pipeline = new IcdPipeline(_model);
+    }
+
+    public void Dispose() => _model.Dispose();
+
+    internal static RgbImage TestImage(int size = 80)
+    {
+        var img = RgbImage.Blank(size, size);
+        for (int y = 0; y < size; y++)
+            for (int x = 0; x < size; x++)
+                img[x, y] = ((byte)(x * 3), (byte)(y * 3), (byte)((x + y) % 256));
+        return img;
+    }
+
+    [Fact]
+    public void InversionKeepsTheWholeTrajectory()
+    {
+        using var trajectory = _pipeline.Invert(TestImage(), "a photo", new InversionOptions { Seed = 10500 });
+        Assert.Equal(new long[] { 19, 259, 519, 779, 999 }, trajectory.Timesteps);
+        Assert.Equal(new long[] { 1, 4, 32, 32 }, trajectory.Final.Shape);
+        Assert.Equal(IcdModel.ForwardAdapter, _model.Forward.Adapter);
+    }
+
+    [Fact]
+    public void EditingWithTheSourcePromptIsTheReconstruction()
+    {
+        var options = new EditOptions { Method = EditMethod.PromptSwitch, Guidance = GuidanceSchedule.None };
+        var edit = _pipeline.Edit(TestImage(), "a red circle", "a red circle", options);
+        var recon = _pipeline.Reconstruct(TestImage(), "a red circle", options.Inversion);
+        Assert.Equal(recon.Reconstruction.Pixels, edit.Image.Pixels);
+        Assert.Equal(8, edit.Nfe);
+
+        var p2p = _pipeline.Edit(TestImage(), "a red circle", "a red circle", options with { Method = EditMethod.PromptToPrompt, IncludeReconstruction = true });
+        // Within the [source, target] batch the two rows are bit-identical; against the batch-1
+        // reconstruction they may differ by float rounding of batch-size-dependent kernels.
+        Assert.Equal(p2p.Reconstruction!.Pixels, p2p.Image.Pixels);
+        Assert.True(Icd.Metrics.ImageMetrics.Psnr(recon.Reconstruction, p2p.Image) > 50);
+    }
+
+    [Fact]
+    public void SameSeedSameBytesOtherSeedOtherBytes()
+    {
+        var options = new EditOptions { PromptToPrompt = new PromptToPromptOptions { Blend = ("red", "blue") } };
+        var a = _pipeline.Edit(TestImage(), "a red circle", "a blue circle", options);
+        var b = _pipeline.Edit(TestImage(), "a red circle", "a blue circle", options);
+        Assert.Equal(a.Image.Pixels, b.Image.Pixels);
+        var c = _pipeline.Edit(TestImage(), "a red circle", "a blue circle", options with { Inversion = new InversionOptions { Seed = 31 } });
+        Assert.NotEqual(a.Image.Pixels, c.Image.Pixels);
+        var g1 = _pipeline.Generate("a cat", new GenerateOptions { Seed = 5 });
+        var g2 = _pipeline.Generate("a cat", new GenerateOptions { Seed = 5 });
+        Assert.Equal(g1.Image.Pixels, g2.Image.Pixels);
+        Assert.Equal(4, g1.Nfe);
+    }
+
+    [Fact]
+    public void ReconstructionReportsMetrics()
+    {
+        var r = _pipeline.Reconstruct(TestImage(), "a photo", new InversionOptions());
+        Assert.Equal(64, r.Input.Width);
+        Assert.InRange(r.Psnr, 0, 100);
+        Assert.InRange(r.Ssim, -1, 1);
+        Assert.Equal(r.Mse, Icd.Metrics.ImageMetrics.Mse(r.Input, r.Reconstruction));
+    }
+
+    [Fact]
+    public void BadInputsGetClearErrors()
+    {
+        var e = Assert.Throws<ArgumentException>(() => _pipeline.Edit(TestImage(), "a cat", "  ", new EditOptions()));
+        Assert.Contains("target prompt is empty", e.Message);
+        var blend = Assert.Throws<ArgumentException>(() => _pipeline.Edit(TestImage(), "a cat", "a dog",
+            new EditOptions { PromptToPrompt = new PromptToPromptOptions { Blend = ("bird", "dog") } }));
+        Assert.Contains("blend word 'bird'", blend.Message);
+        var size = Assert.Throws<ArgumentOutOfRangeException>(() => _pipeline.Invert(TestImage(), "a cat", new InversionOptions { Size = 63 }));
+        Assert.Contains("multiple of", size.Message);
+    }
+}
