@@ -15,6 +15,9 @@ public static class Program
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(CheckReferenceCommand.Create());
         root.Subcommands.Add(ConvertCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(InvertCommand.Create());
+        root.Subcommands.Add(EditCommand.Create());
         // Exceptions reach CommandRunner, which prints one clear line instead of a stack trace.
         var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         return CommandRunner.Run(() => root.Parse(args).Invoke(invocation));

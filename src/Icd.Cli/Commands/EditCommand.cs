@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.Globalization;
+using Icd.Editing;
+using Icd.Editing.PromptToPrompt;
+using Icd.Pipelines;
+using Icd.Sampling;
+
+namespace Icd.Cli.Commands;
+
+/// <summary><c>icd edit</c>: invert with the source prompt, decode with the target prompt.</summary>
+internal static class EditCommand
+{
+    public static Command Create()
+    {
+        var model = ModelOptions.Model();
+        var image = new Option<string>("--image") { Description = "input PNG or JPEG", Required = true };
+        var source = new Option<string>("--source") { Description = "prompt describing the input image", Required = true };
+        var target = new Option<string>("--target") { Description = "prompt describing the edited image", Required = true };
+        var method = new Option<string>("--method") { Description = "p2p (Prompt-to-Prompt), switch (prompt switch), guided (Inverse-and-Edit)", DefaultValueFactory = _ => "p2p" };
+        var guidance = new Option<double?>("--guidance") { Description = "target-branch guidance w (embedded units: classical CFG − 1; default: the model's, 19 for iCD)" };
+        var tau = new Option<double?>("--tau") { Description = "dynamic CFG: guidance only where t ≤ 1000·tau (default: the model's, 0.8)" };
+        var cross = new Option<string?>("--cross-replace") { Description = "cross-attention replace bound, 'b' or 'a,b' (fraction of steps; default: the model's, 0.3)" };
+        var self = new Option<string?>("--self-replace") { Description = "self-attention replace bound, 'b' or 'a,b' (default: the model's, 0.6)" };
+        var blend = new Option<string?>("--blend") { Description = "LocalBlend words \"source-word target-word\"" };
+        var amplify = new Option<string[]>("--amplify") { Description = "word=factor to amplify in the target's cross-attention (repeatable); default: new target words × the model's factor", AllowMultipleArgumentsPerToken = false };
+        var noAmplify = new Option<bool>("--no-amplify") { Description = "do not amplify any word" };
+        var steps = new Option<string?>("--steps") { Description = "reverse timesteps, e.g. 259,519,779,999 (default: the model's)" };
+        var matchColors = new Option<bool>("--match-colors") { Description = "match the output's global colour statistics to the input's" };
+        var seed = ModelOptions.Seed();
+        var output = new Option<string>("--out") { Description = "edited PNG", DefaultValueFactory = _ => "edited.png" };
+        var reconstruction = new Option<string?>("--reconstruction") { Description = "also write the reconstruction (source branch) here" };
+        var json = ModelOptions.Json();
+        var command = new Command("edit", "Edit an image: invert with the source prompt, decode with the target prompt");
+        foreach (var o in new Option[] { model, image, source, target, method, guidance, tau, cross, self, blend, amplify, noAmplify, steps, matchColors, seed, output, reconstruction, json })
+            command.Options.Add(o);
+        command.SetAction(parse =>
+        {
+            bool quiet = parse.GetValue(json);
+            string src = parse.GetValue(source)!, trg = parse.GetValue(target)!;
+            if (string.IsNullOrWhiteSpace(src)) throw new ArgumentException("--source is empty");
+            if (string.IsNullOrWhiteSpace(trg)) throw new ArgumentException("--target is empty");
+            var editMethod = parse.GetValue(method) switch
+            {
+                "p2p" => EditMethod.PromptToPrompt,
+                "switch" => EditMethod.PromptSwitch,
+                "guided" => EditMethod.Guided,
+                var other => throw new ArgumentException($"--method '{other}': expected p2p, switch or guided"),
+            };
+            var input = ModelOptions.ReadImage(parse.GetValue(image)!);
+            using var m = ModelOptions.Load(parse.GetValue(model)!);
+            var model1 = parse.GetValue(steps) is { } list ? WithSteps(m, list) : m;
+            ModelOptions.WarnIfTruncated(m, src, "--source", quiet);
+            ModelOptions.WarnIfTruncated(m, trg, "--target", quiet);
+            var d = m.Defaults;
+            var amplified = new Dictionary<string, double>(StringComparer.Ordinal);
+            if (!parse.GetValue(noAmplify))
+            {
+                var explicitWords = parse.GetValue(amplify) ?? [];
+                if (explicitWords.Length == 0)
+                    foreach (var w in EditWords.NewContentWords(src, trg)) amplified[w] = d.Amplify;
+                foreach (var item in explicitWords)
+                {
+                    int eq = item.LastIndexOf('=');
+                    if (eq <= 0 || !double.TryParse(item[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double f))
+                        throw new ArgumentException($"--amplify '{item}': expected word=factor");
+                    amplified[item[..eq]] = f;
+                }
+            }
+            (string, string)? blendWords = null;
+            if (parse.GetValue(blend) is { } b)
+            {
+                var parts = b.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length != 2) throw new ArgumentException($"--blend '{b}': expected two words, \"source-word target-word\"");
+                blendWords = (parts[0], parts[1]);
+            }
+            var options = new EditOptions
+            {
+                Method = editMethod,
+                Inversion = new InversionOptions { Seed = parse.GetValue(seed) ?? d.Seed },
+                Guidance = new GuidanceSchedule.Dynamic(parse.GetValue(guidance) ?? d.Guidance, parse.GetValue(tau) ?? d.Tau),
+                PromptToPrompt = new PromptToPromptOptions
+                {
+                    CrossReplace = Bounds(parse.GetValue(cross), d.CrossReplace, "--cross-replace"),
+                    SelfReplace = Bounds(parse.GetValue(self), d.SelfReplace, "--self-replace"),
+                    Amplify = amplified,
+                    Blend = blendWords,
+                },
+                MatchColors = parse.GetValue(matchColors),
+                IncludeReconstruction = parse.GetValue(reconstruction) is not null,
+            };
+            var pipeline = new IcdPipeline(model1);
+            int units = 1 + model1.Boundaries.Forward.Count + model1.Boundaries.Reverse.Count + 1;
+            var result = ConsoleProgress.Run("edit", units, quiet, p => pipeline.Edit(input, src, trg, options, p));
+            var metadata = new Dictionary<string, string>
+            {
+                ["icd:command"] = "edit", ["icd:source"] = src, ["icd:target"] = trg, ["icd:method"] = parse.GetValue(method)!,
+                ["icd:seed"] = options.Inversion.Seed.ToString(CultureInfo.InvariantCulture), ["icd:guidance"] = options.Guidance.ToString(),
+                ["icd:p2p"] = options.PromptToPrompt.ToString(), ["icd:model"] = m.Source,
+            };
+            string outPath = parse.GetValue(output)!;
+            ModelOptions.WriteImage(outPath, result.Image, metadata);
+            if (parse.GetValue(reconstruction) is { } reconPath && result.Reconstruction is not null)
+                ModelOptions.WriteImage(reconPath, result.Reconstruction, metadata);
+            if (quiet)
+                ModelOptions.PrintJson(new { output = outPath, nfe = result.Nfe, seconds = result.Elapsed.TotalSeconds, controller = result.Controller, amplified });
+            else
+                Console.WriteLine($"wrote {outPath}  ({result.Nfe} NFE, {result.Elapsed.TotalSeconds:F2} s, attention control: {result.Controller})");
+            return 0;
+        });
+        return command;
+    }
+
+    private static (double, double) Bounds(string? text, double fallback, string option)
+    {
+        if (text is null) return (0, fallback);
+        var values = ModelOptions.ParseList(text, option);
+        return values.Length switch
+        {
+            1 => (0, values[0]),
+            2 => (values[0], values[1]),
+            _ => throw new ArgumentException($"{option} '{text}': expected 'end' or 'start,end'"),
+        };
+    }
+
+    /// <summary>Overrides the reverse timesteps; the forward list follows iCD's pairing
+    /// (start, then the reverse list without its last entry).</summary>
+    private static IcdModel WithSteps(IcdModel m, string list)
+    {
+        var reverse = ModelOptions.ParseList(list, "--steps").Select(v => (long)v).ToArray();
+        var forward = new[] { m.Boundaries.ForwardStart }.Concat(reverse.Order().SkipLast(1)).ToArray();
+        return IcdModel.FromNetworks(m.Networks, new IcdManifest { Base = m.Source, ReverseTimesteps = reverse, ForwardTimesteps = forward, Defaults = m.Defaults }, m.Source);
+    }
+}

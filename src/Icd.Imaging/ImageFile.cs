@@ -1,0 +1,42 @@
+using Icd.Imaging.Exif;
+using Icd.Imaging.Jpeg;
+using Icd.Imaging.Png;
+
+namespace Icd.Imaging;
+
+/// <summary>Reads PNG and JPEG files as upright 8-bit RGB.</summary>
+public static class ImageFile
+{
+    /// <summary>
+    /// Reads <paramref name="path"/>, whatever its extension says, by looking at its first bytes.
+    /// Transparency is composited over white, and the EXIF orientation is applied so the pixels are upright.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ImageFormatException">Not a PNG or JPEG, corrupt, truncated, or larger than <see cref="ImageReadOptions.MaxPixels"/>.</exception>
+    public static RgbImage Read(string path, ImageReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        options ??= ImageReadOptions.Default;
+        byte[] file = ReadAllBytes(path);
+        DecodedImage decoded;
+        if (PngDecoder.HasSignature(file))
+            decoded = PngDecoder.Decode(file, path, options);
+        else if (JpegSegments.HasSignature(file))
+            decoded = JpegDecoder.Decode(file, path, options);
+        else
+            throw new ImageFormatException(path, "not a PNG or JPEG file");
+        return OrientationTransform.Apply(decoded.Image, decoded.Orientation);
+    }
+
+    private static byte[] ReadAllBytes(string path)
+    {
+        // File.ReadAllBytes reports a missing folder as DirectoryNotFoundException; callers should see one case.
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"image file not found: {path}", path);
+        // Decoding works on the whole file in memory, which .NET caps at one array.
+        long length = new FileInfo(path).Length;
+        if (length > Array.MaxLength)
+            throw new ImageFormatException(path, $"file is {length:N0} bytes, too large to be an image we can decode");
+        return File.ReadAllBytes(path);
+    }
+}
