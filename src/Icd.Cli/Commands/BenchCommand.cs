@@ -31,6 +31,22 @@ internal static class BenchCommand
             return 0;
         });
         bench.Subcommands.Add(unet);
+
+        var model = new Option<string?>("--model") { Description = "an iCD model (default: the full SD1.5 config with random weights)" };
+        var tokenizer = new Option<string>("--tokenizer")
+        {
+            Description = "CLIP tokenizer folder for the random SD1.5 model",
+            DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "..", "shared", "reference", "tiny-sd", "model", "tokenizer"),
+        };
+        var edit = new Command("edit", "One iCD edit (4 + 4 steps, Prompt-to-Prompt) with per-phase timings");
+        edit.Options.Add(model);
+        edit.Options.Add(tokenizer);
+        edit.SetAction(parse =>
+        {
+            Console.WriteLine(JsonSerializer.Serialize(EditBenchmark.Run(parse.GetValue(model), Path.GetFullPath(parse.GetValue(tokenizer)!)), Json));
+            return 0;
+        });
+        bench.Subcommands.Add(edit);
         return bench;
     }
 

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using Icd.Checkpoints;
+using Icd.Denoising;
+using Icd.Latents;
+using Icd.Pipelines;
+using Icd.Sampling;
+using Icd.Text;
+using Icd.Torch;
+
+namespace Icd.Cli.Bench;
+
+/// <summary><c>icd bench edit</c>: one iCD edit (4 forward + 4 reverse steps, Prompt-to-Prompt)
+/// with per-phase timings, on a given model or on the full-size SD1.5 config with random weights.</summary>
+internal static class EditBenchmark
+{
+    public static object Run(string? modelPath, string tokenizerDir)
+    {
+        var sw = Stopwatch.StartNew();
+        using var model = modelPath is not null ? IcdModel.Load(modelPath) : RandomSd15(tokenizerDir);
+        double load = sw.Elapsed.TotalSeconds;
+        var pipeline = new IcdPipeline(model);
+        var image = Icd.Imaging.RgbImage.Blank(model.ImageSize, model.ImageSize, 200, 120, 40);
+        var phases = new List<object>();
+        var last = TimeSpan.Zero;
+        var progress = new Recorder(phases);
+        var result = pipeline.Edit(image, "a photo of a cat", "a photo of a dog", new EditOptions(), progress);
+        return new
+        {
+            benchmark = "edit",
+            model = modelPath ?? "SD1.5 config, random weights (fp32)",
+            image_size = model.ImageSize,
+            threads = TorchRuntime.Threads,
+            load_seconds = load,
+            nfe = result.Nfe,
+            edit_seconds = result.Elapsed.TotalSeconds,
+            peak_rss_gb = Math.Round(ModelBenchmark.PeakRssBytes() / 1e9, 2),
+            phases,
+        };
+    }
+
+    private sealed class Recorder(List<object> phases) : IProgress<StepProgress>
+    {
+        private TimeSpan _last = TimeSpan.Zero;
+
+        public void Report(StepProgress p)
+        {
+            phases.Add(new { phase = p.Phase.ToString().ToLowerInvariant(), step = p.Step, seconds = (p.Elapsed - _last).TotalSeconds });
+            _last = p.Elapsed;
+        }
+    }
+
+    /// <summary>SD1.5's UNet (with iCD's guidance embedding), VAE and CLIP text encoder, with
+    /// PyTorch-default random initial values: timing only, the images are noise.</summary>
+    private static IcdModel RandomSd15(string tokenizerDir)
+    {
+        var networks = new StableDiffusionModels
+        {
+            Tokenizer = ClipTokenizer.Load(tokenizerDir),
+            TextEncoder = new ClipTextModel(new ClipTextConfig()),
+            UNet = new UNet2DConditionModel(new UNetConfig { CrossAttentionDim = 768, TimeCondProjDim = 512 }),
+            Vae = new AutoencoderKL(new VaeConfig()),
+            Schedule = NoiseSchedule.StableDiffusion,
+            Directory = "(random)",
+        };
+        return IcdModel.FromNetworks(networks, new IcdManifest { Base = "(random)" }, "random SD1.5");
+    }
+}
