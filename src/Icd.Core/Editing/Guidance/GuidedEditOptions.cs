@@ -1,0 +1,40 @@
+namespace Icd.Editing.Guidance;
+
+/// <summary>Inverse-and-Edit's editing settings (METHOD C2, consistency.yaml defaults).</summary>
+public sealed record GuidedEditOptions
+{
+    /// <summary>w fed to the target pass at each reverse step (no dynamic gating).</summary>
+    public IReadOnlyList<double> CfgSchedule { get; init; } = [0, 7, 11, 19];
+
+    /// <summary>features_map_l2 weight per step.</summary>
+    public IReadOnlyList<double> FeatureWeights { get; init; } = [0.5, 0.5, 0.5, 0.5];
+
+    /// <summary>self_attn_map_l2 weight per step.</summary>
+    public IReadOnlyList<double> AttentionWeights { get; init; } = [0, 20000, 20000, 20000];
+
+    /// <summary>Bounds of the gradient-to-CFG norm ratio (range_other_on_cfg_norm).</summary>
+    public (double Lo, double Hi) Rescale { get; init; } = (0.0, 1.0);
+
+    /// <summary>The forward model starts from the clean latent (t = 0) in Inverse-and-Edit.</summary>
+    public long ForwardStart { get; init; }
+
+    public ulong Seed { get; init; } = 10500;
+
+    public bool MatchColors { get; init; } = true;
+
+    /// <summary>Module whose output the feature guider compares.</summary>
+    public string FeatureModule { get; init; } = "up_blocks.1.resnets.1";
+
+    public GuidedEditOptions Validate(int steps)
+    {
+        foreach (var (name, list) in new[] { ("cfg schedule", CfgSchedule), ("feature weights", FeatureWeights), ("attention weights", AttentionWeights) })
+        {
+            if (list.Count != steps) throw new ArgumentException($"{name} has {list.Count} entries for {steps} reverse steps");
+            if (list.Any(v => !(v >= 0) || double.IsInfinity(v))) throw new ArgumentException($"{name} must be finite and ≥ 0");
+        }
+        if (!(Rescale.Lo >= 0 && Rescale.Lo <= Rescale.Hi)) throw new ArgumentException($"rescale bounds ({Rescale.Lo}, {Rescale.Hi}) must satisfy 0 ≤ lo ≤ hi");
+        return this;
+    }
+}
+
+public sealed record GuidedEditResult(Icd.Imaging.RgbImage Input, Icd.Imaging.RgbImage Image, int Nfe, int BackwardPasses, TimeSpan Elapsed, IReadOnlyList<double> RescaleFactors);
