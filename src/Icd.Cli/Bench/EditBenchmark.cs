@@ -13,7 +13,7 @@ namespace Icd.Cli.Bench;
 /// with per-phase timings, on a given model or on the full-size SD1.5 config with random weights.</summary>
 internal static class EditBenchmark
 {
-    public static object Run(string? modelPath, string tokenizerDir)
+    public static object Run(string? modelPath, string tokenizerDir, bool guided)
     {
         var sw = Stopwatch.StartNew();
         using var model = modelPath is not null ? IcdModel.Load(modelPath) : RandomSd15(tokenizerDir);
@@ -21,18 +21,29 @@ internal static class EditBenchmark
         var pipeline = new IcdPipeline(model);
         var image = Icd.Imaging.RgbImage.Blank(model.ImageSize, model.ImageSize, 200, 120, 40);
         var phases = new List<object>();
-        var last = TimeSpan.Zero;
         var progress = new Recorder(phases);
-        var result = pipeline.Edit(image, "a photo of a cat", "a photo of a dog", new EditOptions(), progress);
+        int nfe, backward = 0;
+        TimeSpan elapsed;
+        if (guided)
+        {
+            var g = new Icd.Editing.Guidance.GuidedEditor(model).Edit(image, "a photo of a cat", "a photo of a dog", new Icd.Editing.Guidance.GuidedEditOptions(), progress);
+            (nfe, backward, elapsed) = (g.Nfe, g.BackwardPasses, g.Elapsed);
+        }
+        else
+        {
+            var r = pipeline.Edit(image, "a photo of a cat", "a photo of a dog", new EditOptions(), progress);
+            (nfe, elapsed) = (r.Nfe, r.Elapsed);
+        }
         return new
         {
-            benchmark = "edit",
+            benchmark = guided ? "edit (guided, Inverse-and-Edit)" : "edit (iCD + Prompt-to-Prompt)",
             model = modelPath ?? "SD1.5 config, random weights (fp32)",
             image_size = model.ImageSize,
             threads = TorchRuntime.Threads,
             load_seconds = load,
-            nfe = result.Nfe,
-            edit_seconds = result.Elapsed.TotalSeconds,
+            nfe,
+            backward_passes = backward,
+            edit_seconds = elapsed.TotalSeconds,
             peak_rss_gb = Math.Round(ModelBenchmark.PeakRssBytes() / 1e9, 2),
             phases,
         };

@@ -81,7 +81,7 @@ internal static class ModelBenchmark
         foreach (var line in File.ReadLines("/proc/self/status"))
         {
             if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+                return long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
         }
         return 0;
     }

@@ -38,12 +38,14 @@ internal static class BenchCommand
             Description = "CLIP tokenizer folder for the random SD1.5 model",
             DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "..", "shared", "reference", "tiny-sd", "model", "tokenizer"),
         };
-        var edit = new Command("edit", "One iCD edit (4 + 4 steps, Prompt-to-Prompt) with per-phase timings");
+        var guided = new Option<bool>("--guided") { Description = "Inverse-and-Edit guided editing instead of Prompt-to-Prompt" };
+        var edit = new Command("edit", "One iCD edit (4 + 4 steps, Prompt-to-Prompt or guided) with per-phase timings and peak RSS");
         edit.Options.Add(model);
+        edit.Options.Add(guided);
         edit.Options.Add(tokenizer);
         edit.SetAction(parse =>
         {
-            Console.WriteLine(JsonSerializer.Serialize(EditBenchmark.Run(parse.GetValue(model), Path.GetFullPath(parse.GetValue(tokenizer)!)), Json));
+            Console.WriteLine(JsonSerializer.Serialize(EditBenchmark.Run(parse.GetValue(model), Path.GetFullPath(parse.GetValue(tokenizer)!), parse.GetValue(guided)), Json));
             return 0;
         });
         bench.Subcommands.Add(edit);

@@ -16,7 +16,8 @@ internal static class EditCommand
         var image = new Option<string>("--image") { Description = "input PNG or JPEG", Required = true };
         var source = new Option<string>("--source") { Description = "prompt describing the input image", Required = true };
         var target = new Option<string>("--target") { Description = "prompt describing the edited image", Required = true };
-        var method = new Option<string>("--method") { Description = "p2p (Prompt-to-Prompt), switch (prompt switch), guided (Inverse-and-Edit)", DefaultValueFactory = _ => "p2p" };
+        var method = new Option<string>("--method") { Description = "p2p (iCD + Prompt-to-Prompt), switch (prompt switch), guided (Inverse-and-Edit), ddim (50-step DDIM + P2P baseline)", DefaultValueFactory = _ => "p2p" };
+        var ddimSteps = new Option<int>("--ddim-steps") { Description = "ddim: number of DDIM steps", DefaultValueFactory = _ => 50 };
         var guidance = new Option<double?>("--guidance") { Description = "target-branch guidance w (embedded units: classical CFG − 1; default: the model's, 19 for iCD)" };
         var tau = new Option<double?>("--tau") { Description = "dynamic CFG: guidance only where t ≤ 1000·tau (default: the model's, 0.8)" };
         var cross = new Option<string?>("--cross-replace") { Description = "cross-attention replace bound, 'b' or 'a,b' (fraction of steps; default: the model's, 0.3)" };
@@ -29,9 +30,14 @@ internal static class EditCommand
         var seed = ModelOptions.Seed();
         var output = new Option<string>("--out") { Description = "edited PNG", DefaultValueFactory = _ => "edited.png" };
         var reconstruction = new Option<string?>("--reconstruction") { Description = "also write the reconstruction (source branch) here" };
+        var featureGuidance = new Option<string?>("--feature-guidance") { Description = "guided: features_map_l2 weight per step, e.g. 0.5,0.5,0.5,0.5" };
+        var attentionGuidance = new Option<string?>("--attention-guidance") { Description = "guided: self_attn_map_l2 weight per step, e.g. 0,20000,20000,20000" };
+        var rescale = new Option<string?>("--rescale") { Description = "guided: bounds lo,hi of the guidance-to-CFG norm ratio (default 0,1)" };
+        var cfgSchedule = new Option<string?>("--cfg-schedule") { Description = "guided: w per reverse step (default 0,7,11,19)" };
         var json = ModelOptions.Json();
         var command = new Command("edit", "Edit an image: invert with the source prompt, decode with the target prompt");
-        foreach (var o in new Option[] { model, image, source, target, method, guidance, tau, cross, self, blend, amplify, noAmplify, steps, matchColors, seed, output, reconstruction, json })
+        foreach (var o in new Option[] { model, image, source, target, method, guidance, tau, cross, self, blend, amplify, noAmplify, steps, matchColors, seed, output, reconstruction,
+                     featureGuidance, attentionGuidance, rescale, cfgSchedule, ddimSteps, json })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -44,14 +50,17 @@ internal static class EditCommand
                 "p2p" => EditMethod.PromptToPrompt,
                 "switch" => EditMethod.PromptSwitch,
                 "guided" => EditMethod.Guided,
-                var other => throw new ArgumentException($"--method '{other}': expected p2p, switch or guided"),
+                "ddim" => EditMethod.PromptToPrompt,
+                var other => throw new ArgumentException($"--method '{other}': expected p2p, switch, guided or ddim"),
             };
             var input = ModelOptions.ReadImage(parse.GetValue(image)!);
             using var m = ModelOptions.Load(parse.GetValue(model)!);
             var model1 = parse.GetValue(steps) is { } list ? WithSteps(m, list) : m;
             ModelOptions.WarnIfTruncated(m, src, "--source", quiet);
             ModelOptions.WarnIfTruncated(m, trg, "--target", quiet);
-            var d = m.Defaults;
+            bool ddim = parse.GetValue(method) == "ddim";
+            // The DDIM baselines of the papers use classical CFG 8 (w = 7), constant.
+            var d = ddim ? m.Defaults with { Guidance = 7, Tau = 1 } : m.Defaults;
             var amplified = new Dictionary<string, double>(StringComparer.Ordinal);
             if (!parse.GetValue(noAmplify))
             {
@@ -88,9 +97,14 @@ internal static class EditCommand
                 MatchColors = parse.GetValue(matchColors),
                 IncludeReconstruction = parse.GetValue(reconstruction) is not null,
             };
+            if (editMethod == EditMethod.Guided)
+                return RunGuided(parse, model1, input, src, trg, quiet, parse.GetValue(output)!, parse.GetValue(seed), parse.GetValue(matchColors),
+                    parse.GetValue(featureGuidance), parse.GetValue(attentionGuidance), parse.GetValue(rescale), parse.GetValue(cfgSchedule));
             var pipeline = new IcdPipeline(model1);
             int units = 1 + model1.Boundaries.Forward.Count + model1.Boundaries.Reverse.Count + 1;
-            var result = ConsoleProgress.Run("edit", units, quiet, p => pipeline.Edit(input, src, trg, options, p));
+            var result = ddim
+                ? ConsoleProgress.Run("ddim edit", 2 * parse.GetValue(ddimSteps), quiet, p => new DdimPipeline(m, parse.GetValue(ddimSteps)).Edit(input, src, trg, options, p))
+                : ConsoleProgress.Run("edit", units, quiet, p => pipeline.Edit(input, src, trg, options, p));
             var metadata = new Dictionary<string, string>
             {
                 ["icd:command"] = "edit", ["icd:source"] = src, ["icd:target"] = trg, ["icd:method"] = parse.GetValue(method)!,
@@ -109,6 +123,45 @@ internal static class EditCommand
         });
         return command;
     }
+
+    /// <summary>Inverse-and-Edit: guidance through the reverse model (METHOD C2).</summary>
+    private static int RunGuided(ParseResult parse, IcdModel m, Icd.Imaging.RgbImage input, string src, string trg, bool quiet, string outPath,
+        ulong? seed, bool matchColors, string? features, string? attention, string? rescale, string? cfg)
+    {
+        var defaults = new Icd.Editing.Guidance.GuidedEditOptions();
+        var options = defaults with
+        {
+            FeatureWeights = features is null ? defaults.FeatureWeights : ModelOptions.ParseList(features, "--feature-guidance"),
+            AttentionWeights = attention is null ? defaults.AttentionWeights : ModelOptions.ParseList(attention, "--attention-guidance"),
+            CfgSchedule = cfg is null ? defaults.CfgSchedule : ModelOptions.ParseList(cfg, "--cfg-schedule"),
+            Rescale = rescale is null ? defaults.Rescale : Pair(ModelOptions.ParseList(rescale, "--rescale"), "--rescale"),
+            Seed = seed ?? defaults.Seed,
+            MatchColors = matchColors || defaults.MatchColors,
+        };
+        var editor = new Icd.Editing.Guidance.GuidedEditor(m);
+        int units = 1 + m.Boundaries.Forward.Count + m.Boundaries.Reverse.Count + 1;
+        var result = ConsoleProgress.Run("guided edit", units, quiet, p => editor.Edit(input, src, trg, options, p));
+        ModelOptions.WriteImage(outPath, result.Image, new Dictionary<string, string>
+        {
+            ["icd:command"] = "edit", ["icd:method"] = "guided", ["icd:source"] = src, ["icd:target"] = trg,
+            ["icd:seed"] = options.Seed.ToString(CultureInfo.InvariantCulture), ["icd:cfg"] = string.Join(",", options.CfgSchedule),
+            ["icd:feature-guidance"] = string.Join(",", options.FeatureWeights), ["icd:attention-guidance"] = string.Join(",", options.AttentionWeights),
+            ["icd:rescale"] = $"{options.Rescale.Lo},{options.Rescale.Hi}", ["icd:model"] = m.Source,
+        });
+        if (quiet)
+            ModelOptions.PrintJson(new
+            {
+                output = outPath, nfe = result.Nfe, backward_passes = result.BackwardPasses, seconds = result.Elapsed.TotalSeconds,
+                rescale_factors = result.RescaleFactors.Select(k => double.IsNaN(k) ? (double?)null : k),
+                peak_rss_gb = Math.Round(Icd.Cli.Bench.ModelBenchmark.PeakRssBytes() / 1e9, 2),
+            });
+        else
+            Console.WriteLine($"wrote {outPath}  ({result.Nfe} NFE, {result.BackwardPasses} backward passes, {result.Elapsed.TotalSeconds:F2} s)");
+        return 0;
+    }
+
+    private static (double, double) Pair(double[] values, string option) =>
+        values.Length == 2 ? (values[0], values[1]) : throw new ArgumentException($"{option}: expected two numbers lo,hi");
 
     private static (double, double) Bounds(string? text, double fallback, string option)
     {

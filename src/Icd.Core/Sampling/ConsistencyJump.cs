@@ -21,4 +21,17 @@ public static class ConsistencyJump
         var xs = s == 0 ? x0.Share() : x0 * alphaS + epsilon * sigmaS;
         return new StepResult(xs.MoveToOuterScope(), x0.MoveToOuterScope());
     }
+
+    /// <summary>The jump with a (t, s) pair per batch element (training draws them per sample).</summary>
+    public static StepResult Apply(NoiseSchedule schedule, Tensor sample, Tensor epsilon, IReadOnlyList<long> t, IReadOnlyList<long> s)
+    {
+        using var scope = new TensorScope();
+        var alphaT = schedule.Alphas(t);
+        var sigmaT = schedule.Sigmas(t);
+        var alphaS = Tensor.FromValues(s.Select(v => v == 0 ? 1f : schedule.Alpha(v)).ToArray(), s.Count, 1, 1, 1);
+        var sigmaS = Tensor.FromValues(s.Select(v => v == 0 ? 0f : schedule.Sigma(v)).ToArray(), s.Count, 1, 1, 1);
+        var x0 = (sample - epsilon * sigmaT) / alphaT;
+        var xs = x0 * alphaS + epsilon * sigmaS;
+        return new StepResult(xs.MoveToOuterScope(), x0.MoveToOuterScope());
+    }
 }

@@ -46,6 +46,24 @@ public sealed class NoiseSchedule
     /// <summary>σ_t = √(1 − ᾱ_t) (noise scale).</summary>
     public float Sigma(long t) => MathF.Sqrt(1f - AlphaBar(t));
 
+    /// <summary>α_t per batch element, shaped (B, 1, 1, 1) to broadcast over latents.</summary>
+    public Tensor Alphas(IReadOnlyList<long> t) => Column(t.Select(Alpha).ToArray());
+
+    /// <summary>σ_t per batch element, shaped (B, 1, 1, 1).</summary>
+    public Tensor Sigmas(IReadOnlyList<long> t) => Column(t.Select(Sigma).ToArray());
+
+    private static Tensor Column(float[] values) => Tensor.FromValues(values, values.Length, 1, 1, 1);
+
+    /// <summary>add_noise with one timestep per batch element.</summary>
+    public Tensor AddNoise(Tensor x0, Tensor noise, IReadOnlyList<long> t)
+    {
+        using var a = Alphas(t);
+        using var s = Sigmas(t);
+        using var ax = x0 * a;
+        using var sn = noise * s;
+        return ax + sn;
+    }
+
     /// <summary>diffusers' add_noise: √ᾱ_t·x0 + √(1 − ᾱ_t)·ε.</summary>
     public Tensor AddNoise(Tensor x0, Tensor noise, long t)
     {

@@ -60,7 +60,7 @@ public sealed class GuidedEditor(IcdModel model)
             {
                 (epsHat, double k) = GuidedEpsilon(z, inversion.At(t), t, texts, sourceText, w, active, options, i);
                 nfe += 3;
-                backward++;
+                backward += active.Select(g => g.Branch).Distinct().Count(); // one backward pass per differentiated branch
                 factors.Add(k);
             }
             using (Autograd.NoGrad())
@@ -83,9 +83,7 @@ public sealed class GuidedEditor(IcdModel model)
         IReadOnlyList<IGuider> active, GuidedEditOptions options, int step)
     {
         using var inv = RecordInversion(zStar, t, sourceText, active, out var epsInv);
-        var zGrad = z.Detach().RequiresGrad_();
-        var (energy, epsTarget) = EnergyAt(zGrad, t, bothTexts, w, inv, active, step);
-        var gradient = Autograd.Grad(energy, zGrad);
+        var (gradient, epsTarget) = GradientAt(z, t, bothTexts, w, inv, active, step);
         // (5) Rescale against ‖ε_trg − ε_inv‖ and add.
         double k = NoiseRescale.Factor(gradient, epsTarget, epsInv, options.Rescale.Lo, options.Rescale.Hi);
         return (epsTarget + gradient * k, k);
@@ -107,35 +105,70 @@ public sealed class GuidedEditor(IcdModel model)
         return inv;
     }
 
-    /// <summary>(2–4) With <paramref name="zGrad"/> requiring grad: ε_src and ε_trg in one
-    /// [source, target] batch, then E = Σ g_i·energy_i. Returns E (with its graph) and ε_trg (detached).</summary>
-    internal (Tensor Energy, Tensor EpsTarget) EnergyAt(Tensor zGrad, long t, Tensor bothTexts, double w, GuidanceRecords inv,
+    /// <summary>
+    /// (2–4) ∇E w.r.t. z_t and ε_trg. E = E_src + E_trg separates by pass (self-attention energies
+    /// read the source pass, feature energies the target pass), so each pass is differentiated on
+    /// its own and its graph freed before the next: the peak holds one UNet graph, not two (at 512²
+    /// the 64² self-attention maps make a graph several GB).
+    /// </summary>
+    internal (Tensor Gradient, Tensor EpsTarget) GradientAt(Tensor z, long t, Tensor bothTexts, double w, GuidanceRecords inv,
         IReadOnlyList<IGuider> active, int step)
     {
+        Tensor? gradient = null;
+        Tensor? epsTarget = null;
+        foreach (var branch in new[] { GuidedBranch.CurrentSource, GuidedBranch.CurrentTarget })
+        {
+            var guiders = active.Where(g => g.Branch == branch).ToList();
+            bool target = branch == GuidedBranch.CurrentTarget;
+            if (guiders.Count == 0 && !target) continue;
+            var zGrad = z.Detach().RequiresGrad_();
+            var (energy, eps) = BranchEnergy(zGrad, t, bothTexts, w, inv, guiders, step, branch);
+            if (target) epsTarget = eps;
+            if (energy is null) continue;
+            var g = Autograd.Grad(energy, zGrad);
+            gradient = gradient is null ? g : gradient + g;
+        }
+        return (gradient ?? Tensor.ZerosLike(z), epsTarget!);
+    }
+
+    /// <summary>E as one differentiable scalar of <paramref name="zGrad"/> (both passes in one graph),
+    /// for checking <see cref="GradientAt"/> against finite differences.</summary>
+    internal Tensor EnergyAt(Tensor zGrad, long t, Tensor bothTexts, double w, GuidanceRecords inv, IReadOnlyList<IGuider> active, int step)
+    {
+        var total = Tensor.Zeros([], zGrad.DType);
+        foreach (var branch in new[] { GuidedBranch.CurrentSource, GuidedBranch.CurrentTarget })
+        {
+            var (energy, _) = BranchEnergy(zGrad, t, bothTexts, w, inv, active.Where(g => g.Branch == branch).ToList(), step, branch);
+            if (energy is not null) total = total + energy;
+        }
+        return total;
+    }
+
+    /// <summary>One pass on the current latent (source prompt at w = 0, or target prompt at w),
+    /// recording what its guiders need; returns Σ g_i·energy_i (null without guiders) and ε (detached).</summary>
+    private (Tensor? Energy, Tensor Eps) BranchEnergy(Tensor zGrad, long t, Tensor bothTexts, double w, GuidanceRecords inv,
+        IReadOnlyList<IGuider> guiders, int step, GuidedBranch branch)
+    {
         var unet = Model.Networks.UNet;
-        var features = active.SelectMany(g => g.Features).Distinct().ToArray();
-        using var curSrc = new GuidanceRecords();
-        using var curTrg = new GuidanceRecords();
-        using var grad = Autograd.EnableGrad();
-        Tensor epsTarget;
-        using (active.Any(g => g.NeedsSelfAttention) ? unet.UseController(new SelfAttentionRecorder(curSrc, 0)) : null)
+        bool target = branch == GuidedBranch.CurrentTarget;
+        var text = bothTexts.Narrow(0, target ? 1 : 0, 1);
+        var features = guiders.SelectMany(g => g.Features).Distinct().ToArray();
+        using var records = new GuidanceRecords();
+        using var grad = guiders.Count > 0 ? Autograd.EnableGrad() : Autograd.NoGrad();
+        Tensor eps;
+        using (guiders.Any(g => g.NeedsSelfAttention) ? unet.UseController(new SelfAttentionRecorder(records, 0)) : null)
         using (var capture = features.Length > 0 ? unet.Hooks.Capture(features) : null)
         {
-            var both = Tensor.Cat([zGrad, zGrad], 0);
-            var eps = Model.Reverse.Epsilon(both, t, bothTexts, [0, w]);
-            epsTarget = eps.Narrow(0, 1, 1);
-            foreach (var f in features)
-            {
-                using var output = capture!.Get(f)[0];
-                curTrg.Features[f] = output.Narrow(0, 1, 1).DetachFromScope();
-            }
+            eps = Model.Reverse.Epsilon(zGrad, t, text, [target ? w : 0]);
+            foreach (var f in features) records.Features[f] = capture!.Get(f)[0].DetachFromScope();
         }
+        if (guiders.Count == 0) return (null, eps.Detach());
         var energy = Tensor.Zeros([], zGrad.DType);
-        foreach (var g in active)
+        foreach (var g in guiders)
         {
-            using var e = g.Energy(inv, curSrc, curTrg);
+            using var e = target ? g.Energy(inv, new GuidanceRecords(), records) : g.Energy(inv, records, new GuidanceRecords());
             energy = energy + e * g.WeightAt(step);
         }
-        return (energy, epsTarget.Detach());
+        return (energy, eps.Detach());
     }
 }

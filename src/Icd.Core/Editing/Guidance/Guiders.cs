@@ -8,6 +8,12 @@ namespace Icd.Editing.Guidance;
 /// latent with the source prompt) and "cur_trg" (the current latent with the target prompt).
 /// A guider says what it needs recorded and returns its unweighted energy; each guider is a file.
 /// </summary>
+public enum GuidedBranch
+{
+    CurrentSource,
+    CurrentTarget,
+}
+
 public interface IGuider
 {
     string Name { get; }
@@ -20,6 +26,10 @@ public interface IGuider
 
     bool NeedsSelfAttention { get; }
 
+    /// <summary>The pass whose recording the energy differentiates: the current latent with the
+    /// source prompt (self-attention) or with the target prompt (features).</summary>
+    GuidedBranch Branch { get; }
+
     Tensor Energy(GuidanceRecords inversion, GuidanceRecords currentSource, GuidanceRecords currentTarget);
 }
 
@@ -31,6 +41,7 @@ public sealed class FeatureGuider(IReadOnlyList<double> weights, string module =
     public double WeightAt(int step) => weights[Math.Min(step, weights.Count - 1)];
     public IReadOnlyList<string> Features { get; } = [module];
     public bool NeedsSelfAttention => false;
+    public GuidedBranch Branch => GuidedBranch.CurrentTarget;
 
     public Tensor Energy(GuidanceRecords inversion, GuidanceRecords currentSource, GuidanceRecords currentTarget) =>
         Functional.MseLoss(currentTarget.Features[Features[0]], inversion.Features[Features[0]]);
@@ -44,6 +55,7 @@ public sealed class SelfAttentionGuider(IReadOnlyList<double> weights) : IGuider
     public double WeightAt(int step) => weights[Math.Min(step, weights.Count - 1)];
     public IReadOnlyList<string> Features { get; } = [];
     public bool NeedsSelfAttention => true;
+    public GuidedBranch Branch => GuidedBranch.CurrentSource;
 
     public Tensor Energy(GuidanceRecords inversion, GuidanceRecords currentSource, GuidanceRecords currentTarget)
     {

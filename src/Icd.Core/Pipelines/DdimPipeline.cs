@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using Icd.Editing.PromptToPrompt;
+using Icd.Imaging;
+using Icd.Inversion;
+using Icd.Metrics;
+using Icd.Sampling;
+using Icd.Torch;
+
+namespace Icd.Pipelines;
+
+/// <summary>
+/// The teacher baselines the papers compare against: N-step DDIM inversion (w = 0) and DDIM
+/// sampling/editing with Prompt-to-Prompt and guidance, on diffusers' "leading" grid
+/// t_k = k·(1000/N) + 1 (981 … 1 for N = 50). Inversion follows Null-text Inversion's next_step:
+/// ε is evaluated at the current latent and the target timestep t, and x moves from t − 1000/N to t
+/// (ᾱ of a negative step is ᾱ_0). The source branch of an edit runs at w = 0, as in iCD's editing.
+/// </summary>
+public sealed class DdimPipeline(IcdModel model, int steps = 50)
+{
+    public IcdModel Model { get; } = model;
+    public int Steps { get; } = steps > 0 && 1000 % steps == 0 ? steps : throw new ArgumentOutOfRangeException(nameof(steps), steps, "must divide 1000");
+
+    private int Stride => Model.Schedule.TrainSteps / Steps;
+
+    /// <summary>Ascending timesteps 1, 21, …, 981 for 50 steps.</summary>
+    public long[] Grid => Enumerable.Range(0, Steps).Select(k => (long)(k * Stride + 1)).ToArray();
+
+    public InversionTrajectory Invert(RgbImage image, string prompt, InversionOptions options, IProgress<StepProgress>? progress = null, Stopwatch? clock = null)
+    {
+        clock ??= Stopwatch.StartNew();
+        var icd = new IcdPipeline(Model);
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        var z0 = Model.Networks.Vae.Encode(icd.Preprocess(image, options)).Mean * Model.Networks.Vae.Config.ScalingFactor;
+        var (text, _) = Model.EncodePrompts(prompt);
+        var x = z0;
+        var latents = new List<Tensor>();
+        var grid = Grid;
+        for (int i = 0; i < grid.Length; i++)
+        {
+            long t = grid[i];
+            using var eps = Model.Teacher.Epsilon(x, t, text, [0]);
+            x = Ddim.Step(Model.Schedule, eps, t - Stride, x, t).Previous;
+            latents.Add(x.Share().DetachFromScope());
+            progress?.Report(new StepProgress(Phase.Invert, i + 1, grid.Length, i + 1, clock.Elapsed));
+        }
+        return new InversionTrajectory(latents, grid, z0.Share().DetachFromScope());
+    }
+
+    /// <summary>DDIM inversion with <paramref name="source"/>, then DDIM sampling of [source, target] with P2P.</summary>
+    public EditResult Edit(RgbImage image, string source, string target, EditOptions options,
+        IProgress<StepProgress>? progress = null, CancellationToken ct = default)
+    {
+        var sw = Stopwatch.StartNew();
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        using var inversion = Invert(image, source, options.Inversion, progress, sw);
+        var (text, tokens) = Model.EncodePrompts(source, target);
+        long h = inversion.Final.Size(2), w = inversion.Final.Size(3);
+        using var controller = new PromptToPromptController(tokens[0], tokens[1], Steps, options.PromptToPrompt, Model.Tokenizer, h, w);
+        var x = Tensor.Cat([inversion.Final, inversion.Final], 0);
+        var grid = Grid.Reverse().ToArray();
+        int nfe = Steps;
+        using (Model.Networks.UNet.UseController(controller))
+        {
+            for (int i = 0; i < grid.Length; i++)
+            {
+                ct.ThrowIfCancellationRequested();
+                long t = grid[i];
+                controller.BeginStep(i);
+                using var eps = Model.Teacher.Epsilon(x, t, text, [0, options.Guidance.At(i, t)]);
+                controller.EndStep();
+                using var step = Ddim.Step(Model.Schedule, eps, t, x, t - Stride);
+                x = controller.Blend(step.Previous);
+                nfe++;
+                progress?.Report(new StepProgress(Phase.Denoise, i + 1, grid.Length, nfe, sw.Elapsed));
+            }
+        }
+        var decoded = Model.Networks.Vae.Decode(x / Model.Networks.Vae.Config.ScalingFactor);
+        var input = ImageTensors.ToImage(new IcdPipeline(Model).Preprocess(image, options.Inversion));
+        var edited = ImageTensors.ToImage(decoded, 1);
+        if (options.MatchColors) edited = Editing.ColorMatch.MatchStatistics(edited, input);
+        return new EditResult(input, edited, ImageTensors.ToImage(decoded, 0), nfe, sw.Elapsed, controller.Kind);
+    }
+
+    /// <summary>DDIM inversion then DDIM decoding with the same prompt (w from <paramref name="guidance"/>, default 0).</summary>
+    public ReconstructResult Reconstruct(RgbImage image, string prompt, InversionOptions options, GuidanceSchedule? guidance = null,
+        IProgress<StepProgress>? progress = null)
+    {
+        var sw = Stopwatch.StartNew();
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        using var inversion = Invert(image, prompt, options, progress, sw);
+        var (text, _) = Model.EncodePrompts(prompt);
+        var x = inversion.Final.Share();
+        var grid = Grid.Reverse().ToArray();
+        for (int i = 0; i < grid.Length; i++)
+        {
+            long t = grid[i];
+            using var eps = Model.Teacher.Epsilon(x, t, text, [(guidance ?? GuidanceSchedule.None).At(i, t)]);
+            x = Ddim.Step(Model.Schedule, eps, t, x, t - Stride).Previous;
+            progress?.Report(new StepProgress(Phase.Denoise, i + 1, grid.Length, Steps + i + 1, sw.Elapsed));
+        }
+        var reconstruction = ImageTensors.ToImage(Model.Networks.Vae.Decode(x / Model.Networks.Vae.Config.ScalingFactor));
+        var input = ImageTensors.ToImage(new IcdPipeline(Model).Preprocess(image, options));
+        return new ReconstructResult(input, reconstruction, ImageMetrics.Mse(input, reconstruction), ImageMetrics.Psnr(input, reconstruction),
+            ImageMetrics.Ssim(input, reconstruction), 2 * Steps, sw.Elapsed);
+    }
+}

@@ -1,0 +1,79 @@
+using Icd.Latents;
+using Icd.Pipelines;
+using Icd.Text;
+using Icd.Torch;
+
+namespace Icd.Training;
+
+/// <summary>One training batch: clean latents z0 (a VAE sample × scaling factor, METHOD D1) and
+/// the frozen text encoder's embeddings of the (possibly dropped) captions.</summary>
+public sealed record TrainingBatch(Tensor Z0, Tensor Text, IReadOnlyList<string> Captions);
+
+/// <summary>
+/// Turns the sampler's indices into batches with a frozen VAE and text encoder. Images are
+/// centre-cropped and resized to <see cref="ImageSize"/>; VAE moments can be cached per index
+/// (the encoder is frozen, so they never change); caption dropout replaces captions by "" with
+/// probability p (the unconditional prompt of classifier-free guidance).
+/// </summary>
+public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, ClipTextModel textEncoder, ClipTokenizer tokenizer,
+    int imageSize, ulong seed, double captionDropout = 0, bool cacheLatents = true)
+{
+    private readonly Dictionary<long, (Tensor Mean, Tensor LogVar)> _cache = new();
+    public InfiniteSampler Sampler { get; } = new(source.Count, seed);
+    public Generator LatentNoise { get; } = new(seed + 1);
+    public Generator Dropout { get; } = new(seed + 2);
+    public int ImageSize { get; } = imageSize;
+
+    public TrainingBatch Next(int batchSize)
+    {
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        var means = new List<Tensor>();
+        var logvars = new List<Tensor>();
+        var captions = new List<string>();
+        for (int b = 0; b < batchSize; b++)
+        {
+            long index = Sampler.Next();
+            var (mean, logvar) = Moments(index, out string caption);
+            means.Add(mean);
+            logvars.Add(logvar);
+            captions.Add(caption);
+        }
+        var dist = new LatentDistribution(Tensor.Cat(means.ToArray(), 0), Tensor.Cat(logvars.ToArray(), 0));
+        var z0 = dist.Sample(LatentNoise) * vae.Config.ScalingFactor;
+        if (captionDropout > 0)
+        {
+            var u = Tensor.Rand([batchSize], Dropout).ToArray<float>();
+            for (int b = 0; b < batchSize; b++) if (u[b] < captionDropout) captions[b] = "";
+        }
+        var ids = Tensor.FromValues(captions.SelectMany(c => tokenizer.Tokenize(c).Ids).ToArray(), batchSize, ClipTokenizer.MaxLength);
+        var text = textEncoder.Forward(ids);
+        return new TrainingBatch(z0.MoveToOuterScope(), text.MoveToOuterScope(), captions);
+    }
+
+    private (Tensor Mean, Tensor LogVar) Moments(long index, out string caption)
+    {
+        var (image, text) = source.Get(index);
+        caption = text;
+        if (_cache.TryGetValue(index, out var cached)) return (cached.Mean.Share(), cached.LogVar.Share());
+        using var pixels = ImageTensors.ToTensor(image, ImageSize, ImageSize);
+        var dist = vae.Encode(pixels);
+        if (cacheLatents) _cache[index] = (dist.Mean.Share().DetachFromScope(), dist.LogVar.Share().DetachFromScope());
+        return (dist.Mean, dist.LogVar);
+    }
+
+    /// <summary>RNG states and the data position, for bit-exact resume.</summary>
+    public void SaveState(IDictionary<string, Tensor> into)
+    {
+        into["rng/latent"] = LatentNoise.GetState().DetachFromScope();
+        into["rng/dropout"] = Dropout.GetState().DetachFromScope();
+        into["data/position"] = Tensor.FromValues(new[] { Sampler.Position }).DetachFromScope();
+    }
+
+    public void LoadState(IReadOnlyDictionary<string, Tensor> from)
+    {
+        LatentNoise.SetState(from["rng/latent"]);
+        Dropout.SetState(from["rng/dropout"]);
+        Sampler.Position = (long)from["data/position"].Item();
+    }
+}

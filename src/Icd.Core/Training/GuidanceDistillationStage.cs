@@ -1,0 +1,127 @@
+using Icd.Denoising;
+using Icd.Sampling;
+using Icd.Text;
+using Icd.Torch;
+using Icd.Torch.Optim;
+
+namespace Icd.Training;
+
+/// <summary>
+/// Stage 2 (METHOD A2, D): distil classifier-free guidance into one network ε(x, t, c, w). The
+/// student is the teacher plus <c>time_embedding.cond_proj</c> (zero-initialised, so it starts as
+/// the teacher). Target: ε_u + (w + 1)(ε_c − ε_u) from the frozen teacher, where w is the embedded
+/// scale (classical scale − 1, METHOD A2's convention), drawn per sample from a discrete set.
+/// </summary>
+public sealed class GuidanceDistillationStage : ITrainingStage
+{
+    private readonly UNet2DConditionModel _teacher, _student;
+    private readonly BatchBuilder _data;
+    private readonly NoiseSchedule _schedule;
+    private readonly RunOptions _options;
+    private readonly double[] _guidanceSet;
+    private readonly Tensor _unconditional;
+    private readonly AdamW _optimizer;
+    private readonly Generator _noise;
+
+    public GuidanceDistillationStage(UNet2DConditionModel teacher, UNet2DConditionModel student, BatchBuilder data, NoiseSchedule schedule,
+        ClipTextModel textEncoder, ClipTokenizer tokenizer, double[] guidanceSet, RunOptions options)
+    {
+        if (student.Config.TimeCondProjDim is null) throw new ArgumentException("the student needs time_cond_proj_dim (the guidance embedding)", nameof(student));
+        if (guidanceSet.Length == 0) throw new ArgumentException("the guidance set is empty", nameof(guidanceSet));
+        _teacher = teacher;
+        _student = student;
+        _data = data;
+        _schedule = schedule;
+        _options = options.Validate();
+        _guidanceSet = guidanceSet;
+        teacher.SetRequiresGrad(false);
+        teacher.Eval();
+        student.Train();
+        student.SetRequiresGrad(true);
+        using (Autograd.NoGrad())
+        using (var ids = Tensor.FromValues(tokenizer.Tokenize("").Ids, 1, ClipTokenizer.MaxLength))
+            _unconditional = textEncoder.Forward(ids).DetachFromScope();
+        _optimizer = new AdamW(student.Parameters(), new AdamWOptions(options.LearningRate, WeightDecay: options.WeightDecay));
+        _noise = new Generator(options.Seed + 3);
+    }
+
+    public string Name => "guidance";
+
+    /// <summary>A student UNet built from the teacher's config with the guidance embedding added;
+    /// the caller copies the teacher's weights in (cond_proj stays zero).</summary>
+    public static UNet2DConditionModel NewStudent(UNet2DConditionModel teacher, int embeddingDim)
+    {
+        var student = new UNet2DConditionModel(teacher.Config with { TimeCondProjDim = embeddingDim });
+        var weights = teacher.StateDict();
+        try
+        {
+            var source = new Icd.Torch.Nn.DictionarySource(weights, "teacher");
+            student.LoadStateDict(source, strict: false);
+            using var noGrad = Autograd.NoGrad();
+            student.NamedParameters().Single(p => p.Name == "time_embedding.cond_proj.weight").Parameter.Zero_();
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+        return student;
+    }
+
+    public IReadOnlyDictionary<string, double> Step(long step)
+    {
+        double total = 0;
+        int dim = _student.Config.TimeCondProjDim!.Value;
+        for (int micro = 0; micro < _options.GradientAccumulation; micro++)
+        {
+            using var scope = new TensorScope();
+            var batch = _data.Next(_options.BatchSize);
+            int b = _options.BatchSize;
+            var t = Tensor.Randint(0, _schedule.TrainSteps, [b], _noise).ToArray<long>();
+            var wIndex = Tensor.Randint(0, _guidanceSet.Length, [b], _noise).ToArray<long>();
+            var w = wIndex.Select(i => _guidanceSet[i]).ToArray();
+            var eps = Tensor.Randn(batch.Z0.Shape, _noise);
+            var xt = _schedule.AddNoise(batch.Z0, eps, t);
+            var tt = Tensor.FromValues(t);
+            Tensor target;
+            using (Autograd.NoGrad())
+            {
+                var uncond = _teacher.Forward(xt, tt, _unconditional.Expand(b, -1, -1));
+                var cond = _teacher.Forward(xt, tt, batch.Text);
+                var scale = Tensor.FromValues(w.Select(v => (float)(v + 1)).ToArray(), b, 1, 1, 1);
+                target = uncond + (cond - uncond) * scale;
+            }
+            var pred = _student.Forward(xt, tt, batch.Text, Embeddings.GuidanceScale(w, dim));
+            var loss = Losses.Mse(pred, target) / _options.GradientAccumulation;
+            Autograd.Backward([loss]);
+            total += loss.Item();
+        }
+        double norm = GradClip.ClipGradNorm(_optimizer.ParameterList, _options.GradClip);
+        _optimizer.Step();
+        _optimizer.ZeroGrad();
+        return new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm };
+    }
+
+    public void SaveState(IDictionary<string, Tensor> into)
+    {
+        foreach (var (name, p) in _student.NamedParameters()) into["model/" + name] = p.Detach().DetachFromScope();
+        foreach (var (k, v) in _optimizer.StateDict()) into["optim/" + k] = v;
+        into["rng/noise"] = _noise.GetState().DetachFromScope();
+        _data.SaveState(into);
+    }
+
+    public void LoadState(IReadOnlyDictionary<string, Tensor> from)
+    {
+        var model = from.Where(kv => kv.Key.StartsWith("model/", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
+        _student.LoadStateDict(new Icd.Torch.Nn.DictionarySource(model, "checkpoint"));
+        _optimizer.LoadStateDict(from.Where(kv => kv.Key.StartsWith("optim/", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value));
+        _noise.SetState(from["rng/noise"]);
+        _data.LoadState(from);
+    }
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _noise.Dispose();
+        _unconditional.Dispose();
+    }
+}

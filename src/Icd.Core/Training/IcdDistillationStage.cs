@@ -1,0 +1,231 @@
+using Icd.Denoising;
+using Icd.Lora;
+using Icd.Sampling;
+using Icd.Torch;
+using Icd.Torch.Optim;
+
+namespace Icd.Training;
+
+/// <summary>Settings of iCD distillation (METHOD A3, D1); every switch and coefficient is here.</summary>
+public sealed record IcdDistillationOptions
+{
+    public long Rank { get; init; } = 64;
+    public double Alpha { get; init; } = 8;
+    public IReadOnlyList<string> Targets { get; init; } = LoraTargets.Icd;
+    /// <summary>Embedded guidance values w drawn per sample for the reverse model ("0,7,11,15,19" for SD1.5).</summary>
+    public double[] GuidanceSet { get; init; } = [0, 7, 11, 15, 19];
+    public double HuberC { get; init; } = 0.001;
+    public bool ReverseConsistency { get; init; } = true;
+    public bool ForwardConsistency { get; init; } = true;
+    /// <summary>Coefficient of L_f (0 disables it).</summary>
+    public double ForwardPreservation { get; init; } = 1.5;
+    /// <summary>Coefficient of L_r (0 disables it).</summary>
+    public double ReversePreservation { get; init; } = 1.5;
+    public long[] ReverseEndpoints { get; init; } = [0, 259, 519, 779];
+    public long[] ForwardEndpoints { get; init; } = [259, 519, 779, 999];
+    public long ForwardStart { get; init; } = 19;
+    public int DdimSteps { get; init; } = 50;
+}
+
+/// <summary>
+/// Stage 3 (METHOD D1): forward and reverse consistency students as LoRA adapters on the frozen
+/// guidance-distilled teacher, one UNet for all three. Per batch, each term with its own optimizer
+/// step: reverse CD (reverse optimizer) → forward CD (forward) → L_f (forward) → L_r (reverse).
+/// The CD targets come from the same student under no-grad (no EMA); the teacher solver is one
+/// DDIM step on the 50-step grid; losses are pseudo-Huber with c = 0.001.
+/// </summary>
+public sealed class IcdDistillationStage : ITrainingStage
+{
+    public const string Forward = "forward", Reverse = "reverse";
+
+    private readonly UNet2DConditionModel _unet;
+    private readonly BatchBuilder _data;
+    private readonly NoiseSchedule _schedule;
+    private readonly RunOptions _run;
+    private readonly IcdDistillationOptions _o;
+    private readonly long[] _grid;
+    private readonly AdamW _forwardOptimizer, _reverseOptimizer;
+    private readonly Generator _noise;
+    private readonly int _dim;
+
+    public IcdDistillationStage(UNet2DConditionModel teacher, BatchBuilder data, NoiseSchedule schedule, RunOptions run, IcdDistillationOptions options,
+        bool createAdapters = true)
+    {
+        if (teacher.Config.TimeCondProjDim is not { } dim) throw new ArgumentException("iCD students distil a guidance-distilled teacher (time_cond_proj_dim must be set)", nameof(teacher));
+        _dim = dim;
+        _unet = teacher;
+        _data = data;
+        _schedule = schedule;
+        _run = run.Validate();
+        _o = options;
+        _grid = Boundaries.DdimGrid(options.DdimSteps, schedule.TrainSteps);
+        teacher.SetRequiresGrad(false); // the base weights are frozen; only adapters train
+        if (createAdapters)
+        {
+            UNetLora.CreateTrainable(teacher, Forward, options.Targets, options.Rank, options.Alpha);
+            UNetLora.CreateTrainable(teacher, Reverse, options.Targets, options.Rank, options.Alpha);
+        }
+        _forwardOptimizer = new AdamW(UNetLora.Parameters(teacher, Forward), new AdamWOptions(run.LearningRate, WeightDecay: run.WeightDecay));
+        _reverseOptimizer = new AdamW(UNetLora.Parameters(teacher, Reverse), new AdamWOptions(run.LearningRate, WeightDecay: run.WeightDecay));
+        _noise = new Generator(run.Seed + 3);
+    }
+
+    public string Name => "icd";
+
+    private Tensor Eps(string? adapter, Tensor x, long[] t, Tensor text, double[] w)
+    {
+        UNetLora.Activate(_unet, adapter);
+        using var tt = Tensor.FromValues(t);
+        using var cond = Embeddings.GuidanceScale(w, _dim);
+        return _unet.Forward(x, tt, text, cond);
+    }
+
+    private Tensor Jump(Tensor x, Tensor eps, long[] t, long[] s) => ConsistencyJump.Apply(_schedule, x, eps, t, s).Previous;
+
+    /// <summary>One teacher DDIM step on the grid: x_{t'} = α_{t'}·x̂0 + σ_{t'}·ε_T (no hard boundary).</summary>
+    private Tensor TeacherStep(Tensor x, long[] t, long[] tNext, Tensor text, double[] w)
+    {
+        using var scope = new TensorScope();
+        var eps = Eps(null, x, t, text, w);
+        var x0 = (x - eps * _schedule.Sigmas(t)) / _schedule.Alphas(t);
+        return (x0 * _schedule.Alphas(tNext) + eps * _schedule.Sigmas(tNext)).MoveToOuterScope();
+    }
+
+    private long[] Draw(long high, int b) { using var r = Tensor.Randint(0, high, [b], _noise); return r.ToArray<long>(); }
+
+    public IReadOnlyDictionary<string, double> Step(long step)
+    {
+        var losses = new Dictionary<string, double>();
+        using var scope = new TensorScope();
+        var batch = _data.Next(_run.BatchSize);
+        int b = _run.BatchSize;
+        var z0 = batch.Z0;
+        var zeros = new double[b];
+
+        if (_o.ReverseConsistency)
+        {
+            var pairs = Draw(_grid.Length, b).Select(i => ConsistencyPairs.Reverse(_grid, _o.ReverseEndpoints, i)).ToArray();
+            var t = pairs.Select(p => p.T).ToArray();
+            var tPrev = pairs.Select(p => p.TPrev).ToArray();
+            var s = pairs.Select(p => p.S).ToArray();
+            var w = Draw(_o.GuidanceSet.Length, b).Select(i => _o.GuidanceSet[i]).ToArray();
+            var xt = _schedule.AddNoise(z0, Tensor.Randn(z0.Shape, _noise), t);
+            Tensor target;
+            using (Autograd.NoGrad())
+            {
+                var xPrev = TeacherStep(xt, t, tPrev, batch.Text, w);
+                var jumped = Jump(xPrev, Eps(Reverse, xPrev, tPrev, batch.Text, w), tPrev, s);
+                target = Tensor.Where(Mask(tPrev, s), xPrev, jumped);
+            }
+            var pred = Jump(xt, Eps(Reverse, xt, t, batch.Text, w), t, s);
+            losses["reverse_cd"] = Optimize(_reverseOptimizer, Losses.PseudoHuber(pred, target, _o.HuberC));
+        }
+        if (_o.ForwardConsistency)
+        {
+            var pairs = Draw(_grid.Length - 1, b).Select(i => ConsistencyPairs.Forward(_grid, _o.ForwardEndpoints, i)).ToArray();
+            var t = pairs.Select(p => p.T).ToArray();
+            var tNext = pairs.Select(p => p.TNext).ToArray();
+            var s = pairs.Select(p => p.S).ToArray();
+            var xt = _schedule.AddNoise(z0, Tensor.Randn(z0.Shape, _noise), t);
+            Tensor target;
+            using (Autograd.NoGrad())
+            {
+                var xNext = TeacherStep(xt, t, tNext, batch.Text, zeros);
+                var jumped = Jump(xNext, Eps(Forward, xNext, tNext, batch.Text, zeros), tNext, s);
+                target = Tensor.Where(Mask(tNext, s), xNext, jumped);
+            }
+            var pred = Jump(xt, Eps(Forward, xt, t, batch.Text, zeros), t, s);
+            losses["forward_cd"] = Optimize(_forwardOptimizer, Losses.PseudoHuber(pred, target, _o.HuberC));
+        }
+        if (_o.ForwardPreservation > 0)
+        {
+            var (f, r) = PreservationDraw(b);
+            var xa = _schedule.AddNoise(z0, Tensor.Randn(z0.Shape, _noise), f);
+            Tensor xb;
+            using (Autograd.NoGrad()) xb = Jump(xa, Eps(Reverse, xa, f, batch.Text, zeros), f, r);
+            var pred = Jump(xb, Eps(Forward, xb, r, batch.Text, zeros), r, f);
+            losses["preserve_forward"] = Optimize(_forwardOptimizer, Losses.PseudoHuber(pred, xa, _o.HuberC) * _o.ForwardPreservation);
+        }
+        if (_o.ReversePreservation > 0)
+        {
+            var (f, r) = PreservationDraw(b);
+            var xa = _schedule.AddNoise(z0, Tensor.Randn(z0.Shape, _noise), r);
+            Tensor xb;
+            using (Autograd.NoGrad()) xb = Jump(xa, Eps(Forward, xa, r, batch.Text, zeros), r, f);
+            var pred = Jump(xb, Eps(Reverse, xb, f, batch.Text, zeros), f, r);
+            losses["preserve_reverse"] = Optimize(_reverseOptimizer, Losses.PseudoHuber(pred, xa, _o.HuberC) * _o.ReversePreservation);
+        }
+        UNetLora.Activate(_unet, null);
+        return losses;
+    }
+
+    /// <summary>Per sample j ~ U{0..3}: (F_j, R_j) preservation pairs.</summary>
+    private (long[] F, long[] R) PreservationDraw(int b)
+    {
+        var pairs = Draw(_o.ForwardEndpoints.Length, b)
+            .Select(j => ConsistencyPairs.Preservation(_o.ForwardEndpoints, _o.ReverseEndpoints, _o.ForwardStart, (int)j)).ToArray();
+        return (pairs.Select(p => p.F).ToArray(), pairs.Select(p => p.R).ToArray());
+    }
+
+    /// <summary>(B, 1, 1, 1) bool: rows whose target is the teacher's point itself (t' == s).</summary>
+    private static Tensor Mask(long[] a, long[] b) => Tensor.FromValues(a.Zip(b, (x, y) => x == y).ToArray(), a.Length, 1, 1, 1);
+
+    private double Optimize(AdamW optimizer, Tensor loss)
+    {
+        Autograd.Backward([loss]);
+        GradClip.ClipGradNorm(optimizer.ParameterList, _run.GradClip);
+        optimizer.Step();
+        optimizer.ZeroGrad();
+        return loss.Item();
+    }
+
+    public void SaveState(IDictionary<string, Tensor> into)
+    {
+        foreach (var adapter in new[] { Forward, Reverse })
+        {
+            foreach (var (path, a) in UNetLora.Adapters(_unet, adapter))
+            {
+                into[$"lora/{adapter}/{path}.lora_A.weight"] = a.A.Detach().DetachFromScope();
+                into[$"lora/{adapter}/{path}.lora_B.weight"] = a.B.Detach().DetachFromScope();
+            }
+        }
+        foreach (var (k, v) in _forwardOptimizer.StateDict()) into["optim/forward/" + k] = v;
+        foreach (var (k, v) in _reverseOptimizer.StateDict()) into["optim/reverse/" + k] = v;
+        into["rng/noise"] = _noise.GetState().DetachFromScope();
+        _data.SaveState(into);
+    }
+
+    public void LoadState(IReadOnlyDictionary<string, Tensor> from)
+    {
+        using var noGrad = Autograd.NoGrad();
+        foreach (var adapter in new[] { Forward, Reverse })
+        {
+            foreach (var (path, a) in UNetLora.Adapters(_unet, adapter))
+            {
+                a.A.Copy_(from[$"lora/{adapter}/{path}.lora_A.weight"]);
+                a.B.Copy_(from[$"lora/{adapter}/{path}.lora_B.weight"]);
+            }
+        }
+        _forwardOptimizer.LoadStateDict(Prefixed(from, "optim/forward/"));
+        _reverseOptimizer.LoadStateDict(Prefixed(from, "optim/reverse/"));
+        _noise.SetState(from["rng/noise"]);
+        _data.LoadState(from);
+    }
+
+    private static Dictionary<string, Tensor> Prefixed(IReadOnlyDictionary<string, Tensor> from, string prefix) =>
+        from.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+
+    /// <summary>Writes the two students as PEFT LoRA files (iCD's released format).</summary>
+    public void Export(string forwardPath, string reversePath)
+    {
+        LoraFile.WritePeft(forwardPath, UNetLora.Adapters(_unet, Forward));
+        LoraFile.WritePeft(reversePath, UNetLora.Adapters(_unet, Reverse));
+    }
+
+    public void Dispose()
+    {
+        _forwardOptimizer.Dispose();
+        _reverseOptimizer.Dispose();
+        _noise.Dispose();
+    }
+}

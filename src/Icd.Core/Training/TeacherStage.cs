@@ -1,0 +1,84 @@
+using Icd.Denoising;
+using Icd.Sampling;
+using Icd.Torch;
+using Icd.Torch.Optim;
+
+namespace Icd.Training;
+
+/// <summary>
+/// Stage 1 (METHOD D): ε-prediction latent diffusion training of a UNet with a frozen VAE and
+/// text encoder. x_t = √ᾱ_t·z0 + √(1−ᾱ_t)·ε with t ~ U{0..999}; loss = MSE(ε_θ(x_t, t, c), ε).
+/// Caption dropout (in the batch builder) trains the unconditional branch used for CFG.
+/// </summary>
+public sealed class TeacherStage : ITrainingStage
+{
+    private readonly UNet2DConditionModel _unet;
+    private readonly BatchBuilder _data;
+    private readonly NoiseSchedule _schedule;
+    private readonly RunOptions _options;
+    private readonly AdamW _optimizer;
+    private readonly Generator _noise;
+    private readonly LearningRateSchedule _lr;
+
+    public TeacherStage(UNet2DConditionModel unet, BatchBuilder data, NoiseSchedule schedule, RunOptions options)
+    {
+        _unet = unet;
+        _data = data;
+        _schedule = schedule;
+        _options = options.Validate();
+        unet.SetRequiresGrad(true);
+        unet.Train();
+        _optimizer = new AdamW(unet.Parameters(), new AdamWOptions(options.LearningRate, WeightDecay: options.WeightDecay));
+        _noise = new Generator(options.Seed + 3);
+        _lr = LearningRateSchedules.ConstantWithWarmup(options.LearningRate, options.WarmupSteps);
+    }
+
+    public string Name => "teacher";
+
+    public IReadOnlyDictionary<string, double> Step(long step)
+    {
+        _optimizer.LearningRate = _lr(step);
+        double total = 0;
+        for (int micro = 0; micro < _options.GradientAccumulation; micro++)
+        {
+            using var scope = new TensorScope();
+            var batch = _data.Next(_options.BatchSize);
+            int b = _options.BatchSize;
+            var t = Tensor.Randint(0, _schedule.TrainSteps, [b], _noise).ToArray<long>();
+            var eps = Tensor.Randn(batch.Z0.Shape, _noise);
+            var xt = _schedule.AddNoise(batch.Z0, eps, t);
+            var cond = _unet.Config.TimeCondProjDim is { } dim ? Embeddings.GuidanceScale(new double[b], dim) : null;
+            var pred = _unet.Forward(xt, Tensor.FromValues(t), batch.Text, cond);
+            var loss = Losses.Mse(pred, eps) / _options.GradientAccumulation;
+            Autograd.Backward([loss]);
+            total += loss.Item();
+        }
+        double norm = GradClip.ClipGradNorm(_optimizer.ParameterList, _options.GradClip);
+        _optimizer.Step();
+        _optimizer.ZeroGrad();
+        return new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm, ["lr"] = _optimizer.LearningRate };
+    }
+
+    public void SaveState(IDictionary<string, Tensor> into)
+    {
+        foreach (var (name, p) in _unet.NamedParameters()) into["model/" + name] = p.Detach().DetachFromScope();
+        foreach (var (k, v) in _optimizer.StateDict()) into["optim/" + k] = v;
+        into["rng/noise"] = _noise.GetState().DetachFromScope();
+        _data.SaveState(into);
+    }
+
+    public void LoadState(IReadOnlyDictionary<string, Tensor> from)
+    {
+        var model = from.Where(kv => kv.Key.StartsWith("model/", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
+        _unet.LoadStateDict(new Icd.Torch.Nn.DictionarySource(model, "checkpoint"));
+        _optimizer.LoadStateDict(from.Where(kv => kv.Key.StartsWith("optim/", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value));
+        _noise.SetState(from["rng/noise"]);
+        _data.LoadState(from);
+    }
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _noise.Dispose();
+    }
+}

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Globalization;
+using Icd.Metrics;
+using Icd.Torch;
+using Icd.Torch.Serialization;
+
+namespace Icd.Training;
+
+/// <summary>Settings every training stage shares.</summary>
+public sealed record RunOptions
+{
+    public long Steps { get; init; } = 1000;
+    public int BatchSize { get; init; } = 8;
+    public double LearningRate { get; init; } = 1e-4;
+    public double WeightDecay { get; init; }
+    public double GradClip { get; init; } = 1.0;
+    public int GradientAccumulation { get; init; } = 1;
+    public long WarmupSteps { get; init; }
+    public long CheckpointEvery { get; init; } = 500;
+    public long LogEvery { get; init; } = 10;
+    public long ValidateEvery { get; init; }
+    public ulong Seed { get; init; } = 453645634; // the reference scripts' seed
+
+    public RunOptions Validate()
+    {
+        if (Steps < 1) throw new ArgumentOutOfRangeException(nameof(Steps), Steps, "must be ≥ 1");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "must be ≥ 1");
+        if (GradientAccumulation < 1) throw new ArgumentOutOfRangeException(nameof(GradientAccumulation), GradientAccumulation, "must be ≥ 1");
+        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "must be > 0");
+        if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "must be ≥ 1");
+        return this;
+    }
+}
+
+/// <summary>Reported after each step.</summary>
+public sealed record TrainProgress(string Stage, long Step, long TotalSteps, IReadOnlyDictionary<string, double> Losses, double StepsPerSecond, TimeSpan Eta);
+
+/// <summary>
+/// A training method, written as one readable step (nanoGPT style): it owns its models'
+/// trainable tensors, optimizers and random generators, and can save and restore all of it.
+/// </summary>
+public interface ITrainingStage : IDisposable
+{
+    string Name { get; }
+
+    /// <summary>One optimisation step (all of this method's optimizer steps for one batch); returns named losses.</summary>
+    IReadOnlyDictionary<string, double> Step(long step);
+
+    /// <summary>Everything needed to continue bit-exactly: trainable tensors, optimizer state, RNG states.</summary>
+    void SaveState(IDictionary<string, Tensor> into);
+
+    void LoadState(IReadOnlyDictionary<string, Tensor> from);
+
+    /// <summary>Optional validation (e.g. reconstruction PSNR of a held-out batch).</summary>
+    IReadOnlyDictionary<string, double> Validate() => new Dictionary<string, double>();
+}
+
+/// <summary>
+/// Runs a stage in a run folder: <c>checkpoint.safetensors</c> written atomically every N steps
+/// (state + step), <c>log.csv</c> (one row per logged step), <c>loss.svg</c>. Resuming loads the
+/// checkpoint and continues at the next step with identical random streams, so an interrupted and
+/// resumed run logs the same losses as an uninterrupted one.
+/// </summary>
+public sealed class TrainingRun(string directory, RunOptions options)
+{
+    public string Directory { get; } = directory;
+    public string CheckpointPath => Path.Combine(Directory, "checkpoint.safetensors");
+    public string LogPath => Path.Combine(Directory, "log.csv");
+
+    public long Run(ITrainingStage stage, bool resume, IProgress<TrainProgress>? progress = null, CancellationToken ct = default)
+    {
+        options.Validate();
+        System.IO.Directory.CreateDirectory(Directory);
+        long start = 0;
+        if (resume && File.Exists(CheckpointPath))
+        {
+            using var file = SafetensorsFile.Open(CheckpointPath);
+            var state = file.LoadAll();
+            try
+            {
+                stage.LoadState(state);
+                start = (long)state["run/step"].Item();
+            }
+            finally
+            {
+                foreach (var t in state.Values) t.Dispose();
+            }
+            TruncateLog(start);
+        }
+        else if (File.Exists(LogPath))
+        {
+            File.Delete(LogPath);
+        }
+        var sw = Stopwatch.StartNew();
+        long done = 0;
+        for (long step = start; step < options.Steps; step++)
+        {
+            ct.ThrowIfCancellationRequested();
+            IReadOnlyDictionary<string, double> losses;
+            using (new TensorScope()) losses = stage.Step(step);
+            foreach (var (name, value) in losses)
+            {
+                if (!double.IsFinite(value)) throw new InvalidOperationException($"{stage.Name}: loss '{name}' is {value} at step {step}; lower the learning rate or check the data");
+            }
+            done++;
+            var all = new Dictionary<string, double>(losses);
+            if (options.ValidateEvery > 0 && (step + 1) % options.ValidateEvery == 0)
+                foreach (var (k, v) in stage.Validate()) all[k] = v;
+            if ((step + 1) % options.LogEvery == 0 || step + 1 == options.Steps) AppendLog(step + 1, all, sw.Elapsed.TotalSeconds);
+            if ((step + 1) % options.CheckpointEvery == 0 || step + 1 == options.Steps) SaveCheckpoint(stage, step + 1);
+            double rate = done / Math.Max(sw.Elapsed.TotalSeconds, 1e-9);
+            progress?.Report(new TrainProgress(stage.Name, step + 1, options.Steps, all, rate, TimeSpan.FromSeconds((options.Steps - step - 1) / Math.Max(rate, 1e-9))));
+        }
+        WritePlot(stage.Name);
+        return done;
+    }
+
+    private void SaveCheckpoint(ITrainingStage stage, long step)
+    {
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            stage.SaveState(state);
+            state["run/step"] = Tensor.FromValues(new[] { step }).DetachFromScope();
+            SafetensorsWriter.Write(CheckpointPath, state, new Dictionary<string, string> { ["stage"] = stage.Name, ["step"] = step.ToString(CultureInfo.InvariantCulture) });
+        }
+        finally
+        {
+            foreach (var t in state.Values) t.Dispose();
+        }
+    }
+
+    private List<string>? _columns;
+
+    private void AppendLog(long step, IReadOnlyDictionary<string, double> values, double seconds)
+    {
+        bool header = !File.Exists(LogPath);
+        if (header) _columns = values.Keys.Order(StringComparer.Ordinal).ToList();
+        _columns ??= File.ReadLines(LogPath).First().Split(',').Skip(2).ToList();
+        using var w = new StreamWriter(LogPath, append: true);
+        if (header) w.WriteLine("step,seconds," + string.Join(",", _columns));
+        w.WriteLine(string.Join(",", new[] { step.ToString(CultureInfo.InvariantCulture), seconds.ToString("F3", CultureInfo.InvariantCulture) }
+            .Concat(_columns.Select(c => values.TryGetValue(c, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : ""))));
+    }
+
+    /// <summary>Drops log rows past the checkpoint being resumed from (they will be logged again).</summary>
+    private void TruncateLog(long step)
+    {
+        if (!File.Exists(LogPath)) return;
+        var lines = File.ReadAllLines(LogPath);
+        var kept = lines.Take(1).Concat(lines.Skip(1).Where(l => long.Parse(l.Split(',')[0], CultureInfo.InvariantCulture) <= step));
+        File.WriteAllLines(LogPath, kept);
+    }
+
+    private void WritePlot(string title)
+    {
+        if (!File.Exists(LogPath)) return;
+        var lines = File.ReadAllLines(LogPath);
+        var columns = lines[0].Split(',');
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
+        var series = new Dictionary<string, List<(double X, double Y)>>();
+        for (int c = 2; c < columns.Length; c++)
+        {
+            series[columns[c]] = rows.Where(r => c < r.Length && r[c].Length > 0)
+                .Select(r => (double.Parse(r[0], CultureInfo.InvariantCulture), double.Parse(r[c], CultureInfo.InvariantCulture))).ToList();
+        }
+        SvgPlot.Write(Path.Combine(Directory, "loss.svg"), $"{title}: losses", "step", series, logY: true);
+    }
+}

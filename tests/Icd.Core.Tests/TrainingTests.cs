@@ -1,0 +1,176 @@
+using Icd.Checkpoints;
+using Icd.Denoising;
+using Icd.Imaging;
+using Icd.Lora;
+using Icd.Sampling;
+using Icd.Torch;
+using Icd.Training;
+
+namespace Icd.Tests;
+
+/// <summary>Losses and target bookkeeping against hand-computed values; a few steps of each stage
+/// on the tiny model; what trains and what stays frozen; kill-and-resume equality.</summary>
+public class TrainingTests
+{
+    private sealed class Squares : IImageCaptionSource
+    {
+        public long Count => 12;
+
+        public (RgbImage Image, string Caption) Get(long index)
+        {
+            var img = RgbImage.Blank(32, 32, 255, 255, 255);
+            int x0 = (int)(index % 4) * 8, y0 = (int)(index / 4) * 8;
+            for (int y = y0; y < y0 + 10 && y < 32; y++)
+                for (int x = x0; x < x0 + 10 && x < 32; x++) img[x, y] = (200, 30, 30);
+            return (img, $"a red square number {index}");
+        }
+    }
+
+    [Fact]
+    public void PseudoHuberByHand()
+    {
+        using var scope = new TensorScope();
+        var a = Tensor.FromArray(new double[] { 0, 3 });
+        var b = Tensor.FromArray(new double[] { 0, 4 });
+        double c = 0.001;
+        double expected = (0 + (Math.Sqrt(1 + c * c) - c)) / 2;
+        Assert.Equal(expected, Losses.PseudoHuber(a, b, c).Item(), 12);
+    }
+
+    [Theory]
+    [InlineData(0, 19, 0, 0)]      // t' = max(19 − 20, 0) = 0 → target is the teacher's point
+    [InlineData(12, 259, 239, 0)]
+    [InlineData(13, 279, 259, 259)] // t' lands on the boundary
+    [InlineData(14, 299, 279, 259)]
+    [InlineData(49, 999, 979, 779)]
+    public void ReverseCdPairs(long n, long t, long tPrev, long s)
+    {
+        Assert.Equal((t, tPrev, s), ConsistencyPairs.Reverse(Boundaries.DdimGrid(), [0, 259, 519, 779], n));
+    }
+
+    [Theory]
+    [InlineData(0, 19, 39, 259)]
+    [InlineData(11, 239, 259, 259)] // t⁺ lands on the boundary
+    [InlineData(12, 259, 279, 519)]
+    [InlineData(48, 979, 999, 999)]
+    public void ForwardCdPairs(long n, long t, long tNext, long s)
+    {
+        Assert.Equal((t, tNext, s), ConsistencyPairs.Forward(Boundaries.DdimGrid(), [259, 519, 779, 999], n));
+    }
+
+    [Theory]
+    [InlineData(0, 259, 19)]
+    [InlineData(1, 519, 259)]
+    [InlineData(3, 999, 779)]
+    public void PreservationPairs(int j, long f, long r)
+    {
+        Assert.Equal((f, r), ConsistencyPairs.Preservation([259, 519, 779, 999], [0, 259, 519, 779], 19, j));
+    }
+
+    [Fact]
+    public void SamplerIsAPermutationPerEpochAndResumable()
+    {
+        var s = new InfiniteSampler(10, 3);
+        var first = Enumerable.Range(0, 10).Select(_ => s.Next()).ToArray();
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i), first.Order());
+        var next = Enumerable.Range(0, 5).Select(_ => s.Next()).ToArray();
+        var resumed = new InfiniteSampler(10, 3) { Position = 10 };
+        Assert.Equal(next, Enumerable.Range(0, 5).Select(_ => resumed.Next()));
+    }
+
+    private static (StableDiffusionModels Networks, BatchBuilder Data) Tiny(ulong seed = 1)
+    {
+        var net = StableDiffusionLoader.Load(Paths.TinySd);
+        var data = new BatchBuilder(new Squares(), net.Vae, net.TextEncoder, net.Tokenizer, 32, seed, captionDropout: 0.1);
+        return (net, data);
+    }
+
+    private static RunOptions Run(long steps) => new() { Steps = steps, BatchSize = 2, LearningRate = 1e-3, CheckpointEvery = 2, LogEvery = 1 };
+
+    [Fact]
+    public void TeacherLossDecreasesAndOnlyTheUNetChanges()
+    {
+        var (net, data) = Tiny();
+        using var _ = net;
+        var vaeBefore = net.Vae.Parameters().First().ToArray<float>();
+        using var stage = new TeacherStage(net.UNet, data, net.Schedule, Run(30) with { LearningRate = 2e-3 });
+        var losses = Enumerable.Range(0, 30).Select(i => stage.Step(i)["loss"]).ToList();
+        Assert.True(losses.Skip(20).Average() < losses.Take(5).Average(), $"loss {losses.Take(5).Average():F4} → {losses.Skip(20).Average():F4}");
+        Assert.Equal(vaeBefore, net.Vae.Parameters().First().ToArray<float>());
+    }
+
+    [Fact]
+    public void IcdStageTrainsOnlyTheAdapters()
+    {
+        var (net, data) = Tiny();
+        using var _ = net;
+        var baseBefore = net.UNet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.ToArray<float>());
+        var options = new IcdDistillationOptions { Rank = 4, GuidanceSet = [0, 3] };
+        using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, Run(3), options);
+        var reverseBefore = UNetLora.Adapters(net.UNet, IcdDistillationStage.Reverse).Values.First().B.ToArray<float>();
+        var losses = stage.Step(0);
+        Assert.Equal(new[] { "forward_cd", "preserve_forward", "preserve_reverse", "reverse_cd" }, losses.Keys.Order());
+        Assert.All(losses.Values, v => Assert.True(double.IsFinite(v)));
+        foreach (var (name, p) in net.UNet.NamedParameters()) Assert.Equal(baseBefore[name], p.ToArray<float>()); // frozen bit for bit
+        Assert.NotEqual(reverseBefore, UNetLora.Adapters(net.UNet, IcdDistillationStage.Reverse).Values.First().B.ToArray<float>());
+    }
+
+    [Fact]
+    public void IcdLossesDecreaseOverAFewSteps()
+    {
+        var (net, data) = Tiny(2);
+        using var _ = net;
+        using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, Run(40) with { LearningRate = 3e-3 },
+            new IcdDistillationOptions { Rank = 4, GuidanceSet = [0] });
+        var steps = Enumerable.Range(0, 40).Select(i => stage.Step(i)).ToList();
+        double Early(string k) => steps.Take(8).Average(s => s[k]);
+        double Late(string k) => steps.Skip(32).Average(s => s[k]);
+        Assert.True(Late("preserve_forward") < Early("preserve_forward"), $"L_f {Early("preserve_forward"):E3} → {Late("preserve_forward"):E3}");
+        Assert.True(Late("preserve_reverse") < Early("preserve_reverse"), $"L_r {Early("preserve_reverse"):E3} → {Late("preserve_reverse"):E3}");
+    }
+
+    [Fact]
+    public void GuidanceDistillationStartsAsTheTeacher()
+    {
+        var (net, data) = Tiny();
+        using var _ = net;
+        var plain = new UNet2DConditionModel(net.UNet.Config with { TimeCondProjDim = null });
+        plain.LoadStateDict(new Icd.Torch.Nn.DictionarySource(
+            net.UNet.StateDict().Where(kv => !kv.Key.Contains("cond_proj")).ToDictionary(kv => kv.Key, kv => kv.Value)));
+        using var student = GuidanceDistillationStage.NewStudent(plain, 32);
+        using var scope = new TensorScope();
+        using var gen = new Generator(3);
+        var x = Tensor.Randn([1, 4, 8, 8], gen);
+        var ctx = Tensor.Randn([1, 77, 32], gen);
+        using (Autograd.NoGrad())
+        {
+            var a = plain.Forward(x, 300, ctx);
+            var b = student.Forward(x, 300, ctx, Embeddings.GuidanceScale([7.0], 32));
+            Assert.Equal(a.ToArray<float>(), b.ToArray<float>()); // cond_proj starts at zero
+        }
+        using var stage = new GuidanceDistillationStage(plain, student, data, net.Schedule, net.TextEncoder, net.Tokenizer, [0, 3], Run(2));
+        Assert.True(double.IsFinite(stage.Step(0)["loss"]));
+        plain.Dispose();
+    }
+
+    [Fact]
+    public void KilledAndResumedRunLogsTheSameLosses()
+    {
+        using var dir = new TempDir();
+        List<string> Losses(string folder, Func<TrainingRun, ITrainingStage, long> run)
+        {
+            var (net, data) = Tiny(5);
+            using var _ = net;
+            using var stage = new TeacherStage(net.UNet, data, net.Schedule, Run(6));
+            run(new TrainingRun(folder, Run(6)), stage);
+            return File.ReadAllLines(Path.Combine(folder, "log.csv")).Select(l => string.Join(",", l.Split(',').Where((_, i) => i != 1))).ToList();
+        }
+        string a = Path.Combine(dir.Path, "a"), b = Path.Combine(dir.Path, "b");
+        var uninterrupted = Losses(a, (r, s) => r.Run(s, resume: false));
+        // "Kill" after step 4 (a checkpoint is written every 2 steps), then resume in a new process state.
+        Losses(b, (r, s) => new TrainingRun(b, Run(4) with { CheckpointEvery = 2 }).Run(s, resume: false));
+        var resumed = Losses(b, (r, s) => r.Run(s, resume: true));
+        Assert.Equal(uninterrupted, resumed);
+        Assert.True(File.Exists(Path.Combine(b, "loss.svg")));
+    }
+}
