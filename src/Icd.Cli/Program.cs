@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(InvertCommand.Create());
         root.Subcommands.Add(EditCommand.Create());
+        root.Subcommands.Add(ShapesCommand.Create());
         // Exceptions reach CommandRunner, which prints one clear line instead of a stack trace.
         var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         return CommandRunner.Run(() => root.Parse(args).Invoke(invocation));

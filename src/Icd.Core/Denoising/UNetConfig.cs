@@ -20,7 +20,7 @@ public sealed record UNetConfig
     [JsonPropertyName("mid_block_type")] public string? MidBlockType { get; init; } = "UNetMidBlock2DCrossAttn";
     [JsonPropertyName("up_block_types")] public string[] UpBlockTypes { get; init; } =
         ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"];
-    [JsonPropertyName("only_cross_attention")] public JsonElement OnlyCrossAttention { get; init; }
+    [JsonPropertyName("only_cross_attention")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public JsonElement OnlyCrossAttention { get; init; }
     [JsonPropertyName("block_out_channels")] public int[] BlockOutChannels { get; init; } = [320, 640, 1280, 1280];
     [JsonPropertyName("layers_per_block")] public int LayersPerBlock { get; init; } = 2;
     [JsonPropertyName("downsample_padding")] public int DownsamplePadding { get; init; } = 1;
@@ -55,7 +55,7 @@ public sealed record UNetConfig
     [JsonPropertyName("cross_attention_norm")] public string? CrossAttentionNorm { get; init; }
     [JsonPropertyName("mid_block_only_cross_attention")] public bool? MidBlockOnlyCrossAttention { get; init; }
     [JsonPropertyName("class_embeddings_concat")] public bool ClassEmbeddingsConcat { get; init; }
-    [JsonPropertyName("reverse_transformer_layers_per_block")] public JsonElement ReverseTransformerLayersPerBlock { get; init; }
+    [JsonPropertyName("reverse_transformer_layers_per_block")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public JsonElement ReverseTransformerLayersPerBlock { get; init; }
 
     /// <summary>Heads of block <paramref name="index"/>. SD1.5-style configs name the head count
     /// <c>attention_head_dim</c> (diffusers' long-standing naming quirk) and leave

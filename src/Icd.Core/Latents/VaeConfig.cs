@@ -26,7 +26,7 @@ public sealed record VaeConfig
     [JsonPropertyName("use_quant_conv")] public bool UseQuantConv { get; init; } = true;
     [JsonPropertyName("use_post_quant_conv")] public bool UsePostQuantConv { get; init; } = true;
     [JsonPropertyName("mid_block_add_attention")] public bool MidBlockAddAttention { get; init; } = true;
-    [JsonPropertyName("latents_mean")] public JsonElement LatentsMean { get; init; }
+    [JsonPropertyName("latents_mean")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public JsonElement LatentsMean { get; init; }
 
     /// <summary>Pixels per latent cell along each axis (8 for SD1.5).</summary>
     public int DownscaleFactor => 1 << (BlockOutChannels.Length - 1);

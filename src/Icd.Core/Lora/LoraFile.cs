@@ -128,14 +128,17 @@ public static class LoraFile
 
     /// <summary>Writes PEFT/diffusers keys (<c>unet.base_model.model.&lt;path&gt;.lora_A.weight</c>), the
     /// format iCD's released files use. The scale is not stored (PEFT keeps alpha in its config).</summary>
-    public static void WritePeft(string path, IReadOnlyDictionary<string, LoraAdapter> adapters, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void WritePeft(string path, IReadOnlyDictionary<string, LoraAdapter> adapters, IReadOnlyDictionary<string, string>? metadata = null,
+        DType? dtype = null)
     {
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (module, adapter) in adapters)
+        var entries = adapters.SelectMany(kv => new[]
         {
-            tensors[$"unet.{PeftPrefix}{module}.lora_A.weight"] = adapter.A;
-            tensors[$"unet.{PeftPrefix}{module}.lora_B.weight"] = adapter.B;
-        }
-        SafetensorsWriter.Write(path, tensors, metadata);
+            Entry($"unet.{PeftPrefix}{kv.Key}.lora_A.weight", kv.Value.A, dtype),
+            Entry($"unet.{PeftPrefix}{kv.Key}.lora_B.weight", kv.Value.B, dtype),
+        });
+        SafetensorsWriter.Write(path, entries, metadata);
     }
+
+    private static SafetensorsWriter.Entry Entry(string name, Tensor t, DType? dtype) =>
+        new(name, dtype ?? t.DType, t.Shape, () => t.Detach().To(dtype ?? t.DType));
 }

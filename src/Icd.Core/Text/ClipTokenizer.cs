@@ -35,6 +35,9 @@ public sealed class ClipTokenizer
 
     private static readonly string[] ByteToChar = BuildByteTable();
 
+    /// <summary>The printable symbol of each byte (GPT-2's bytes_to_unicode), for BPE training.</summary>
+    public static IReadOnlyList<string> ByteSymbols => ByteToChar;
+
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<(string, string), int> _ranks;
     private readonly Dictionary<string, int[]> _cache = new(StringComparer.Ordinal);

@@ -216,10 +216,10 @@ public sealed class IcdDistillationStage : ITrainingStage
         from.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
 
     /// <summary>Writes the two students as PEFT LoRA files (iCD's released format).</summary>
-    public void Export(string forwardPath, string reversePath)
+    public void Export(string forwardPath, string reversePath, DType? dtype = null)
     {
-        LoraFile.WritePeft(forwardPath, UNetLora.Adapters(_unet, Forward));
-        LoraFile.WritePeft(reversePath, UNetLora.Adapters(_unet, Reverse));
+        LoraFile.WritePeft(forwardPath, UNetLora.Adapters(_unet, Forward), dtype: dtype);
+        LoraFile.WritePeft(reversePath, UNetLora.Adapters(_unet, Reverse), dtype: dtype);
     }
 
     public void Dispose()

@@ -1,0 +1,30 @@
+using Icd.Training;
+
+namespace Icd.Shapes;
+
+/// <summary>Steps, batch sizes and learning rates of each build stage; <see cref="Quick"/> runs
+/// every stage for a few steps (CI and smoke tests).</summary>
+public sealed record ShapesBuildOptions
+{
+    public ulong DataSeed { get; init; } = 20240627;
+    public long PoolSize { get; init; } = 20000;
+    // Sized for about an hour on 2 CPU cores (see the model card for what was run).
+    public RunOptions Vae { get; init; } = new() { Steps = 800, BatchSize = 16, LearningRate = 1e-3, CheckpointEvery = 100, LogEvery = 20 };
+    public RunOptions Clip { get; init; } = new() { Steps = 600, BatchSize = 64, LearningRate = 1e-3, CheckpointEvery = 100, LogEvery = 20 };
+    public RunOptions Teacher { get; init; } = new() { Steps = 2000, BatchSize = 16, LearningRate = 5e-4, WarmupSteps = 100, CheckpointEvery = 100, LogEvery = 20 };
+    public RunOptions Guidance { get; init; } = new() { Steps = 800, BatchSize = 16, LearningRate = 2e-4, CheckpointEvery = 100, LogEvery = 20 };
+    public RunOptions Icd { get; init; } = new() { Steps = 600, BatchSize = 8, LearningRate = 5e-4, CheckpointEvery = 50, LogEvery = 10 };
+    public double CaptionDropout { get; init; } = 0.1;
+    /// <summary>Embedded guidance values for distillation (classical scale − 1).</summary>
+    public double[] GuidanceSet { get; init; } = [0, 1, 2, 3, 4, 5];
+    public long LoraRank { get; init; } = 16;
+    public double LoraAlpha { get; init; } = 2; // scale 2/16 = 0.125, iCD's 8/64
+
+    public static ShapesBuildOptions Quick { get; } = Make(steps: 4, batch: 4) with { PoolSize = 64 };
+
+    private static ShapesBuildOptions Make(long steps, int batch)
+    {
+        RunOptions R() => new() { Steps = steps, BatchSize = batch, LearningRate = 1e-3, CheckpointEvery = 2, LogEvery = 1 };
+        return new ShapesBuildOptions { Vae = R(), Clip = R(), Teacher = R(), Guidance = R(), Icd = R() };
+    }
+}

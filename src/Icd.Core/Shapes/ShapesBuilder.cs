@@ -1,0 +1,199 @@
+using System.Text.Json;
+using Icd.Common;
+using Icd.Denoising;
+using Icd.Latents;
+using Icd.Metrics;
+using Icd.Pipelines;
+using Icd.Sampling;
+using Icd.Text;
+using Icd.Torch;
+using Icd.Torch.Nn;
+using Icd.Torch.Serialization;
+using Icd.Training;
+
+namespace Icd.Shapes;
+
+/// <summary>
+/// Builds the Shapes world's model from nothing, stage by stage: BPE tokenizer → VAE → CLIP
+/// (text encoder + image encoder) → teacher UNet → guidance distillation → iCD forward/reverse
+/// students. Every stage writes its output once and is skipped when the output exists; inside a
+/// stage, training resumes from its checkpoint. The result is a diffusers-layout folder plus
+/// <c>icd.json</c>, weights stored as fp16 safetensors.
+/// </summary>
+public sealed class ShapesBuilder(string outputDirectory, string workDirectory, ShapesBuildOptions options)
+{
+    public string ModelDirectory => Path.Combine(outputDirectory, "model");
+    private string Work(string stage) => Path.Combine(workDirectory, stage);
+
+    public event Action<string>? Log;
+
+    public void Build(IProgress<TrainProgress>? progress = null, CancellationToken ct = default)
+    {
+        Directory.CreateDirectory(ModelDirectory);
+        var source = new ShapesSource(options.DataSeed, options.PoolSize);
+        var tokenizer = BuildTokenizer();
+        var vae = BuildVae(source, progress, ct);
+        var (text, imageEncoder) = BuildClip(source, tokenizer, progress, ct);
+        using (vae)
+        using (text)
+        using (imageEncoder)
+        {
+            using var teacher = BuildTeacher(source, tokenizer, vae, text, progress, ct);
+            using var distilled = BuildGuidanceDistilled(source, tokenizer, vae, text, teacher, progress, ct);
+            BuildStudents(source, tokenizer, vae, text, distilled, progress, ct);
+        }
+        WriteManifest();
+    }
+
+    private ClipTokenizer BuildTokenizer()
+    {
+        string dir = Path.Combine(ModelDirectory, "tokenizer");
+        if (!File.Exists(Path.Combine(dir, "merges.txt")))
+        {
+            Log?.Invoke("tokenizer: learning BPE merges over the caption grammar");
+            var set = new TrainingSet(options.DataSeed);
+            BpeTrainer.Train(Enumerable.Range(0, (int)Math.Min(options.PoolSize, 5000)).Select(i => set.Get(i).Caption.Text), dir);
+        }
+        return ClipTokenizer.Load(dir);
+    }
+
+    private AutoencoderKL BuildVae(IImageCaptionSource source, IProgress<TrainProgress>? progress, CancellationToken ct)
+    {
+        string dir = Path.Combine(ModelDirectory, "vae");
+        if (File.Exists(Path.Combine(dir, "diffusion_pytorch_model.safetensors")))
+            return Checkpoints.StableDiffusionLoader.LoadVae(dir);
+        Log?.Invoke("vae: training the autoencoder");
+        AutoencoderKL vae;
+        using (Init.Seed(1)) vae = new AutoencoderKL(ShapesModelConfigs.Vae());
+        double scaling;
+        using (var stage = new AutoencoderStage(vae, source, 64, options.Vae))
+        {
+            new TrainingRun(Work("vae"), options.Vae).Run(stage, resume: true, progress, ct);
+            scaling = stage.ScalingFactor();
+        }
+        vae.Eval();
+        vae.SetRequiresGrad(false);
+        var config = ShapesModelConfigs.Vae(Math.Round(scaling, 5));
+        var final = new AutoencoderKL(config);
+        final.LoadStateDict(new DictionarySource(vae.StateDict(), "trained vae"));
+        vae.Dispose();
+        Save(final, config, dir, "diffusion_pytorch_model.safetensors");
+        final.Eval();
+        final.SetRequiresGrad(false);
+        return final;
+    }
+
+    private (ClipTextModel Text, ImageEncoder Image) BuildClip(IImageCaptionSource source, ClipTokenizer tokenizer, IProgress<TrainProgress>? progress, CancellationToken ct)
+    {
+        string dir = Path.Combine(ModelDirectory, "text_encoder");
+        var config = ShapesModelConfigs.TextEncoder(tokenizer.VocabSize, tokenizer.EosId);
+        ClipTextModel text;
+        ImageEncoder image;
+        using (Init.Seed(2))
+        {
+            text = new ClipTextModel(config);
+            image = new ImageEncoder(ShapesModelConfigs.ImageEncoderChannels, ShapesModelConfigs.EmbedDim);
+        }
+        string clipFile = Path.Combine(outputDirectory, "clip.safetensors");
+        if (File.Exists(Path.Combine(dir, "model.safetensors")) && File.Exists(clipFile))
+        {
+            Checkpoints.WeightFiles.LoadInto(text, Path.Combine(dir, "model.safetensors"));
+            using var f = SafetensorsFile.Open(clipFile);
+            image.LoadStateDict(new MappedSource(new SafetensorsSource(f), n => n.StartsWith("image.", StringComparison.Ordinal) ? n[6..] : null));
+        }
+        else
+        {
+            Log?.Invoke("clip: contrastive text–image training");
+            using var projection = new Linear(config.HiddenSize, ShapesModelConfigs.EmbedDim, bias: false);
+            using (var stage = new ClipStage(text, image, projection, tokenizer, source, 64, options.Clip))
+                new TrainingRun(Work("clip"), options.Clip).Run(stage, resume: true, progress, ct);
+            Save(text, config, dir, "model.safetensors");
+            var clip = image.NamedParameters().Select(p => ("image." + p.Name, p.Parameter))
+                .Concat(projection.NamedParameters().Select(p => ("text_projection." + p.Name, p.Parameter)))
+                .ToDictionary(p => p.Item1, p => p.Item2.To(DType.Float16).DetachFromScope());
+            SafetensorsWriter.Write(clipFile, clip);
+            foreach (var t in clip.Values) t.Dispose();
+        }
+        foreach (var m in new Module[] { text, image }) { m.Eval(); m.SetRequiresGrad(false); }
+        return (text, image);
+    }
+
+    private UNet2DConditionModel BuildTeacher(IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,
+        IProgress<TrainProgress>? progress, CancellationToken ct)
+    {
+        string file = Path.Combine(Work("teacher"), "teacher.safetensors");
+        UNet2DConditionModel unet;
+        using (Init.Seed(3)) unet = new UNet2DConditionModel(ShapesModelConfigs.UNet());
+        if (File.Exists(file))
+        {
+            Checkpoints.WeightFiles.LoadInto(unet, file);
+            return unet;
+        }
+        Log?.Invoke("teacher: ε-prediction training with caption dropout");
+        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Teacher.Seed, options.CaptionDropout);
+        using (var stage = new TeacherStage(unet, data, NoiseSchedule.StableDiffusion, options.Teacher))
+            new TrainingRun(Work("teacher"), options.Teacher).Run(stage, resume: true, progress, ct);
+        SafetensorsWriter.Write(file, unet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
+        return unet;
+    }
+
+    private UNet2DConditionModel BuildGuidanceDistilled(IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,
+        UNet2DConditionModel teacher, IProgress<TrainProgress>? progress, CancellationToken ct)
+    {
+        string dir = Path.Combine(ModelDirectory, "unet");
+        var config = ShapesModelConfigs.UNet(ShapesModelConfigs.GuidanceEmbeddingDim);
+        if (File.Exists(Path.Combine(dir, "diffusion_pytorch_model.safetensors")))
+            return Checkpoints.StableDiffusionLoader.LoadUNet(dir);
+        Log?.Invoke("guidance: distilling classifier-free guidance into the w-embedding");
+        var student = GuidanceDistillationStage.NewStudent(teacher, ShapesModelConfigs.GuidanceEmbeddingDim);
+        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Guidance.Seed, captionDropout: 0);
+        using (var stage = new GuidanceDistillationStage(teacher, student, data, NoiseSchedule.StableDiffusion, text, tokenizer, options.GuidanceSet, options.Guidance))
+            new TrainingRun(Work("guidance"), options.Guidance).Run(stage, resume: true, progress, ct);
+        Save(student, config, dir, "diffusion_pytorch_model.safetensors");
+        student.Eval();
+        return student;
+    }
+
+    private void BuildStudents(IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,
+        UNet2DConditionModel distilled, IProgress<TrainProgress>? progress, CancellationToken ct)
+    {
+        string forward = Path.Combine(outputDirectory, "forward.safetensors"), reverse = Path.Combine(outputDirectory, "reverse.safetensors");
+        if (File.Exists(forward) && File.Exists(reverse)) return;
+        Log?.Invoke("icd: distilling the forward and reverse consistency students");
+        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Icd.Seed, captionDropout: 0);
+        var icd = new IcdDistillationOptions { Rank = options.LoraRank, Alpha = options.LoraAlpha, GuidanceSet = options.GuidanceSet };
+        using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Icd, icd);
+        new TrainingRun(Work("icd"), options.Icd).Run(stage, resume: true, progress, ct);
+        stage.Export(forward, reverse, DType.Float16);
+    }
+
+    private void WriteManifest()
+    {
+        File.WriteAllText(Path.Combine(ModelDirectory, "model_index.json"), """
+            { "_class_name": "StableDiffusionPipeline", "scheduler": ["diffusers", "DDIMScheduler"], "text_encoder": ["transformers", "CLIPTextModel"],
+              "tokenizer": ["transformers", "CLIPTokenizer"], "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"] }
+            """);
+        Directory.CreateDirectory(Path.Combine(ModelDirectory, "scheduler"));
+        File.WriteAllText(Path.Combine(ModelDirectory, "scheduler", "scheduler_config.json"), ConfigFile.Serialize(SchedulerConfig.StableDiffusion));
+        var manifest = new IcdManifest
+        {
+            Base = "model",
+            ForwardLora = "forward.safetensors",
+            ReverseLora = "reverse.safetensors",
+            LoraAlpha = options.LoraAlpha,
+            Description = "Shapes world iCD model (built by `icd shapes build`)",
+            Defaults = new EditDefaults { Guidance = 3, Tau = 0.8, CrossReplace = 0.3, SelfReplace = 0.6, Amplify = 2, Seed = 30, GenerationGuidance = 3 },
+        };
+        File.WriteAllText(Path.Combine(outputDirectory, "icd.json"), ConfigFile.Serialize(manifest));
+    }
+
+    /// <summary>Writes a module's config.json and its weights as fp16 safetensors.</summary>
+    private static void Save<TConfig>(Module module, TConfig config, string dir, string fileName)
+    {
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "config.json"), ConfigFile.Serialize(config));
+        var tensors = module.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Detach().To(DType.Float16).DetachFromScope());
+        SafetensorsWriter.Write(Path.Combine(dir, fileName), tensors);
+        foreach (var t in tensors.Values) t.Dispose();
+    }
+}

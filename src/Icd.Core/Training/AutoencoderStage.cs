@@ -1,0 +1,91 @@
+using Icd.Latents;
+using Icd.Pipelines;
+using Icd.Torch;
+using Icd.Torch.Optim;
+
+namespace Icd.Training;
+
+/// <summary>
+/// Trains an AutoencoderKL from scratch: L = MSE(decode(sample(encode(x))), x) + β·KL(q(z|x) ‖ N(0, I)),
+/// the latent-diffusion VAE objective without the adversarial and perceptual terms (enough for the
+/// flat-coloured Shapes world; say so in any report).
+/// </summary>
+public sealed class AutoencoderStage : ITrainingStage
+{
+    private readonly AutoencoderKL _vae;
+    private readonly IImageCaptionSource _source;
+    private readonly RunOptions _options;
+    private readonly double _klWeight;
+    private readonly InfiniteSampler _sampler;
+    private readonly AdamW _optimizer;
+    private readonly Generator _noise;
+    private readonly int _size;
+
+    public AutoencoderStage(AutoencoderKL vae, IImageCaptionSource source, int imageSize, RunOptions options, double klWeight = 1e-6)
+    {
+        _vae = vae;
+        _source = source;
+        _options = options.Validate();
+        _klWeight = klWeight;
+        _size = imageSize;
+        _sampler = new InfiniteSampler(source.Count, options.Seed);
+        vae.SetRequiresGrad(true);
+        vae.Train();
+        _optimizer = new AdamW(vae.Parameters(), new AdamWOptions(options.LearningRate, WeightDecay: options.WeightDecay));
+        _noise = new Generator(options.Seed + 3);
+    }
+
+    public string Name => "vae";
+
+    public IReadOnlyDictionary<string, double> Step(long step)
+    {
+        using var scope = new TensorScope();
+        var images = Enumerable.Range(0, _options.BatchSize).Select(_ => ImageTensors.ToTensor(_source.Get(_sampler.Next()).Image, _size, _size)).ToArray();
+        var x = Tensor.Cat(images, 0);
+        var dist = _vae.Encode(x);
+        var z = dist.Sample(_noise);
+        var recon = _vae.Decode(z);
+        var mse = Losses.Mse(recon, x);
+        // KL(N(μ, σ²) ‖ N(0, 1)) = ½ Σ (μ² + σ² − 1 − log σ²), averaged per sample.
+        var kl = ((dist.Mean.Square() + dist.LogVar.Exp() - 1.0 - dist.LogVar).Sum() * 0.5) / _options.BatchSize;
+        var loss = mse + kl * _klWeight;
+        Autograd.Backward([loss]);
+        double norm = GradClip.ClipGradNorm(_optimizer.ParameterList, _options.GradClip);
+        _optimizer.Step();
+        _optimizer.ZeroGrad();
+        double psnr = 10 * Math.Log10(4 / Math.Max(mse.Item(), 1e-12)); // on [−1, 1]: peak-to-peak 2
+        return new Dictionary<string, double> { ["loss"] = loss.Item(), ["mse"] = mse.Item(), ["kl"] = kl.Item(), ["psnr"] = psnr, ["grad_norm"] = norm };
+    }
+
+    /// <summary>1/std of latent means over <paramref name="count"/> images: SD's scaling factor rule.</summary>
+    public double ScalingFactor(int count = 256)
+    {
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        var means = Enumerable.Range(0, count).Select(i => _vae.Encode(ImageTensors.ToTensor(_source.Get(i).Image, _size, _size)).Mean).ToArray();
+        return 1.0 / Tensor.Cat(means, 0).Std().Item();
+    }
+
+    public void SaveState(IDictionary<string, Tensor> into)
+    {
+        foreach (var (name, p) in _vae.NamedParameters()) into["model/" + name] = p.Detach().DetachFromScope();
+        foreach (var (k, v) in _optimizer.StateDict()) into["optim/" + k] = v;
+        into["rng/noise"] = _noise.GetState().DetachFromScope();
+        into["data/position"] = Tensor.FromValues(new[] { _sampler.Position }).DetachFromScope();
+    }
+
+    public void LoadState(IReadOnlyDictionary<string, Tensor> from)
+    {
+        var model = from.Where(kv => kv.Key.StartsWith("model/", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
+        _vae.LoadStateDict(new Icd.Torch.Nn.DictionarySource(model, "checkpoint"));
+        _optimizer.LoadStateDict(from.Where(kv => kv.Key.StartsWith("optim/", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value));
+        _noise.SetState(from["rng/noise"]);
+        _sampler.Position = (long)from["data/position"].Item();
+    }
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _noise.Dispose();
+    }
+}
