@@ -1,0 +1,46 @@
+using Icd.Pipelines;
+using Icd.Shapes;
+using Icd.Text;
+
+namespace Icd.Tests;
+
+/// <summary>The Shapes world's model build, in quick mode, from nothing to an edit.</summary>
+public class ShapesBuildTests
+{
+    [Fact]
+    public void BpeTokenizerCoversTheGrammar()
+    {
+        using var dir = new TempDir();
+        var set = new TrainingSet(1);
+        var captions = Enumerable.Range(0, 500).Select(i => set.Get(i).Caption.Text).ToList();
+        BpeTrainer.Train(captions, dir.Path);
+        var tok = ClipTokenizer.Load(dir.Path);
+        foreach (var caption in captions.Take(50))
+        {
+            var t = tok.Tokenize(caption);
+            Assert.Equal(caption, tok.Decode(t.Ids).Replace(" ,", ",")); // CLIP decoding puts a space before punctuation
+            // Every grammar word was merged into a single token.
+            Assert.Equal(caption.Split(' ').Length + caption.Count(c => c == ','), t.Ids.Count(id => id != tok.BosId && id != tok.EosId));
+        }
+    }
+
+    [Fact]
+    public void QuickBuildProducesAnEditableModel()
+    {
+        using var dir = new TempDir();
+        string model = Path.Combine(dir.Path, "model");
+        var builder = new ShapesBuilder(model, Path.Combine(dir.Path, "runs"), ShapesBuildOptions.Quick);
+        builder.Build();
+        Assert.True(File.Exists(Path.Combine(model, "icd.json")));
+        long bytes = Directory.GetFiles(model, "*.safetensors", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        Assert.True(bytes < 25 << 20, $"weights take {bytes / 1e6:F1} MB");
+        using var m = IcdModel.Load(model);
+        Assert.NotNull(m.Forward.Adapter);
+        var scene = new TrainingSet(3).Get(0);
+        var caption = scene.Caption.Text;
+        var edit = new IcdPipeline(m).Edit(scene.Image, caption, caption.Replace(scene.Caption.Words[2], "purple"), new EditOptions());
+        Assert.Equal(64, edit.Image.Width);
+        // A second build finds every stage's output and does nothing.
+        builder.Build();
+    }
+}
