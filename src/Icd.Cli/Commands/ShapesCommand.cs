@@ -27,6 +27,20 @@ internal static class ShapesCommand
             return 0;
         });
         shapes.Subcommands.Add(build);
+
+        var model = new Option<string>("--model") { Description = "the Shapes model folder", DefaultValueFactory = _ => Path.Combine("models", "shapes") };
+        var report = new Option<string>("--report") { Description = "report folder (report.md, results.json, grid.png)", DefaultValueFactory = _ => Path.Combine("reports", "shapes") };
+        var evalQuick = new Option<bool>("--quick") { Description = "a few images and edits only" };
+        var eval = new Command("eval", "Inversion and editing tables on held-out scenes, with image grids");
+        foreach (var o in new Option[] { model, report, evalQuick }) eval.Options.Add(o);
+        eval.SetAction(parse =>
+        {
+            var evaluator = new ShapesEvaluator(parse.GetValue(model)!, parse.GetValue(report)!, parse.GetValue(evalQuick) ? ShapesEvalOptions.Quick : new ShapesEvalOptions());
+            evaluator.Log += message => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
+            Console.WriteLine(evaluator.Run());
+            return 0;
+        });
+        shapes.Subcommands.Add(eval);
         return shapes;
     }
 

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Icd.Editing.Guidance;
+using Icd.Editing.PromptToPrompt;
+using Icd.Imaging;
+using Icd.Metrics;
+using Icd.Pipelines;
+using Icd.Sampling;
+using Icd.Text;
+using Icd.Torch;
+using Icd.Torch.Nn;
+using Icd.Torch.Serialization;
+
+namespace Icd.Shapes;
+
+/// <summary>Sizes of an evaluation run.</summary>
+public sealed record ShapesEvalOptions
+{
+    public int InversionImages { get; init; } = 24;
+    public int EditsPerKind { get; init; } = 8;
+    public int DdimSteps { get; init; } = 50;
+    public ulong BenchmarkSeed { get; init; } = 7;
+    public int GridCases { get; init; } = 12;
+
+    public static ShapesEvalOptions Quick { get; } = new() { InversionImages = 2, EditsPerKind = 1, DdimSteps = 10, GridCases = 3 };
+}
+
+/// <summary>
+/// <c>icd shapes eval</c>: the inversion table (METHOD H Table 2 layout, on held-out scenes) and the
+/// editing table per edit kind (prompt switch, Prompt-to-Prompt, guided, DDIM + P2P), judged against
+/// the world's exact ground truth; writes report.md, results.json and grid.png.
+/// </summary>
+public sealed class ShapesEvaluator(string modelPath, string reportDirectory, ShapesEvalOptions options)
+{
+    public event Action<string>? Log;
+
+    public string Run()
+    {
+        Directory.CreateDirectory(reportDirectory);
+        using var model = IcdModel.Load(modelPath);
+        using var clip = ShapesClip.Load(Path.GetDirectoryName(Path.GetFullPath(Path.Combine(modelPath, "icd.json")))!, model);
+        var held = ShapesBenchmark.Create(options.BenchmarkSeed, Math.Max(options.EditsPerKind, 1), ShapesSplit.HeldOut);
+        var inversion = InversionTable(model, clip, held.Select(e => (e.SourceImage, e.SourceCaption.Text)).Take(options.InversionImages).ToList());
+        var (editing, grid) = EditingTable(model, held);
+        var report = new StringBuilder();
+        report.AppendLine("# Shapes world evaluation").AppendLine();
+        report.AppendLine($"Model: `{modelPath}`; {options.InversionImages} held-out images for inversion, {options.EditsPerKind} edits per kind; DDIM baseline {options.DdimSteps} steps.").AppendLine();
+        report.AppendLine("## Inversion (reconstruction of held-out scenes)").AppendLine();
+        report.AppendLine("| configuration | PSNR | SSIM | MSE | Shapes-CLIP image sim. | NFE | s/image |").AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var r in inversion) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Mse:F4} | {r.Clip:F3} | {r.Nfe} | {r.Seconds:F2} |"));
+        report.AppendLine().AppendLine("## Editing (against the ground-truth edited image)").AppendLine();
+        report.AppendLine("| edit kind | method | PSNR | SSIM | preservation PSNR (outside mask) | success | NFE | s/edit |").AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var r in editing) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Kind} | {r.Method} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Preservation:F2} | {r.Success:P0} | {r.Nfe} | {r.Seconds:F2} |"));
+        report.AppendLine().AppendLine("![grid](grid.png)").AppendLine();
+        report.AppendLine("Grid columns: source | iCD reconstruction | prompt switch | Prompt-to-Prompt | guided (Inverse-and-Edit) | DDIM + P2P | ground truth.");
+        File.WriteAllText(Path.Combine(reportDirectory, "report.md"), report.ToString());
+        File.WriteAllText(Path.Combine(reportDirectory, "results.json"), JsonSerializer.Serialize(new { inversion, editing }, new JsonSerializerOptions { WriteIndented = true }));
+        if (grid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "grid.png"), ImageGrid.Compose(grid));
+        return report.ToString();
+    }
+
+    public sealed record InversionRow(string Name, double Psnr, double Ssim, double Mse, double Clip, int Nfe, double Seconds);
+
+    public sealed record EditRow(string Kind, string Method, double Psnr, double Ssim, double Preservation, double Success, int Nfe, double Seconds);
+
+    private List<InversionRow> InversionTable(IcdModel model, ShapesClip clip, List<(RgbImage Image, string Caption)> images)
+    {
+        var icd = new IcdPipeline(model);
+        var ddim = new DdimPipeline(model, options.DdimSteps);
+        double w = model.Defaults.Guidance;
+        var configs = new (string Name, Func<RgbImage, string, ReconstructResult> Run)[]
+        {
+            ($"DDIM{options.DdimSteps} | DDIM{options.DdimSteps} (teacher, unguided)", (img, c) => ddim.Reconstruct(img, c, new InversionOptions())),
+            ("fCD4 + L_f | CD4 + L_r (unguided)", (img, c) => icd.Reconstruct(img, c, new InversionOptions())),
+            ($"DDIM{options.DdimSteps} | DDIM{options.DdimSteps}, w = {w}", (img, c) => ddim.Reconstruct(img, c, new InversionOptions(), GuidanceSchedule.Constant(w))),
+            ($"DDIM{options.DdimSteps} | DDIM{options.DdimSteps}, w = {w} + dynamic CFG τ = 0.7", (img, c) => ddim.Reconstruct(img, c, new InversionOptions(), new GuidanceSchedule.Dynamic(w, 0.7))),
+            ($"fCD4 + L_f | CD4 + L_r, w = {w}", (img, c) => icd.Reconstruct(img, c, new InversionOptions(), GuidanceSchedule.Constant(w))),
+            ($"fCD4 + L_f | CD4 + L_r, w = {w} + dynamic CFG τ = 0.7", (img, c) => icd.Reconstruct(img, c, new InversionOptions(), new GuidanceSchedule.Dynamic(w, 0.7))),
+        };
+        var rows = new List<InversionRow>();
+        foreach (var (name, run) in configs)
+        {
+            Log?.Invoke($"inversion: {name}");
+            var results = images.Select(i => run(i.Image, i.Caption)).ToList();
+            rows.Add(new InversionRow(name, results.Average(r => Math.Min(r.Psnr, 100)), results.Average(r => r.Ssim), results.Average(r => r.Mse),
+                results.Average(r => clip.ImageSimilarity(r.Input, r.Reconstruction)), results[0].Nfe, results.Average(r => r.Elapsed.TotalSeconds)));
+        }
+        return rows;
+    }
+
+    private (List<EditRow>, List<IReadOnlyList<RgbImage>>) EditingTable(IcdModel model, IReadOnlyList<Edit> edits)
+    {
+        var icd = new IcdPipeline(model);
+        var ddim = new DdimPipeline(model, options.DdimSteps);
+        var guided = new GuidedEditor(model);
+        var rows = new List<EditRow>();
+        var grid = new List<IReadOnlyList<RgbImage>>();
+        var d = model.Defaults;
+        foreach (var kind in Enum.GetValues<EditKind>())
+        {
+            var cases = edits.Where(e => e.Kind == kind).Take(options.EditsPerKind).ToList();
+            if (cases.Count == 0) continue;
+            Log?.Invoke($"editing: {kind} ({cases.Count} edits)");
+            var perMethod = new Dictionary<string, List<(RgbImage Image, int Nfe, double Seconds)>>();
+            foreach (var e in cases)
+            {
+                string src = e.SourceCaption.Text, trg = e.TargetCaption.Text;
+                var p2p = new PromptToPromptOptions
+                {
+                    CrossReplace = (0, d.CrossReplace), SelfReplace = (0, d.SelfReplace),
+                    Blend = e.Blend.SourceIndex >= 0 && e.Blend.TargetIndex >= 0 ? (e.Blend.Source, e.Blend.Target) : null,
+                };
+                var baseOptions = new EditOptions { Guidance = new GuidanceSchedule.Dynamic(d.Guidance, d.Tau), PromptToPrompt = p2p };
+                void Add(string method, Func<(RgbImage, int, TimeSpan)> run)
+                {
+                    var (img, nfe, t) = run();
+                    if (!perMethod.TryGetValue(method, out var list)) perMethod[method] = list = new();
+                    list.Add((img, nfe, t.TotalSeconds));
+                }
+                Add("prompt switch", () => { var r = icd.Edit(e.SourceImage, src, trg, baseOptions with { Method = EditMethod.PromptSwitch }); return (r.Image, r.Nfe, r.Elapsed); });
+                Add("iCD + P2P", () => { var r = icd.Edit(e.SourceImage, src, trg, baseOptions); return (r.Image, r.Nfe, r.Elapsed); });
+                Add("guided (Inverse-and-Edit)", () =>
+                {
+                    var w = d.Guidance;
+                    var r = guided.Edit(e.SourceImage, src, trg, new GuidedEditOptions { CfgSchedule = [0, w / 2, w, w], MatchColors = false });
+                    return (r.Image, r.Nfe, r.Elapsed);
+                });
+                Add($"DDIM{options.DdimSteps} + P2P", () =>
+                {
+                    var r = ddim.Edit(e.SourceImage, src, trg, baseOptions with { Guidance = GuidanceSchedule.Constant(d.Guidance) });
+                    return (r.Image, r.Nfe, r.Elapsed);
+                });
+                if (grid.Count < options.GridCases && grid.Count < (Array.IndexOf(Enum.GetValues<EditKind>(), kind) + 1) * Math.Max(1, options.GridCases / 6))
+                {
+                    var recon = icd.Reconstruct(e.SourceImage, src, new InversionOptions()).Reconstruction;
+                    grid.Add([e.SourceImage, recon, .. perMethod.Values.Select(l => l[^1].Image), e.TargetImage]);
+                }
+            }
+            foreach (var (method, results) in perMethod)
+            {
+                var paired = cases.Zip(results).ToList();
+                rows.Add(new EditRow(kind.ToString(), method,
+                    paired.Average(p => Math.Min(ImageMetrics.Psnr(p.First.TargetImage, p.Second.Image), 100)),
+                    paired.Average(p => ImageMetrics.Ssim(p.First.TargetImage, p.Second.Image)),
+                    paired.Average(p => Math.Min(EditJudge.Preservation(p.First, p.Second.Image), 100)),
+                    paired.Average(p => EditJudge.Judge(p.First, p.Second.Image).Success ? 1.0 : 0.0),
+                    results[0].Nfe, results.Average(r => r.Seconds)));
+            }
+        }
+        return (rows, grid);
+    }
+}
+
+/// <summary>The Shapes CLIP pair for scoring: image–image cosine of the image encoder's embeddings.</summary>
+public sealed class ShapesClip : IDisposable
+{
+    private readonly ImageEncoder _image;
+
+    private ShapesClip(ImageEncoder image) => _image = image;
+
+    public static ShapesClip Load(string modelDirectory, IcdModel model)
+    {
+        var image = new ImageEncoder(ShapesModelConfigs.ImageEncoderChannels, ShapesModelConfigs.EmbedDim);
+        string path = Path.Combine(modelDirectory, "clip.safetensors");
+        using var file = SafetensorsFile.Open(path);
+        image.LoadStateDict(new MappedSource(new SafetensorsSource(file), n => n.StartsWith("image.", StringComparison.Ordinal) ? n[6..] : null));
+        image.Eval();
+        return new ShapesClip(image);
+    }
+
+    public double ImageSimilarity(RgbImage a, RgbImage b)
+    {
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        var ea = _image.Embed(ImageTensors.ToTensor(a, 64, 64));
+        var eb = _image.Embed(ImageTensors.ToTensor(b, 64, 64));
+        return Functional.CosineSimilarity(ea, eb).Item();
+    }
+
+    public void Dispose() => _image.Dispose();
+}
