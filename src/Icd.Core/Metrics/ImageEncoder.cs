@@ -8,7 +8,7 @@ namespace Icd.Metrics;
 /// stages (GroupNorm, SiLU), global average pooling and a projection. Trained contrastively with
 /// the text encoder; its stage outputs are also the feature layers of the Shapes perceptual distance.
 /// </summary>
-public sealed class ImageEncoder : Module
+public sealed class ImageEncoder : Module, IPerceptualFeatures
 {
     private readonly ModuleList<EncoderStage> _stages;
     private readonly Linear _projection;

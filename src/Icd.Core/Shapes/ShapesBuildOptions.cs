@@ -10,10 +10,11 @@ public sealed record ShapesBuildOptions
     public long PoolSize { get; init; } = 20000;
     // Sized for about an hour on 2 CPU cores (see the model card for what was run).
     public RunOptions Vae { get; init; } = new() { Steps = 800, BatchSize = 16, LearningRate = 1e-3, CheckpointEvery = 100, LogEvery = 20 };
-    public RunOptions Clip { get; init; } = new() { Steps = 600, BatchSize = 64, LearningRate = 1e-3, CheckpointEvery = 100, LogEvery = 20 };
-    public RunOptions Teacher { get; init; } = new() { Steps = 2000, BatchSize = 16, LearningRate = 5e-4, WarmupSteps = 100, CheckpointEvery = 100, LogEvery = 20 };
-    public RunOptions Guidance { get; init; } = new() { Steps = 800, BatchSize = 16, LearningRate = 2e-4, CheckpointEvery = 100, LogEvery = 20 };
-    public RunOptions Icd { get; init; } = new() { Steps = 600, BatchSize = 8, LearningRate = 5e-4, CheckpointEvery = 50, LogEvery = 10 };
+    public RunOptions Clip { get; init; } = new() { Steps = 300, BatchSize = 32, LearningRate = 1e-3, CheckpointEvery = 100, LogEvery = 20 };
+    public RunOptions Teacher { get; init; } = new() { Steps = 1500, BatchSize = 16, LearningRate = 5e-4, WarmupSteps = 100, CheckpointEvery = 100, LogEvery = 20 };
+    public RunOptions Guidance { get; init; } = new() { Steps = 500, BatchSize = 16, LearningRate = 2e-4, CheckpointEvery = 100, LogEvery = 20 };
+    public RunOptions Icd { get; init; } = new() { Steps = 400, BatchSize = 8, LearningRate = 5e-4, CheckpointEvery = 50, LogEvery = 10 };
+    public RunOptions Cycle { get; init; } = new() { Steps = 150, BatchSize = 4, LearningRate = 1e-4, CheckpointEvery = 25, LogEvery = 5 };
     public double CaptionDropout { get; init; } = 0.1;
     /// <summary>Embedded guidance values for distillation (classical scale − 1).</summary>
     public double[] GuidanceSet { get; init; } = [0, 1, 2, 3, 4, 5];
@@ -25,6 +26,6 @@ public sealed record ShapesBuildOptions
     private static ShapesBuildOptions Make(long steps, int batch)
     {
         RunOptions R() => new() { Steps = steps, BatchSize = batch, LearningRate = 1e-3, CheckpointEvery = 2, LogEvery = 1 };
-        return new ShapesBuildOptions { Vae = R(), Clip = R(), Teacher = R(), Guidance = R(), Icd = R() };
+        return new ShapesBuildOptions { Vae = R(), Clip = R(), Teacher = R(), Guidance = R(), Icd = R(), Cycle = R() with { BatchSize = 1 } };
     }
 }

@@ -41,6 +41,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             using var teacher = BuildTeacher(source, tokenizer, vae, text, progress, ct);
             using var distilled = BuildGuidanceDistilled(source, tokenizer, vae, text, teacher, progress, ct);
             BuildStudents(source, tokenizer, vae, text, distilled, progress, ct);
+            BuildCycle(source, tokenizer, vae, text, imageEncoder, distilled, progress, ct);
         }
         WriteManifest();
     }
@@ -167,6 +168,31 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         stage.Export(forward, reverse, DType.Float16);
     }
 
+    /// <summary>Inverse-and-Edit's cycle-consistency fine-tuning of the forward student (the reverse
+    /// student frozen), with LPIPS over the Shapes image encoder.</summary>
+    private void BuildCycle(IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text, ImageEncoder imageEncoder,
+        UNet2DConditionModel distilled, IProgress<TrainProgress>? progress, CancellationToken ct)
+    {
+        string output = Path.Combine(outputDirectory, "cycle_forward.safetensors");
+        if (File.Exists(output)) return;
+        Log?.Invoke("cycle: Inverse-and-Edit cycle-consistency fine-tuning of the forward student");
+        foreach (var (name, file) in new[] { (IcdDistillationStage.Forward, "forward.safetensors"), (IcdDistillationStage.Reverse, "reverse.safetensors") })
+        {
+            Lora.UNetLora.Unfuse(distilled);
+            foreach (var (_, m) in distilled.NamedModules())
+                if (m is ILoraLayer layer && layer.Adapters.ContainsKey(name)) layer.RemoveAdapter(name);
+            Lora.UNetLora.AttachFile(distilled, name, Path.Combine(outputDirectory, file), options.LoraAlpha);
+        }
+        vae.SetRequiresGrad(false);
+        using var lpips = Lpips.OverEncoder(imageEncoder);
+        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Cycle.Seed, captionDropout: 0);
+        var cycle = IcdDistillationOptions.CycleFineTuning(options.LoraRank, options.LoraAlpha) with { ForwardStart = 0 };
+        using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Cycle, cycle, createAdapters: false,
+            new CycleContext(vae, lpips));
+        new TrainingRun(Work("cycle"), options.Cycle).Run(stage, resume: true, progress, ct);
+        Lora.LoraFile.WritePeft(output, Lora.UNetLora.Adapters(distilled, IcdDistillationStage.Forward), dtype: DType.Float16);
+    }
+
     private void WriteManifest()
     {
         File.WriteAllText(Path.Combine(ModelDirectory, "model_index.json"), """
@@ -185,6 +211,12 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             Defaults = new EditDefaults { Guidance = 3, Tau = 0.8, CrossReplace = 0.3, SelfReplace = 0.6, Amplify = 2, Seed = 30, GenerationGuidance = 3 },
         };
         File.WriteAllText(Path.Combine(outputDirectory, "icd.json"), ConfigFile.Serialize(manifest));
+        if (File.Exists(Path.Combine(outputDirectory, "cycle_forward.safetensors")))
+        {
+            // Inverse-and-Edit: the cycle-fine-tuned forward model, encoding from t = 0.
+            var iae = manifest with { ForwardLora = "cycle_forward.safetensors", ForwardTimesteps = [0, 259, 519, 779], Description = "Shapes world Inverse-and-Edit model" };
+            File.WriteAllText(Path.Combine(outputDirectory, "inverse-and-edit.json"), ConfigFile.Serialize(iae));
+        }
     }
 
     /// <summary>Writes a module's config.json and its weights as fp16 safetensors.</summary>

@@ -25,7 +25,20 @@ public sealed record IcdDistillationOptions
     public long[] ForwardEndpoints { get; init; } = [259, 519, 779, 999];
     public long ForwardStart { get; init; } = 19;
     public int DdimSteps { get; init; } = 50;
+
+    /// <summary>Inverse-and-Edit's cycle-consistency loss coefficient (0: off; IaE: 1), trained
+    /// into the forward model only, between forward CD and L_f.</summary>
+    public double CycleLoss { get; init; }
+
+    /// <summary>Inverse-and-Edit's fine-tuning: only the forward adapter trains; reverse CD and L_r off, cycle loss on.</summary>
+    public static IcdDistillationOptions CycleFineTuning(long rank, double alpha) => new()
+    {
+        Rank = rank, Alpha = alpha, ReverseConsistency = false, ReversePreservation = 0, CycleLoss = 1, GuidanceSet = [0],
+    };
 }
+
+/// <summary>What the cycle loss needs besides the UNet: the frozen VAE and the perceptual distance.</summary>
+public sealed record CycleContext(Icd.Latents.AutoencoderKL Vae, Icd.Metrics.Lpips Lpips);
 
 /// <summary>
 /// Stage 3 (METHOD D1): forward and reverse consistency students as LoRA adapters on the frozen
@@ -44,13 +57,17 @@ public sealed class IcdDistillationStage : ITrainingStage
     private readonly RunOptions _run;
     private readonly IcdDistillationOptions _o;
     private readonly long[] _grid;
-    private readonly AdamW _forwardOptimizer, _reverseOptimizer;
+    private readonly AdamW _forwardOptimizer;
+    private readonly AdamW? _reverseOptimizer;
+    private readonly CycleContext? _cycle;
     private readonly Generator _noise;
     private readonly int _dim;
 
     public IcdDistillationStage(UNet2DConditionModel teacher, BatchBuilder data, NoiseSchedule schedule, RunOptions run, IcdDistillationOptions options,
-        bool createAdapters = true)
+        bool createAdapters = true, CycleContext? cycle = null)
     {
+        if (options.CycleLoss > 0 && cycle is null) throw new ArgumentNullException(nameof(cycle), "the cycle loss needs the VAE and a perceptual distance");
+        _cycle = cycle;
         if (teacher.Config.TimeCondProjDim is not { } dim) throw new ArgumentException("iCD students distil a guidance-distilled teacher (time_cond_proj_dim must be set)", nameof(teacher));
         _dim = dim;
         _unet = teacher;
@@ -65,8 +82,12 @@ public sealed class IcdDistillationStage : ITrainingStage
             UNetLora.CreateTrainable(teacher, Forward, options.Targets, options.Rank, options.Alpha);
             UNetLora.CreateTrainable(teacher, Reverse, options.Targets, options.Rank, options.Alpha);
         }
+        foreach (var p in UNetLora.Parameters(teacher, Forward)) p.RequiresGrad = true;
+        bool trainReverse = options.ReverseConsistency || options.ReversePreservation > 0;
+        // A reverse model that does not train is frozen, but gradients still flow through it (cycle loss).
+        foreach (var p in UNetLora.Parameters(teacher, Reverse)) p.RequiresGrad = trainReverse;
         _forwardOptimizer = new AdamW(UNetLora.Parameters(teacher, Forward), new AdamWOptions(run.LearningRate, WeightDecay: run.WeightDecay));
-        _reverseOptimizer = new AdamW(UNetLora.Parameters(teacher, Reverse), new AdamWOptions(run.LearningRate, WeightDecay: run.WeightDecay));
+        _reverseOptimizer = trainReverse ? new AdamW(UNetLora.Parameters(teacher, Reverse), new AdamWOptions(run.LearningRate, WeightDecay: run.WeightDecay)) : null;
         _noise = new Generator(run.Seed + 3);
     }
 
@@ -118,7 +139,7 @@ public sealed class IcdDistillationStage : ITrainingStage
                 target = Tensor.Where(Mask(tPrev, s), xPrev, jumped);
             }
             var pred = Jump(xt, Eps(Reverse, xt, t, batch.Text, w), t, s);
-            losses["reverse_cd"] = Optimize(_reverseOptimizer, Losses.PseudoHuber(pred, target, _o.HuberC));
+            losses["reverse_cd"] = Optimize(_reverseOptimizer!, Losses.PseudoHuber(pred, target, _o.HuberC));
         }
         if (_o.ForwardConsistency)
         {
@@ -137,6 +158,8 @@ public sealed class IcdDistillationStage : ITrainingStage
             var pred = Jump(xt, Eps(Forward, xt, t, batch.Text, zeros), t, s);
             losses["forward_cd"] = Optimize(_forwardOptimizer, Losses.PseudoHuber(pred, target, _o.HuberC));
         }
+        if (_o.CycleLoss > 0)
+            losses["cycle"] = Optimize(_forwardOptimizer, CycleLossOf(z0, batch.Text) * _o.CycleLoss);
         if (_o.ForwardPreservation > 0)
         {
             var (f, r) = PreservationDraw(b);
@@ -153,10 +176,42 @@ public sealed class IcdDistillationStage : ITrainingStage
             Tensor xb;
             using (Autograd.NoGrad()) xb = Jump(xa, Eps(Forward, xa, r, batch.Text, zeros), r, f);
             var pred = Jump(xb, Eps(Reverse, xb, f, batch.Text, zeros), f, r);
-            losses["preserve_reverse"] = Optimize(_reverseOptimizer, Losses.PseudoHuber(pred, xa, _o.HuberC) * _o.ReversePreservation);
+            losses["preserve_reverse"] = Optimize(_reverseOptimizer!, Losses.PseudoHuber(pred, xa, _o.HuberC) * _o.ReversePreservation);
         }
         UNetLora.Activate(_unet, null);
         return losses;
+    }
+
+    /// <summary>
+    /// Inverse-and-Edit's cycle loss (METHOD D2): encode the clean latent from t = 0 through the
+    /// forward endpoints to 999, decode back with the frozen reverse model to 0 (w = 0), decode with
+    /// the VAE, and compare with the VAE's reconstruction of z0 by LPIPS on nine patches. Gradients
+    /// flow through the reverse UNet and the VAE decoder into the forward adapter.
+    /// </summary>
+    private Tensor CycleLossOf(Tensor z0, Tensor text)
+    {
+        int b = (int)z0.Size(0);
+        var zeros = new double[b];
+        var forwardT = new[] { 0L }.Concat(_o.ForwardEndpoints.SkipLast(1)).ToArray();
+        var x = z0;
+        for (int i = 0; i < forwardT.Length; i++)
+        {
+            var t = Enumerable.Repeat(forwardT[i], b).ToArray();
+            var s = Enumerable.Repeat(_o.ForwardEndpoints[i], b).ToArray();
+            x = Jump(x, Eps(Forward, x, t, text, zeros), t, s);
+        }
+        var reverseT = _o.ForwardEndpoints.Reverse().ToArray();
+        for (int i = 0; i < reverseT.Length; i++)
+        {
+            var t = Enumerable.Repeat(reverseT[i], b).ToArray();
+            var s = Enumerable.Repeat(i + 1 < reverseT.Length ? reverseT[i + 1] : 0L, b).ToArray();
+            x = Jump(x, Eps(Reverse, x, t, text, zeros), t, s);
+        }
+        double scale = _cycle!.Vae.Config.ScalingFactor;
+        var decoded = _cycle.Vae.Decode(x / scale);
+        Tensor target;
+        using (Autograd.NoGrad()) target = _cycle.Vae.Decode(z0 / scale);
+        return _cycle.Lpips.Distance(NinePatches.Extract(decoded), NinePatches.Extract(target)).Mean();
     }
 
     /// <summary>Per sample j ~ U{0..3}: (F_j, R_j) preservation pairs.</summary>
@@ -190,7 +245,8 @@ public sealed class IcdDistillationStage : ITrainingStage
             }
         }
         foreach (var (k, v) in _forwardOptimizer.StateDict()) into["optim/forward/" + k] = v;
-        foreach (var (k, v) in _reverseOptimizer.StateDict()) into["optim/reverse/" + k] = v;
+        if (_reverseOptimizer is not null)
+            foreach (var (k, v) in _reverseOptimizer.StateDict()) into["optim/reverse/" + k] = v;
         into["rng/noise"] = _noise.GetState().DetachFromScope();
         _data.SaveState(into);
     }
@@ -207,7 +263,7 @@ public sealed class IcdDistillationStage : ITrainingStage
             }
         }
         _forwardOptimizer.LoadStateDict(Prefixed(from, "optim/forward/"));
-        _reverseOptimizer.LoadStateDict(Prefixed(from, "optim/reverse/"));
+        _reverseOptimizer?.LoadStateDict(Prefixed(from, "optim/reverse/"));
         _noise.SetState(from["rng/noise"]);
         _data.LoadState(from);
     }
@@ -225,7 +281,7 @@ public sealed class IcdDistillationStage : ITrainingStage
     public void Dispose()
     {
         _forwardOptimizer.Dispose();
-        _reverseOptimizer.Dispose();
+        _reverseOptimizer?.Dispose();
         _noise.Dispose();
     }
 }
