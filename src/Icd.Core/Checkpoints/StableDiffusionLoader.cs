@@ -83,54 +83,31 @@ public static class StableDiffusionLoader
         }
     }
 
-    public static UNet2DConditionModel LoadUNet(string unetDirectory, string? variant = null, DType dtype = DType.Float32)
-    {
-        var config = UNetConfig.Load(Path.Combine(unetDirectory, "config.json"));
-        var unet = new UNet2DConditionModel(config);
-        try
-        {
-            if (dtype != DType.Float32) unet.To(dtype);
-            WeightFiles.LoadInto(unet, WeightFiles.Find(unetDirectory, "diffusion_pytorch_model", variant));
-            return unet;
-        }
-        catch
-        {
-            unet.Dispose();
-            throw;
-        }
-    }
+    public static UNet2DConditionModel LoadUNet(string unetDirectory, string? variant = null, DType dtype = DType.Float32) =>
+        Build(new UNet2DConditionModel(UNetConfig.Load(Path.Combine(unetDirectory, "config.json"))), dtype,
+            m => WeightFiles.LoadInto(m, WeightFiles.Find(unetDirectory, "diffusion_pytorch_model", variant)));
 
-    public static AutoencoderKL LoadVae(string vaeDirectory, string? variant = null, DType dtype = DType.Float32)
-    {
-        var config = VaeConfig.Load(Path.Combine(vaeDirectory, "config.json"));
-        var vae = new AutoencoderKL(config);
-        try
-        {
-            if (dtype != DType.Float32) vae.To(dtype);
-            WeightFiles.LoadInto(vae, WeightFiles.Find(vaeDirectory, "diffusion_pytorch_model", variant),
-                source => LegacyVaeNames.Applies(source.Names) ? new LegacyVaeNames(source) : source);
-            return vae;
-        }
-        catch
-        {
-            vae.Dispose();
-            throw;
-        }
-    }
+    public static AutoencoderKL LoadVae(string vaeDirectory, string? variant = null, DType dtype = DType.Float32) =>
+        Build(new AutoencoderKL(VaeConfig.Load(Path.Combine(vaeDirectory, "config.json"))), dtype,
+            m => WeightFiles.LoadInto(m, WeightFiles.Find(vaeDirectory, "diffusion_pytorch_model", variant),
+                source => LegacyVaeNames.Applies(source.Names) ? new LegacyVaeNames(source) : source));
 
-    public static ClipTextModel LoadTextEncoder(string directory, string? variant = null, DType dtype = DType.Float32)
+    public static ClipTextModel LoadTextEncoder(string directory, string? variant = null, DType dtype = DType.Float32) =>
+        Build(new ClipTextModel(ClipTextConfig.Load(Path.Combine(directory, "config.json"))), dtype,
+            m => WeightFiles.LoadInto(m, WeightFiles.Find(directory, "model", variant), ignorable: ClipTextModel.IsIgnorableKey));
+
+    /// <summary>Casts a freshly built module and loads its weights; disposes it if loading fails.</summary>
+    private static T Build<T>(T module, DType dtype, Action<T> load) where T : Icd.Torch.Nn.Module
     {
-        var config = ClipTextConfig.Load(Path.Combine(directory, "config.json"));
-        var model = new ClipTextModel(config);
         try
         {
-            if (dtype != DType.Float32) model.To(dtype);
-            WeightFiles.LoadInto(model, WeightFiles.Find(directory, "model", variant), ignorable: ClipTextModel.IsIgnorableKey);
-            return model;
+            if (dtype != DType.Float32) module.To(dtype);
+            load(module);
+            return module;
         }
         catch
         {
-            model.Dispose();
+            module.Dispose();
             throw;
         }
     }

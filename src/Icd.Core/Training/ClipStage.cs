@@ -78,22 +78,21 @@ public sealed class ClipStage : ITrainingStage
 
     public void SaveState(IDictionary<string, Tensor> into)
     {
-        foreach (var (name, p) in _text.NamedParameters()) into["text/" + name] = p.Detach().DetachFromScope();
-        foreach (var (name, p) in _image.NamedParameters()) into["image/" + name] = p.Detach().DetachFromScope();
-        foreach (var (name, p) in _textProjection.NamedParameters()) into["projection/" + name] = p.Detach().DetachFromScope();
+        StageState.Save(into, "text/", _text);
+        StageState.Save(into, "image/", _image);
+        StageState.Save(into, "projection/", _textProjection);
         into["logit_scale"] = _logitScale.Detach().DetachFromScope();
-        foreach (var (k, v) in _optimizer.StateDict()) into["optim/" + k] = v;
+        StageState.Save(into, "optim/", _optimizer);
         into["data/position"] = Tensor.FromValues(new[] { _sampler.Position }).DetachFromScope();
     }
 
     public void LoadState(IReadOnlyDictionary<string, Tensor> from)
     {
-        Dictionary<string, Tensor> Part(string prefix) => from.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
-        _text.LoadStateDict(new DictionarySource(Part("text/"), "checkpoint"));
-        _image.LoadStateDict(new DictionarySource(Part("image/"), "checkpoint"));
-        _textProjection.LoadStateDict(new DictionarySource(Part("projection/"), "checkpoint"));
+        StageState.Load(from, "text/", _text);
+        StageState.Load(from, "image/", _image);
+        StageState.Load(from, "projection/", _textProjection);
         using (Autograd.NoGrad()) _logitScale.Copy_(from["logit_scale"]);
-        _optimizer.LoadStateDict(Part("optim/"));
+        StageState.Load(from, "optim/", _optimizer);
         _sampler.Position = (long)from["data/position"].Item();
     }
 

@@ -103,17 +103,16 @@ public sealed class GuidanceDistillationStage : ITrainingStage
 
     public void SaveState(IDictionary<string, Tensor> into)
     {
-        foreach (var (name, p) in _student.NamedParameters()) into["model/" + name] = p.Detach().DetachFromScope();
-        foreach (var (k, v) in _optimizer.StateDict()) into["optim/" + k] = v;
+        StageState.Save(into, "model/", _student);
+        StageState.Save(into, "optim/", _optimizer);
         into["rng/noise"] = _noise.GetState().DetachFromScope();
         _data.SaveState(into);
     }
 
     public void LoadState(IReadOnlyDictionary<string, Tensor> from)
     {
-        var model = from.Where(kv => kv.Key.StartsWith("model/", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
-        _student.LoadStateDict(new Icd.Torch.Nn.DictionarySource(model, "checkpoint"));
-        _optimizer.LoadStateDict(from.Where(kv => kv.Key.StartsWith("optim/", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value));
+        StageState.Load(from, "model/", _student);
+        StageState.Load(from, "optim/", _optimizer);
         _noise.SetState(from["rng/noise"]);
         _data.LoadState(from);
     }

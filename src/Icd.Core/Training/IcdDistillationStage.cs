@@ -244,9 +244,8 @@ public sealed class IcdDistillationStage : ITrainingStage
                 into[$"lora/{adapter}/{path}.lora_B.weight"] = a.B.Detach().DetachFromScope();
             }
         }
-        foreach (var (k, v) in _forwardOptimizer.StateDict()) into["optim/forward/" + k] = v;
-        if (_reverseOptimizer is not null)
-            foreach (var (k, v) in _reverseOptimizer.StateDict()) into["optim/reverse/" + k] = v;
+        StageState.Save(into, "optim/forward/", _forwardOptimizer);
+        if (_reverseOptimizer is not null) StageState.Save(into, "optim/reverse/", _reverseOptimizer);
         into["rng/noise"] = _noise.GetState().DetachFromScope();
         _data.SaveState(into);
     }
@@ -262,14 +261,11 @@ public sealed class IcdDistillationStage : ITrainingStage
                 a.B.Copy_(from[$"lora/{adapter}/{path}.lora_B.weight"]);
             }
         }
-        _forwardOptimizer.LoadStateDict(Prefixed(from, "optim/forward/"));
-        _reverseOptimizer?.LoadStateDict(Prefixed(from, "optim/reverse/"));
+        StageState.Load(from, "optim/forward/", _forwardOptimizer);
+        if (_reverseOptimizer is not null) StageState.Load(from, "optim/reverse/", _reverseOptimizer);
         _noise.SetState(from["rng/noise"]);
         _data.LoadState(from);
     }
-
-    private static Dictionary<string, Tensor> Prefixed(IReadOnlyDictionary<string, Tensor> from, string prefix) =>
-        from.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
 
     /// <summary>Writes the two students as PEFT LoRA files (iCD's released format).</summary>
     public void Export(string forwardPath, string reversePath, DType? dtype = null)

@@ -61,17 +61,16 @@ public sealed class TeacherStage : ITrainingStage
 
     public void SaveState(IDictionary<string, Tensor> into)
     {
-        foreach (var (name, p) in _unet.NamedParameters()) into["model/" + name] = p.Detach().DetachFromScope();
-        foreach (var (k, v) in _optimizer.StateDict()) into["optim/" + k] = v;
+        StageState.Save(into, "model/", _unet);
+        StageState.Save(into, "optim/", _optimizer);
         into["rng/noise"] = _noise.GetState().DetachFromScope();
         _data.SaveState(into);
     }
 
     public void LoadState(IReadOnlyDictionary<string, Tensor> from)
     {
-        var model = from.Where(kv => kv.Key.StartsWith("model/", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value);
-        _unet.LoadStateDict(new Icd.Torch.Nn.DictionarySource(model, "checkpoint"));
-        _optimizer.LoadStateDict(from.Where(kv => kv.Key.StartsWith("optim/", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[6..], kv => kv.Value));
+        StageState.Load(from, "model/", _unet);
+        StageState.Load(from, "optim/", _optimizer);
         _noise.SetState(from["rng/noise"]);
         _data.LoadState(from);
     }
