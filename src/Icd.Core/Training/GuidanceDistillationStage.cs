@@ -28,6 +28,8 @@ public sealed class GuidanceDistillationStage : ITrainingStage
     {
         if (student.Config.TimeCondProjDim is null) throw new ArgumentException("the student needs time_cond_proj_dim (the guidance embedding)", nameof(student));
         if (guidanceSet.Length == 0) throw new ArgumentException("the guidance set is empty", nameof(guidanceSet));
+        if (teacher.Config.TimeCondProjDim is not null)
+            throw new ArgumentException("the teacher is already guidance-distilled (time_cond_proj_dim is set); guidance distillation starts from a plain UNet", nameof(teacher));
         _teacher = teacher;
         _student = student;
         _data = data;
@@ -51,6 +53,8 @@ public sealed class GuidanceDistillationStage : ITrainingStage
     /// the caller copies the teacher's weights in (cond_proj stays zero).</summary>
     public static UNet2DConditionModel NewStudent(UNet2DConditionModel teacher, int embeddingDim)
     {
+        if (teacher.Config.TimeCondProjDim is not null)
+            throw new ArgumentException("the teacher is already guidance-distilled (time_cond_proj_dim is set); guidance distillation starts from a plain UNet", nameof(teacher));
         var student = new UNet2DConditionModel(teacher.Config with { TimeCondProjDim = embeddingDim });
         var weights = teacher.StateDict();
         try

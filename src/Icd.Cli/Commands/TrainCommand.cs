@@ -1,0 +1,142 @@
+using System.CommandLine;
+using Icd.Checkpoints;
+using Icd.Common;
+using Icd.Lora;
+using Icd.Metrics;
+using Icd.Shapes;
+using Icd.Torch;
+using Icd.Torch.Serialization;
+using Icd.Training;
+
+namespace Icd.Cli.Commands;
+
+/// <summary><c>icd train teacher|guidance|icd|cycle</c>: the training stages on a folder of images
+/// with a captions CSV (MS-COCO layout: file_name, caption), with the VAE and text encoder of a
+/// diffusers model frozen. Each run writes checkpoint.safetensors, log.csv and loss.svg and resumes
+/// with --resume.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var train = new Command("train", "Training stages: teacher, guidance distillation, iCD distillation, cycle fine-tuning");
+        train.Subcommands.Add(Stage("teacher", "ε-prediction training of the model's UNet (caption dropout for CFG)"));
+        train.Subcommands.Add(Stage("guidance", "distil classifier-free guidance into a w-embedding (writes a guidance-distilled UNet)"));
+        train.Subcommands.Add(Stage("icd", "distil forward and reverse consistency students as LoRA adapters"));
+        train.Subcommands.Add(Stage("cycle", "Inverse-and-Edit cycle-consistency fine-tuning of the forward student"));
+        return train;
+    }
+
+    private static Command Stage(string name, string description)
+    {
+        var model = new Option<string>("--model") { Description = "diffusers model folder (VAE, text encoder, tokenizer, UNet to start from)", Required = true };
+        var images = new Option<string>("--images") { Description = "folder of training images", Required = true };
+        var captions = new Option<string>("--captions") { Description = "CSV of file_name,caption (header row skipped)", Required = true };
+        var output = new Option<string>("--out") { Description = "run folder (checkpoints, log.csv, loss.svg, results)", Required = true };
+        var steps = new Option<long>("--steps") { Description = "optimisation steps", DefaultValueFactory = _ => 1000 };
+        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
+        var lr = new Option<double>("--lr") { Description = "learning rate", DefaultValueFactory = _ => name == "teacher" ? 1e-4 : 8e-6 };
+        var accumulation = new Option<int>("--grad-accumulation") { DefaultValueFactory = _ => 1 };
+        var checkpointEvery = new Option<long>("--checkpoint-every") { DefaultValueFactory = _ => 100 };
+        var size = new Option<int>("--size") { Description = "training image size", DefaultValueFactory = _ => 512 };
+        var resume = new Option<bool>("--resume") { Description = "continue from the run folder's checkpoint" };
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 453645634 };
+        var rank = new Option<long>("--rank") { Description = "icd/cycle: LoRA rank", DefaultValueFactory = _ => 64 };
+        var alpha = new Option<double>("--lora-alpha") { Description = "icd/cycle: LoRA alpha", DefaultValueFactory = _ => 8 };
+        var guidanceSet = new Option<string>("--guidance-set") { Description = "guidance/icd: embedded w values drawn per sample", DefaultValueFactory = _ => "0,7,11,15,19" };
+        var forwardLora = new Option<string?>("--forward-lora") { Description = "cycle: the iCD forward student to fine-tune" };
+        var reverseLora = new Option<string?>("--reverse-lora") { Description = "cycle: the frozen iCD reverse student" };
+        var lpipsVgg = new Option<string?>("--lpips-vgg") { Description = "cycle: torchvision VGG16 weights (safetensors)" };
+        var lpipsLin = new Option<string?>("--lpips-lin") { Description = "cycle: LPIPS v0.1 linear heads (safetensors)" };
+        var lpipsShapes = new Option<string?>("--lpips-shapes") { Description = "cycle: Shapes clip.safetensors (LPIPS over the Shapes image encoder)" };
+        var command = new Command(name, description);
+        foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, seed, rank, alpha,
+                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes })
+            command.Options.Add(o);
+        command.SetAction(parse =>
+        {
+            var run = new RunOptions
+            {
+                Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr),
+                GradientAccumulation = parse.GetValue(accumulation), CheckpointEvery = parse.GetValue(checkpointEvery), Seed = parse.GetValue(seed),
+            }.Validate();
+            string outDir = parse.GetValue(output)!;
+            using var net = StableDiffusionLoader.Load(parse.GetValue(model)!);
+            net.Vae.SetRequiresGrad(false);
+            net.TextEncoder.SetRequiresGrad(false);
+            var source = new FolderDataset(parse.GetValue(images)!, parse.GetValue(captions)!);
+            var data = new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, parse.GetValue(size), run.Seed, name == "teacher" ? 0.1 : 0);
+            var w = ModelOptions.ParseList(parse.GetValue(guidanceSet)!, "--guidance-set");
+            var progress = new TrainLines();
+            var trainingRun = new TrainingRun(outDir, run);
+            switch (name)
+            {
+                case "teacher":
+                {
+                    using var stage = new TeacherStage(net.UNet, data, net.Schedule, run);
+                    trainingRun.Run(stage, parse.GetValue(resume), progress);
+                    SafetensorsWriter.Write(Path.Combine(outDir, "unet.safetensors"), net.UNet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
+                    break;
+                }
+                case "guidance":
+                {
+                    using var student = GuidanceDistillationStage.NewStudent(net.UNet, 512);
+                    using var stage = new GuidanceDistillationStage(net.UNet, student, data, net.Schedule, net.TextEncoder, net.Tokenizer, w, run);
+                    trainingRun.Run(stage, parse.GetValue(resume), progress);
+                    File.WriteAllText(Path.Combine(outDir, "config.json"), ConfigFile.Serialize(student.Config));
+                    SafetensorsWriter.Write(Path.Combine(outDir, "diffusion_pytorch_model.safetensors"), student.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
+                    break;
+                }
+                case "icd":
+                {
+                    var options = new IcdDistillationOptions { Rank = parse.GetValue(rank), Alpha = parse.GetValue(alpha), GuidanceSet = w };
+                    using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options);
+                    trainingRun.Run(stage, parse.GetValue(resume), progress);
+                    stage.Export(Path.Combine(outDir, "forward.safetensors"), Path.Combine(outDir, "reverse.safetensors"));
+                    break;
+                }
+                default:
+                {
+                    string fwd = parse.GetValue(forwardLora) ?? throw new ArgumentException("cycle needs --forward-lora"),
+                        rev = parse.GetValue(reverseLora) ?? throw new ArgumentException("cycle needs --reverse-lora");
+                    UNetLora.AttachFile(net.UNet, IcdDistillationStage.Forward, fwd, parse.GetValue(alpha));
+                    UNetLora.AttachFile(net.UNet, IcdDistillationStage.Reverse, rev, parse.GetValue(alpha));
+                    using var lpips = LoadLpips(parse.GetValue(lpipsVgg), parse.GetValue(lpipsLin), parse.GetValue(lpipsShapes));
+                    var options = IcdDistillationOptions.CycleFineTuning(parse.GetValue(rank), parse.GetValue(alpha)) with { ForwardStart = 0 };
+                    using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options, createAdapters: false, new CycleContext(net.Vae, lpips));
+                    trainingRun.Run(stage, parse.GetValue(resume), progress);
+                    LoraFile.WritePeft(Path.Combine(outDir, "forward_cycle.safetensors"), UNetLora.Adapters(net.UNet, IcdDistillationStage.Forward));
+                    break;
+                }
+            }
+            Console.WriteLine($"{name}: done; results, log.csv and loss.svg in {outDir}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Lpips LoadLpips(string? vgg, string? lin, string? shapes)
+    {
+        if (shapes is not null)
+        {
+            var encoder = new ImageEncoder(ShapesModelConfigs.ImageEncoderChannels, ShapesModelConfigs.EmbedDim);
+            using var file = SafetensorsFile.Open(shapes);
+            encoder.LoadStateDict(new Icd.Torch.Nn.MappedSource(new Icd.Torch.Nn.SafetensorsSource(file), n => n.StartsWith("image.", StringComparison.Ordinal) ? n[6..] : null));
+            encoder.SetRequiresGrad(false);
+            return Lpips.OverEncoder(encoder);
+        }
+        if (vgg is null || lin is null) throw new ArgumentException("cycle needs LPIPS weights: --lpips-vgg and --lpips-lin (or --lpips-shapes for the Shapes world)");
+        return Lpips.Vgg(vgg, lin);
+    }
+
+    private sealed class TrainLines : IProgress<TrainProgress>
+    {
+        private DateTime _last = DateTime.MinValue;
+
+        public void Report(TrainProgress p)
+        {
+            if (p.Step != p.TotalSteps && DateTime.UtcNow - _last < TimeSpan.FromSeconds(5)) return;
+            _last = DateTime.UtcNow;
+            Console.Error.WriteLine($"  {p.Stage} {p.Step}/{p.TotalSteps}  {string.Join("  ", p.Losses.Select(kv => $"{kv.Key} {kv.Value:G4}"))}  {p.StepsPerSecond:F2} it/s  ETA {p.Eta:hh\\:mm\\:ss}");
+        }
+    }
+}
