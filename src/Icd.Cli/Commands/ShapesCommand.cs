@@ -31,11 +31,19 @@ internal static class ShapesCommand
         var model = new Option<string>("--model") { Description = "the Shapes model folder", DefaultValueFactory = _ => Path.Combine("models", "shapes") };
         var report = new Option<string>("--report") { Description = "report folder (report.md, results.json, grid.png)", DefaultValueFactory = _ => Path.Combine("reports", "shapes") };
         var evalQuick = new Option<bool>("--quick") { Description = "a few images and edits only" };
+        var images = new Option<int?>("--images") { Description = "held-out images for the inversion table (default 24)" };
+        var perKind = new Option<int?>("--edits-per-kind") { Description = "edits per edit kind (default 8)" };
         var eval = new Command("eval", "Inversion and editing tables on held-out scenes, with image grids");
-        foreach (var o in new Option[] { model, report, evalQuick }) eval.Options.Add(o);
+        foreach (var o in new Option[] { model, report, evalQuick, images, perKind }) eval.Options.Add(o);
         eval.SetAction(parse =>
         {
-            var evaluator = new ShapesEvaluator(parse.GetValue(model)!, parse.GetValue(report)!, parse.GetValue(evalQuick) ? ShapesEvalOptions.Quick : new ShapesEvalOptions());
+            var baseOptions = parse.GetValue(evalQuick) ? ShapesEvalOptions.Quick : new ShapesEvalOptions();
+            var evalOptions = baseOptions with
+            {
+                InversionImages = parse.GetValue(images) ?? baseOptions.InversionImages,
+                EditsPerKind = parse.GetValue(perKind) ?? baseOptions.EditsPerKind,
+            };
+            var evaluator = new ShapesEvaluator(parse.GetValue(model)!, parse.GetValue(report)!, evalOptions);
             evaluator.Log += message => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
             Console.WriteLine(evaluator.Run());
             return 0;

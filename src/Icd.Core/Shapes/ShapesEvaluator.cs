@@ -40,7 +40,8 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
     {
         Directory.CreateDirectory(reportDirectory);
         using var model = IcdModel.Load(modelPath);
-        using var clip = ShapesClip.Load(Path.GetDirectoryName(Path.GetFullPath(Path.Combine(modelPath, "icd.json")))!, model);
+        string modelDirectory = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+        using var clip = ShapesClip.Load(modelDirectory, model);
         var held = ShapesBenchmark.Create(options.BenchmarkSeed, Math.Max(options.EditsPerKind, 1), ShapesSplit.HeldOut);
         var inversion = InversionTable(model, clip, held.Select(e => (e.SourceImage, e.SourceCaption.Text)).Take(options.InversionImages).ToList());
         var (editing, grid) = EditingTable(model, held);
@@ -49,7 +50,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         report.AppendLine($"Model: `{modelPath}`; {options.InversionImages} held-out images for inversion, {options.EditsPerKind} edits per kind; DDIM baseline {options.DdimSteps} steps.").AppendLine();
         report.AppendLine("## Inversion (reconstruction of held-out scenes)").AppendLine();
         report.AppendLine("| configuration | PSNR | SSIM | MSE | Shapes-CLIP image sim. | NFE | s/image |").AppendLine("|---|---|---|---|---|---|---|");
-        foreach (var r in inversion) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Mse:F4} | {r.Clip:F3} | {r.Nfe} | {r.Seconds:F2} |"));
+        foreach (var r in inversion) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name.Replace("|", "\\|")} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Mse:F4} | {r.Clip:F3} | {r.Nfe} | {r.Seconds:F2} |"));
         report.AppendLine().AppendLine("## Editing (against the ground-truth edited image)").AppendLine();
         report.AppendLine("| edit kind | method | PSNR | SSIM | preservation PSNR (outside mask) | success | NFE | s/edit |").AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var r in editing) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Kind} | {r.Method} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Preservation:F2} | {r.Success:P0} | {r.Nfe} | {r.Seconds:F2} |"));
