@@ -173,4 +173,23 @@ public class TrainingTests
         Assert.Equal(uninterrupted, resumed);
         Assert.True(File.Exists(Path.Combine(b, "loss.svg")));
     }
+
+    [Fact]
+    public void ValidationDoesNotDisturbTheTrainingStream()
+    {
+        List<double> Train(bool validate)
+        {
+            var (net, data) = Tiny(8);
+            using var _ = net;
+            using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, Run(3), new IcdDistillationOptions { Rank = 4, GuidanceSet = [0] });
+            var losses = new List<double>();
+            for (int i = 0; i < 2; i++)
+            {
+                losses.Add(stage.Step(i)["reverse_cd"]);
+                if (validate) Assert.True(double.IsFinite(stage.Validate()["val_latent_mse"]));
+            }
+            return losses;
+        }
+        Assert.Equal(Train(false), Train(true));
+    }
 }

@@ -13,7 +13,7 @@ public sealed record ShapesBuildOptions
     public RunOptions Clip { get; init; } = new() { Steps = 300, BatchSize = 32, LearningRate = 1e-3, CheckpointEvery = 100, LogEvery = 20 };
     public RunOptions Teacher { get; init; } = new() { Steps = 1500, BatchSize = 16, LearningRate = 5e-4, WarmupSteps = 100, CheckpointEvery = 100, LogEvery = 20 };
     public RunOptions Guidance { get; init; } = new() { Steps = 500, BatchSize = 16, LearningRate = 2e-4, CheckpointEvery = 100, LogEvery = 20 };
-    public RunOptions Icd { get; init; } = new() { Steps = 400, BatchSize = 8, LearningRate = 5e-4, CheckpointEvery = 50, LogEvery = 10 };
+    public RunOptions Icd { get; init; } = new() { Steps = 400, BatchSize = 8, LearningRate = 5e-4, CheckpointEvery = 50, LogEvery = 10, ValidateEvery = 50 };
     public RunOptions Cycle { get; init; } = new() { Steps = 150, BatchSize = 4, LearningRate = 1e-4, CheckpointEvery = 25, LogEvery = 5 };
     public double CaptionDropout { get; init; } = 0.1;
     /// <summary>Embedded guidance values for distillation (classical scale − 1).</summary>

@@ -51,6 +51,26 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
         return new TrainingBatch(z0.MoveToOuterScope(), text.MoveToOuterScope(), captions);
     }
 
+    /// <summary>A fixed batch of the first <paramref name="count"/> items, encoded with the VAE
+    /// means (no sampling, no dropout): validation data that leaves the training streams untouched,
+    /// so validating never changes what a resumed run sees.</summary>
+    public TrainingBatch Fixed(int count)
+    {
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        var means = new List<Tensor>();
+        var captions = new List<string>();
+        for (int i = 0; i < count; i++)
+        {
+            var (mean, _) = Moments(i, out string caption);
+            means.Add(mean);
+            captions.Add(caption);
+        }
+        var z0 = Tensor.Cat(means.ToArray(), 0) * vae.Config.ScalingFactor;
+        var ids = Tensor.FromValues(captions.SelectMany(c => tokenizer.Tokenize(c).Ids).ToArray(), count, ClipTokenizer.MaxLength);
+        return new TrainingBatch(z0.MoveToOuterScope(), textEncoder.Forward(ids).MoveToOuterScope(), captions);
+    }
+
     private (Tensor Mean, Tensor LogVar) Moments(long index, out string caption)
     {
         var (image, text) = source.Get(index);

@@ -79,8 +79,12 @@ public sealed class IcdDistillationStage : ITrainingStage
         teacher.SetRequiresGrad(false); // the base weights are frozen; only adapters train
         if (createAdapters)
         {
-            UNetLora.CreateTrainable(teacher, Forward, options.Targets, options.Rank, options.Alpha);
-            UNetLora.CreateTrainable(teacher, Reverse, options.Targets, options.Rank, options.Alpha);
+            // Seeded from the run, so the adapters' initial values never depend on what else the process built.
+            using (Icd.Torch.Nn.Init.Seed(run.Seed + 5))
+            {
+                UNetLora.CreateTrainable(teacher, Forward, options.Targets, options.Rank, options.Alpha);
+                UNetLora.CreateTrainable(teacher, Reverse, options.Targets, options.Rank, options.Alpha);
+            }
         }
         foreach (var p in UNetLora.Parameters(teacher, Forward)) p.RequiresGrad = true;
         bool trainReverse = options.ReverseConsistency || options.ReversePreservation > 0;
@@ -222,6 +226,42 @@ public sealed class IcdDistillationStage : ITrainingStage
         return (pairs.Select(p => p.F).ToArray(), pairs.Select(p => p.R).ToArray());
     }
 
+    private TrainingBatch? _validation;
+
+    /// <summary>iCD's forward_eval: MSE between the start latent (z0 noised to the forward start)
+    /// and its forward → reverse reconstruction at w = 0, on a fixed held-back batch.</summary>
+    public IReadOnlyDictionary<string, double> Validate()
+    {
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        if (_validation is null)
+        {
+            var fixedBatch = _data.Fixed(Math.Min(_run.BatchSize, 4));
+            _validation = new TrainingBatch(fixedBatch.Z0.DetachFromScope(), fixedBatch.Text.DetachFromScope(), fixedBatch.Captions);
+        }
+        var z0 = _validation.Z0;
+        int n = (int)z0.Size(0);
+        var zeros = new double[n];
+        using var gen = new Generator(_run.Seed + 99);
+        var start = _schedule.AddNoise(z0, Tensor.Randn(z0.Shape, gen), Enumerable.Repeat(_o.ForwardStart, n).ToArray());
+        var forwardT = new[] { _o.ForwardStart }.Concat(_o.ForwardEndpoints.SkipLast(1)).ToArray();
+        var x = start;
+        for (int i = 0; i < forwardT.Length; i++)
+        {
+            var t = Enumerable.Repeat(forwardT[i], n).ToArray();
+            x = Jump(x, Eps(Forward, x, t, _validation.Text, zeros), t, Enumerable.Repeat(_o.ForwardEndpoints[i], n).ToArray());
+        }
+        var reverseT = _o.ForwardEndpoints.Reverse().ToArray();
+        for (int i = 0; i < reverseT.Length; i++)
+        {
+            var t = Enumerable.Repeat(reverseT[i], n).ToArray();
+            long s = i + 1 < reverseT.Length ? reverseT[i + 1] : _o.ForwardStart;
+            x = Jump(x, Eps(Reverse, x, t, _validation.Text, zeros), t, Enumerable.Repeat(s, n).ToArray());
+        }
+        UNetLora.Activate(_unet, null);
+        return new Dictionary<string, double> { ["val_latent_mse"] = Losses.Mse(x, start).Item() };
+    }
+
     /// <summary>(B, 1, 1, 1) bool: rows whose target is the teacher's point itself (t' == s).</summary>
     private static Tensor Mask(long[] a, long[] b) => Tensor.FromValues(a.Zip(b, (x, y) => x == y).ToArray(), a.Length, 1, 1, 1);
 
@@ -276,6 +316,8 @@ public sealed class IcdDistillationStage : ITrainingStage
 
     public void Dispose()
     {
+        _validation?.Z0.Dispose();
+        _validation?.Text.Dispose();
         _forwardOptimizer.Dispose();
         _reverseOptimizer?.Dispose();
         _noise.Dispose();
