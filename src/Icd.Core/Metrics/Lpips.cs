@@ -62,9 +62,10 @@ public sealed class Lpips : IDisposable
     }
 
     /// <summary>The Shapes world's construction: LPIPS over the Shapes image encoder's stages with
-    /// uniform heads (each layer's channel mean), since no human-judgement data exists for this world.</summary>
+    /// all channel weights 1 (the LPIPS paper's "baseline" variant without learned heads: the squared
+    /// distance of unit-normalised features), since no human-judgement data exists for this world.</summary>
     public static Lpips OverEncoder(IPerceptualFeatures encoder) =>
-        new(encoder, encoder.Channels.Select(c => Tensor.Full([1, c, 1, 1], 1.0 / c).DetachFromScope()).ToArray(), null, null, null);
+        new(encoder, encoder.Channels.Select(c => Tensor.Ones([1, c, 1, 1]).DetachFromScope()).ToArray(), null, null, null);
 
     /// <summary>Distance per batch element, (B).</summary>
     public Tensor Distance(Tensor a, Tensor b)
