@@ -50,9 +50,7 @@ public sealed class AutoencoderStage : ITrainingStage
         var kl = ((dist.Mean.Square() + dist.LogVar.Exp() - 1.0 - dist.LogVar).Sum() * 0.5) / _options.BatchSize;
         var loss = mse + kl * _klWeight;
         Autograd.Backward([loss]);
-        double norm = GradClip.ClipGradNorm(_optimizer.ParameterList, _options.GradClip);
-        _optimizer.Step();
-        _optimizer.ZeroGrad();
+        double norm = StageState.ClipAndStep(_optimizer, _options.GradClip);
         double psnr = 10 * Math.Log10(4 / Math.Max(mse.Item(), 1e-12)); // on [−1, 1]: peak-to-peak 2
         return new Dictionary<string, double> { ["loss"] = loss.Item(), ["mse"] = mse.Item(), ["kl"] = kl.Item(), ["psnr"] = psnr, ["grad_norm"] = norm };
     }

@@ -56,9 +56,7 @@ public sealed class ClipStage : ITrainingStage
         var labels = Tensor.Arange(b);
         var loss = (CrossEntropy(logits, labels) + CrossEntropy(logits.T(), labels)) * 0.5;
         Autograd.Backward([loss]);
-        GradClip.ClipGradNorm(_optimizer.ParameterList, _options.GradClip);
-        _optimizer.Step();
-        _optimizer.ZeroGrad();
+        StageState.ClipAndStep(_optimizer, _options.GradClip);
         using var noGrad = Autograd.NoGrad();
         double accuracy = logits.Argmax(1).Eq(labels).To(DType.Float32).Mean().Item();
         return new Dictionary<string, double> { ["loss"] = loss.Item(), ["accuracy"] = accuracy, ["temperature"] = 1 / Math.Exp(_logitScale.Item()) };

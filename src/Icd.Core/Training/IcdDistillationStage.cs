@@ -268,9 +268,7 @@ public sealed class IcdDistillationStage : ITrainingStage
     private double Optimize(AdamW optimizer, Tensor loss)
     {
         Autograd.Backward([loss]);
-        GradClip.ClipGradNorm(optimizer.ParameterList, _run.GradClip);
-        optimizer.Step();
-        optimizer.ZeroGrad();
+        StageState.ClipAndStep(optimizer, _run.GradClip);
         return loss.Item();
     }
 

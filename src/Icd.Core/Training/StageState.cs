@@ -24,6 +24,33 @@ internal static class StageState
     public static void Load(IReadOnlyDictionary<string, Tensor> from, string prefix, AdamW optimizer) =>
         optimizer.LoadStateDict(Part(from, prefix));
 
+    /// <summary>The usual checkpoint of a one-model stage: weights, optimizer, noise generator, data streams.</summary>
+    public static void Save(IDictionary<string, Tensor> into, Module model, AdamW optimizer, Generator noise, BatchBuilder data)
+    {
+        Save(into, "model/", model);
+        Save(into, "optim/", optimizer);
+        into["rng/noise"] = noise.GetState().DetachFromScope();
+        data.SaveState(into);
+    }
+
+    public static void Load(IReadOnlyDictionary<string, Tensor> from, Module model, AdamW optimizer, Generator noise, BatchBuilder data)
+    {
+        Load(from, "model/", model);
+        Load(from, "optim/", optimizer);
+        noise.SetState(from["rng/noise"]);
+        data.LoadState(from);
+    }
+
+    /// <summary>One optimizer step on the accumulated gradients: clip their joint norm, step,
+    /// drop them. Returns the norm before clipping.</summary>
+    public static double ClipAndStep(AdamW optimizer, double maxNorm)
+    {
+        double norm = GradClip.ClipGradNorm(optimizer.ParameterList, maxNorm);
+        optimizer.Step();
+        optimizer.ZeroGrad();
+        return norm;
+    }
+
     public static Dictionary<string, Tensor> Part(IReadOnlyDictionary<string, Tensor> from, string prefix) =>
         from.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
 }

@@ -53,26 +53,18 @@ public sealed class TeacherStage : ITrainingStage
             Autograd.Backward([loss]);
             total += loss.Item();
         }
-        double norm = GradClip.ClipGradNorm(_optimizer.ParameterList, _options.GradClip);
-        _optimizer.Step();
-        _optimizer.ZeroGrad();
+        double norm = StageState.ClipAndStep(_optimizer, _options.GradClip);
         return new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm, ["lr"] = _optimizer.LearningRate };
     }
 
     public void SaveState(IDictionary<string, Tensor> into)
     {
-        StageState.Save(into, "model/", _unet);
-        StageState.Save(into, "optim/", _optimizer);
-        into["rng/noise"] = _noise.GetState().DetachFromScope();
-        _data.SaveState(into);
+        StageState.Save(into, _unet, _optimizer, _noise, _data);
     }
 
     public void LoadState(IReadOnlyDictionary<string, Tensor> from)
     {
-        StageState.Load(from, "model/", _unet);
-        StageState.Load(from, "optim/", _optimizer);
-        _noise.SetState(from["rng/noise"]);
-        _data.LoadState(from);
+        StageState.Load(from, _unet, _optimizer, _noise, _data);
     }
 
     public void Dispose()
