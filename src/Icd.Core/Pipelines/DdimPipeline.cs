@@ -28,10 +28,9 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
     public InversionTrajectory Invert(RgbImage image, string prompt, InversionOptions options, IProgress<StepProgress>? progress = null, Stopwatch? clock = null)
     {
         clock ??= Stopwatch.StartNew();
-        var icd = new IcdPipeline(Model);
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
-        var z0 = Model.Networks.Vae.Encode(icd.Preprocess(image, options)).Mean * Model.Networks.Vae.Config.ScalingFactor;
+        var z0 = Model.EncodeImage(Model.Preprocess(image, options));
         var (text, _) = Model.EncodePrompts(prompt);
         var x = z0;
         var latents = new List<Tensor>();
@@ -76,11 +75,11 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
                 progress?.Report(new StepProgress(Phase.Denoise, i + 1, grid.Length, nfe, sw.Elapsed));
             }
         }
-        var decoded = Model.Networks.Vae.Decode(x / Model.Networks.Vae.Config.ScalingFactor);
-        var input = ImageTensors.ToImage(new IcdPipeline(Model).Preprocess(image, options.Inversion));
-        var edited = ImageTensors.ToImage(decoded, 1);
+        var images = Model.DecodeLatents(x);
+        var input = ImageTensors.ToImage(Model.Preprocess(image, options.Inversion));
+        var edited = images[1];
         if (options.MatchColors) edited = Editing.ColorMatch.MatchStatistics(edited, input);
-        return new EditResult(input, edited, ImageTensors.ToImage(decoded, 0), nfe, sw.Elapsed, controller.Kind);
+        return new EditResult(input, edited, images[0], nfe, sw.Elapsed, controller.Kind);
     }
 
     /// <summary>DDIM inversion then DDIM decoding with the same prompt (w from <paramref name="guidance"/>, default 0).</summary>
@@ -101,8 +100,8 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
             x = Ddim.Step(Model.Schedule, eps, t, x, t - Stride).Previous;
             progress?.Report(new StepProgress(Phase.Denoise, i + 1, grid.Length, Steps + i + 1, sw.Elapsed));
         }
-        var reconstruction = ImageTensors.ToImage(Model.Networks.Vae.Decode(x / Model.Networks.Vae.Config.ScalingFactor));
-        var input = ImageTensors.ToImage(new IcdPipeline(Model).Preprocess(image, options));
+        var reconstruction = Model.DecodeLatents(x)[0];
+        var input = ImageTensors.ToImage(Model.Preprocess(image, options));
         return new ReconstructResult(input, reconstruction, ImageMetrics.Mse(input, reconstruction), ImageMetrics.Psnr(input, reconstruction),
             ImageMetrics.Ssim(input, reconstruction), 2 * Steps, sw.Elapsed);
     }

@@ -1,5 +1,6 @@
 using Icd.Checkpoints;
 using Icd.Denoising;
+using Icd.Imaging;
 using Icd.Lora;
 using Icd.Sampling;
 using Icd.Text;
@@ -95,6 +96,31 @@ public sealed class IcdModel : IDisposable
         }
         using var checkpoint = TorchCheckpoint.Open(path);
         unet.LoadStateDict(checkpoint);
+    }
+
+    /// <summary>The image at the model's size, as the pipelines see it (after crop and resize), in [−1, 1].</summary>
+    public Tensor Preprocess(RgbImage image, InversionOptions options)
+    {
+        int size = options.Size ?? ImageSize;
+        int multiple = VaeScale * Networks.UNet.SizeMultiple;
+        if (size % multiple != 0)
+            throw new ArgumentOutOfRangeException(nameof(options), size, $"image size must be a multiple of {multiple}");
+        return ImageTensors.ToTensor(image, size, size, options.Resize);
+    }
+
+    /// <summary>Image tensor → diffusion latent: the VAE mean × scaling factor (METHOD B4).</summary>
+    public Tensor EncodeImage(Tensor image)
+    {
+        using var dist = Networks.Vae.Encode(image);
+        return dist.Mean * Networks.Vae.Config.ScalingFactor;
+    }
+
+    /// <summary>Diffusion latents (B, C, h, w) → one 8-bit image per batch row.</summary>
+    public RgbImage[] DecodeLatents(Tensor latents)
+    {
+        using var scope = new TensorScope();
+        var decoded = Networks.Vae.Decode(latents / Networks.Vae.Config.ScalingFactor);
+        return Enumerable.Range(0, (int)latents.Size(0)).Select(i => ImageTensors.ToImage(decoded, i)).ToArray();
     }
 
     /// <summary>Text-encoder hidden states for prompts: (B, 77, D). Flags over-long prompts.</summary>

@@ -20,27 +20,9 @@ public sealed class IcdPipeline(IcdModel model)
 {
     public IcdModel Model { get; } = model;
 
-    private Tensor Vae(Tensor image)
-    {
-        using var dist = Model.Networks.Vae.Encode(image);
-        return dist.Mean * Model.Networks.Vae.Config.ScalingFactor;
-    }
+    private RgbImage[] Decode(Tensor latents) => Model.DecodeLatents(latents);
 
-    private RgbImage[] Decode(Tensor latents)
-    {
-        using var scope = new TensorScope();
-        var decoded = Model.Networks.Vae.Decode(latents / Model.Networks.Vae.Config.ScalingFactor);
-        return Enumerable.Range(0, (int)latents.Size(0)).Select(i => ImageTensors.ToImage(decoded, i)).ToArray();
-    }
-
-    /// <summary>The image at the model's size, as the pipeline sees it (after crop and resize).</summary>
-    public Tensor Preprocess(RgbImage image, InversionOptions options)
-    {
-        int size = options.Size ?? Model.ImageSize;
-        if (size % (Model.VaeScale * Model.Networks.UNet.SizeMultiple) != 0)
-            throw new ArgumentOutOfRangeException(nameof(options), size, $"image size must be a multiple of {Model.VaeScale * Model.Networks.UNet.SizeMultiple}");
-        return ImageTensors.ToTensor(image, size, size, options.Resize);
-    }
+    private Tensor Preprocess(RgbImage image, InversionOptions options) => Model.Preprocess(image, options);
 
     public GenerateResult Generate(string prompt, GenerateOptions options, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
     {
@@ -52,16 +34,7 @@ public sealed class IcdPipeline(IcdModel model)
         var x = Tensor.Randn([1, Model.Networks.UNet.Config.InChannels, size, size], gen);
         var (text, _) = Model.EncodePrompts(prompt);
         int nfe = 0;
-        var steps = Model.Boundaries.Reverse;
-        for (int i = 0; i < steps.Count; i++)
-        {
-            ct.ThrowIfCancellationRequested();
-            var (t, s) = steps[i];
-            using var eps = Model.Reverse.Epsilon(x, t, text, [options.Guidance.At(i, t)]);
-            x = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s).Previous;
-            nfe++;
-            progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
-        }
+        x = Denoise(x, (i, t) => (text, options.Guidance.At(i, t)), ref nfe, progress, sw, ct);
         var image = Decode(x)[0];
         progress?.Report(new StepProgress(Phase.Decode, 1, 1, nfe, sw.Elapsed));
         return new GenerateResult(image, nfe, sw.Elapsed);
@@ -73,7 +46,7 @@ public sealed class IcdPipeline(IcdModel model)
         clock ??= Stopwatch.StartNew();
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
-        var z0 = Vae(Preprocess(image, options));
+        var z0 = Model.EncodeImage(Preprocess(image, options));
         progress?.Report(new StepProgress(Phase.Encode, 1, 1, 0, clock.Elapsed));
         var (text, _) = Model.EncodePrompts(prompt);
         var steps = options.StartTimestep is { } start ? Model.Boundaries.WithForwardStart(start).Forward : Model.Boundaries.Forward;
@@ -92,16 +65,7 @@ public sealed class IcdPipeline(IcdModel model)
         var (text, _) = Model.EncodePrompts(prompt);
         var x = inversion.Final.Share();
         int nfe = Model.Boundaries.Forward.Count;
-        var steps = Model.Boundaries.Reverse;
-        for (int i = 0; i < steps.Count; i++)
-        {
-            ct.ThrowIfCancellationRequested();
-            var (t, s) = steps[i];
-            using var eps = Model.Reverse.Epsilon(x, t, text, [(guidance ?? GuidanceSchedule.None).At(i, t)]);
-            x = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s).Previous;
-            nfe++;
-            progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
-        }
+        x = Denoise(x, (i, t) => (text, (guidance ?? GuidanceSchedule.None).At(i, t)), ref nfe, progress, sw, ct);
         var reconstruction = Decode(x)[0];
         var input = ImageTensors.ToImage(Preprocess(image, options));
         return new ReconstructResult(input, reconstruction, ImageMetrics.Mse(input, reconstruction), ImageMetrics.Psnr(input, reconstruction),
@@ -155,18 +119,10 @@ public sealed class IcdPipeline(IcdModel model)
             var (both, _) = Model.EncodePrompts(source, target);
             var sourceText = both.Narrow(0, 0, 1);
             var targetText = both.Narrow(0, 1, 1);
-            x = inversion.Final.Share();
-            for (int i = 0; i < steps.Count; i++)
-            {
-                ct.ThrowIfCancellationRequested();
-                var (t, s) = steps[i];
-                bool useSource = options.SourcePromptAboveTau is { } tau && t > 1000 * tau;
-                double wi = useSource ? 0 : options.Guidance.At(i, t);
-                using var eps = Model.Reverse.Epsilon(x, t, useSource ? sourceText : targetText, [wi]);
-                x = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s).Previous;
-                nfe++;
-                progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
-            }
+            // The SDXL rule (METHOD B6): the source prompt, unguided, while t > 1000·τ.
+            x = Denoise(inversion.Final.Share(), (i, t) => options.SourcePromptAboveTau is { } tau && t > 1000 * tau
+                ? (sourceText, 0.0)
+                : (targetText, options.Guidance.At(i, t)), ref nfe, progress, sw, ct);
         }
         var rows = options.Method == EditMethod.PromptToPrompt && !options.IncludeReconstruction ? x.Narrow(0, 1, 1) : x;
         var images = Decode(rows);
@@ -176,6 +132,25 @@ public sealed class IcdPipeline(IcdModel model)
         if (options.MatchColors) edited = ColorMatch.MatchStatistics(edited, input);
         RgbImage? reconstruction = images.Length > 1 ? images[0] : null;
         return new EditResult(input, edited, reconstruction, nfe, sw.Elapsed, controllerKind);
+    }
+
+    /// <summary>The reverse model's jumps for one batch row; <paramref name="condition"/> gives the
+    /// text and guidance w of step i at timestep t.</summary>
+    private Tensor Denoise(Tensor x, Func<int, long, (Tensor Text, double W)> condition, ref int nfe,
+        IProgress<StepProgress>? progress, Stopwatch sw, CancellationToken ct)
+    {
+        var steps = Model.Boundaries.Reverse;
+        for (int i = 0; i < steps.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var (t, s) = steps[i];
+            var (text, w) = condition(i, t);
+            using var eps = Model.Reverse.Epsilon(x, t, text, [w]);
+            x = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s).Previous;
+            nfe++;
+            progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
+        }
+        return x;
     }
 
     private static void CheckPrompt(string prompt, string name)

@@ -68,12 +68,8 @@ public sealed class GuidedEditor(IcdModel model)
             progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
         }
         RgbImage edited;
-        using (Autograd.NoGrad())
-        {
-            var decoded = Model.Networks.Vae.Decode(z / Model.Networks.Vae.Config.ScalingFactor);
-            edited = ImageTensors.ToImage(decoded);
-        }
-        var input = ImageTensors.ToImage(pipeline.Preprocess(image, inversionOptions));
+        using (Autograd.NoGrad()) edited = Model.DecodeLatents(z)[0];
+        var input = ImageTensors.ToImage(Model.Preprocess(image, inversionOptions));
         if (options.MatchColors) edited = ColorMatch.MatchStatistics(edited, input);
         progress?.Report(new StepProgress(Phase.Decode, 1, 1, nfe, sw.Elapsed));
         return new GuidedEditResult(input, edited, nfe, backward, sw.Elapsed, factors);
