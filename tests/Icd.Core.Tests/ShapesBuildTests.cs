@@ -40,6 +40,17 @@ public class ShapesBuildTests
         var caption = scene.Caption.Text;
         var edit = new IcdPipeline(m).Edit(scene.Image, caption, caption.Replace(scene.Caption.Words[2], "purple"), new EditOptions());
         Assert.Equal(64, edit.Image.Width);
+        // Table 2's ablation students come with manifests that load on the shared base model.
+        foreach (var ablation in new[] { "no-preservation-icd.json", "lf-only-icd.json" })
+        {
+            using var a = IcdModel.Load(Path.Combine(model, "ablations", ablation));
+            Assert.NotNull(a.Reverse.Adapter);
+        }
+        // The evaluation reports every student row with the Shapes-LPIPS column.
+        string report = new ShapesEvaluator(model, Path.Combine(dir.Path, "report"), ShapesEvalOptions.Quick with { EditsPerKind = 1, InversionImages = 1 }).Run();
+        Assert.Contains("Shapes-LPIPS", report);
+        foreach (var row in new[] { "(no preservation)", "fCD4 + L_f \\| CD4 (unguided)", "cycle (from t = 0)" }) Assert.Contains(row, report);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "report", "grid.png")));
         // A second build finds every stage's output and does nothing.
         builder.Build();
     }

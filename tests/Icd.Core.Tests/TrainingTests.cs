@@ -192,4 +192,72 @@ public class TrainingTests
         }
         Assert.Equal(Train(false), Train(true));
     }
+
+    [Fact]
+    public void DenoisingValidationByHand()
+    {
+        var (net, data) = Tiny(9);
+        using var _ = net;
+        using var validation = new DenoisingValidation(data, net.Schedule, 4, 17);
+        // Oracle: predicting the true noise gives zero ε error and recovers z0 up to rounding.
+        Tensor? noise = null;
+        var oracle = validation.Measure((xt, t, text) => { var z0 = data.Fixed(4).Z0; noise = ((xt - z0 * net.Schedule.Alphas(t)) / net.Schedule.Sigmas(t)).DetachFromScope(); return noise.Share(); });
+        Assert.True(oracle["val_eps_mse"] < 1e-12);
+        Assert.True(oracle["val_x0_mse"] < 1e-8, $"{oracle["val_x0_mse"]}");
+        // Predicting zero: ε error = E[ε²]; x̂0 = x_t/α_t, so x̂0 − z0 = (σ_t/α_t)·ε.
+        var zero = validation.Measure((xt, t, text) => Tensor.ZerosLike(xt));
+        using (noise)
+        {
+            var eps = noise!.ToArray<float>();
+            Assert.Equal(eps.Average(e => (double)e * e), zero["val_eps_mse"], 5);
+            int[] t = [125, 375, 625, 875]; // 4 timesteps spread evenly over [0, 1000)
+            int per = eps.Length / 4;
+            double expected = eps.Select((e, i) =>
+            {
+                double a = Math.Sqrt(net.Schedule.AlphasCumprod[t[i / per]]), sg = Math.Sqrt(1 - net.Schedule.AlphasCumprod[t[i / per]]);
+                return Math.Pow(sg / a * e, 2);
+            }).Average();
+            Assert.Equal(expected, zero["val_x0_mse"], expected * 1e-4);
+        }
+    }
+
+    [Fact]
+    public void TeacherAndGuidanceValidationLeaveTheStreamAndWidenTheLog()
+    {
+        using var dir = new TempDir();
+        List<string> Log(bool validate)
+        {
+            var (net, data) = Tiny(10);
+            using var _ = net;
+            var run = Run(4) with { ValidateEvery = validate ? 2 : 0 };
+            using var stage = new TeacherStage(net.UNet, data, net.Schedule, run);
+            string folder = Path.Combine(dir.Path, validate ? "v" : "n");
+            new TrainingRun(folder, run).Run(stage, resume: false);
+            return File.ReadAllLines(Path.Combine(folder, "log.csv")).ToList();
+        }
+        var plain = Log(false);
+        var validated = Log(true);
+        var header = validated[0].Split(',');
+        Assert.Contains("val_eps_mse", header);
+        Assert.Contains("val_x0_mse", header);
+        // Step 1 (before the first validation) is padded; step 2 has the numbers; losses are unchanged.
+        int col = Array.IndexOf(header, "val_eps_mse"), loss = Array.IndexOf(header, "loss");
+        Assert.Equal("", validated[1].Split(',')[col]);
+        Assert.True(double.Parse(validated[2].Split(',')[col], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        int plainLoss = Array.IndexOf(plain[0].Split(','), "loss");
+        Assert.Equal(plain.Skip(1).Select(l => l.Split(',')[plainLoss]), validated.Skip(1).Select(l => l.Split(',')[loss]));
+
+        var (net2, data2) = Tiny(11);
+        using (net2)
+        {
+            var plainUNet = new UNet2DConditionModel(net2.UNet.Config with { TimeCondProjDim = null });
+            plainUNet.LoadStateDict(new Icd.Torch.Nn.DictionarySource(
+                net2.UNet.StateDict().Where(kv => !kv.Key.Contains("cond_proj")).ToDictionary(kv => kv.Key, kv => kv.Value)));
+            using var student = GuidanceDistillationStage.NewStudent(plainUNet, 32);
+            using var stage = new GuidanceDistillationStage(plainUNet, student, data2, net2.Schedule, net2.TextEncoder, net2.Tokenizer, [0, 3], Run(2));
+            var v = stage.Validate();
+            Assert.True(v["val_eps_mse"] >= 0 && double.IsFinite(v["val_x0_mse"]));
+            plainUNet.Dispose();
+        }
+    }
 }

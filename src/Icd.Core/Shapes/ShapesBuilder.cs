@@ -27,6 +27,9 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
 
     public event Action<string>? Log;
 
+    /// <summary>Validation scenes: the 8 that follow the training pool in the stream.</summary>
+    private ShapesSource HeldBack => ShapesSource.AfterPool(options.DataSeed, options.PoolSize, 8);
+
     public void Build(IProgress<TrainProgress>? progress = null, CancellationToken ct = default)
     {
         Directory.CreateDirectory(ModelDirectory);
@@ -40,8 +43,11 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         {
             using var teacher = BuildTeacher(source, tokenizer, vae, text, progress, ct);
             using var distilled = BuildGuidanceDistilled(source, tokenizer, vae, text, teacher, progress, ct);
-            BuildStudents(source, tokenizer, vae, text, distilled, progress, ct);
+            BuildStudent(0, source, tokenizer, vae, text, distilled, progress, ct);
             BuildCycle(source, tokenizer, vae, text, imageEncoder, distilled, progress, ct);
+            WriteManifest(); // the model is usable from here; the ablations only feed the evaluation
+            if (options.Ablations)
+                for (int i = 1; i < Students.Length; i++) BuildStudent(i, source, tokenizer, vae, text, distilled, progress, ct);
         }
         WriteManifest();
     }
@@ -67,7 +73,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         AutoencoderKL vae;
         using (Init.Seed(1)) vae = new AutoencoderKL(ShapesModelConfigs.Vae());
         double scaling;
-        using (var stage = new AutoencoderStage(vae, source, 64, options.Vae))
+        using (var stage = new AutoencoderStage(vae, source, 64, options.Vae) { Validation = HeldBack })
         {
             new TrainingRun(Work("vae"), options.Vae).Run(stage, resume: true, progress, ct);
             scaling = stage.ScalingFactor();
@@ -131,7 +137,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             return unet;
         }
         Log?.Invoke("teacher: ε-prediction training with caption dropout");
-        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Teacher.Seed, options.CaptionDropout);
+        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Teacher.Seed, options.CaptionDropout) { Validation = HeldBack };
         using (var stage = new TeacherStage(unet, data, NoiseSchedule.StableDiffusion, options.Teacher))
             new TrainingRun(Work("teacher"), options.Teacher).Run(stage, resume: true, progress, ct);
         SafetensorsWriter.Write(file, unet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
@@ -147,7 +153,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             return Checkpoints.StableDiffusionLoader.LoadUNet(dir);
         Log?.Invoke("guidance: distilling classifier-free guidance into the w-embedding");
         var student = GuidanceDistillationStage.NewStudent(teacher, ShapesModelConfigs.GuidanceEmbeddingDim);
-        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Guidance.Seed, captionDropout: 0);
+        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Guidance.Seed, captionDropout: 0) { Validation = HeldBack };
         using (var stage = new GuidanceDistillationStage(teacher, student, data, NoiseSchedule.StableDiffusion, text, tokenizer, options.GuidanceSet, options.Guidance))
             new TrainingRun(Work("guidance"), options.Guidance).Run(stage, resume: true, progress, ct);
         Save(student, config, dir, "diffusion_pytorch_model.safetensors");
@@ -155,17 +161,41 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         return student;
     }
 
-    private void BuildStudents(IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,
+    /// <summary>Table 2's students: the model's (both preservation losses) and, after the cycle
+    /// fine-tuning, the two ablations (none; L_f only), each from fresh adapters with the same run.</summary>
+    private static readonly (string Work, string Prefix, string Description, double Lf, double Lr)[] Students =
+    [
+        ("icd", "", "fCD4 + L_f | CD4 + L_r", 1.5, 1.5),
+        ("icd-no-preservation", "ablations/no-preservation-", "fCD4 | CD4 (no preservation losses)", 0, 0),
+        ("icd-lf-only", "ablations/lf-only-", "fCD4 + L_f | CD4", 1.5, 0),
+    ];
+
+    private void BuildStudent(int which, IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,
         UNet2DConditionModel distilled, IProgress<TrainProgress>? progress, CancellationToken ct)
     {
-        string forward = Path.Combine(outputDirectory, "forward.safetensors"), reverse = Path.Combine(outputDirectory, "reverse.safetensors");
+        var (work, prefix, description, lf, lr) = Students[which];
+        string forward = Path.Combine(outputDirectory, prefix + "forward.safetensors"), reverse = Path.Combine(outputDirectory, prefix + "reverse.safetensors");
         if (File.Exists(forward) && File.Exists(reverse)) return;
-        Log?.Invoke("icd: distilling the forward and reverse consistency students");
-        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Icd.Seed, captionDropout: 0);
-        var icd = new IcdDistillationOptions { Rank = options.LoraRank, Alpha = options.LoraAlpha, GuidanceSet = options.GuidanceSet };
+        Log?.Invoke($"icd: distilling the forward and reverse consistency students ({description})");
+        Directory.CreateDirectory(Path.GetDirectoryName(forward)!);
+        RemoveStudentAdapters(distilled);
+        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Icd.Seed, captionDropout: 0) { Validation = HeldBack };
+        var icd = new IcdDistillationOptions
+        {
+            Rank = options.LoraRank, Alpha = options.LoraAlpha, GuidanceSet = options.GuidanceSet, ForwardPreservation = lf, ReversePreservation = lr,
+        };
         using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Icd, icd);
-        new TrainingRun(Work("icd"), options.Icd).Run(stage, resume: true, progress, ct);
+        new TrainingRun(Work(work), options.Icd).Run(stage, resume: true, progress, ct);
         stage.Export(forward, reverse, DType.Float16);
+    }
+
+    private static void RemoveStudentAdapters(UNet2DConditionModel unet)
+    {
+        Lora.UNetLora.Unfuse(unet);
+        foreach (var (_, m) in unet.NamedModules())
+            if (m is ILoraLayer layer)
+                foreach (var name in new[] { IcdDistillationStage.Forward, IcdDistillationStage.Reverse })
+                    if (layer.Adapters.ContainsKey(name)) layer.RemoveAdapter(name);
     }
 
     /// <summary>Inverse-and-Edit's cycle-consistency fine-tuning of the forward student (the reverse
@@ -176,16 +206,12 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         string output = Path.Combine(outputDirectory, "cycle_forward.safetensors");
         if (File.Exists(output)) return;
         Log?.Invoke("cycle: Inverse-and-Edit cycle-consistency fine-tuning of the forward student");
+        RemoveStudentAdapters(distilled);
         foreach (var (name, file) in new[] { (IcdDistillationStage.Forward, "forward.safetensors"), (IcdDistillationStage.Reverse, "reverse.safetensors") })
-        {
-            Lora.UNetLora.Unfuse(distilled);
-            foreach (var (_, m) in distilled.NamedModules())
-                if (m is ILoraLayer layer && layer.Adapters.ContainsKey(name)) layer.RemoveAdapter(name);
             Lora.UNetLora.AttachFile(distilled, name, Path.Combine(outputDirectory, file), options.LoraAlpha);
-        }
         vae.SetRequiresGrad(false);
         using var lpips = Lpips.OverEncoder(imageEncoder);
-        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Cycle.Seed, captionDropout: 0);
+        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Cycle.Seed, captionDropout: 0) { Validation = HeldBack };
         var cycle = IcdDistillationOptions.CycleFineTuning(options.LoraRank, options.LoraAlpha) with { ForwardStart = 0 };
         using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Cycle, cycle, createAdapters: false,
             new CycleContext(vae, lpips));
@@ -216,6 +242,17 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             // Inverse-and-Edit: the cycle-fine-tuned forward model, encoding from t = 0.
             var iae = manifest with { ForwardLora = "cycle_forward.safetensors", ForwardTimesteps = [0, 259, 519, 779], Description = "Shapes world Inverse-and-Edit model" };
             File.WriteAllText(Path.Combine(outputDirectory, "inverse-and-edit.json"), ConfigFile.Serialize(iae));
+        }
+        foreach (var (_, prefix, description, _, _) in Students.Skip(1))
+        {
+            if (!File.Exists(Path.Combine(outputDirectory, prefix + "reverse.safetensors"))) continue;
+            // Manifests of the ablation students sit beside their adapters, so paths are relative to ablations/.
+            var ablation = manifest with
+            {
+                Base = "../model", ForwardLora = Path.GetFileName(prefix) + "forward.safetensors", ReverseLora = Path.GetFileName(prefix) + "reverse.safetensors",
+                Description = $"Shapes world ablation student: {description}",
+            };
+            File.WriteAllText(Path.Combine(outputDirectory, prefix + "icd.json"), ConfigFile.Serialize(ablation));
         }
     }
 

@@ -43,14 +43,14 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         string modelDirectory = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
         using var clip = ShapesClip.Load(modelDirectory, model);
         var held = ShapesBenchmark.Create(options.BenchmarkSeed, Math.Max(options.EditsPerKind, 1), ShapesSplit.HeldOut);
-        var inversion = InversionTable(model, clip, held.Select(e => (e.SourceImage, e.SourceCaption.Text)).Take(options.InversionImages).ToList());
+        var inversion = InversionTable(model, modelDirectory, clip, held.Select(e => (e.SourceImage, e.SourceCaption.Text)).Take(options.InversionImages).ToList());
         var (editing, grid) = EditingTable(model, held);
         var report = new StringBuilder();
         report.AppendLine("# Shapes world evaluation").AppendLine();
         report.AppendLine($"Model: `{modelPath}`; {options.InversionImages} held-out images for inversion, {options.EditsPerKind} edits per kind; DDIM baseline {options.DdimSteps} steps.").AppendLine();
         report.AppendLine("## Inversion (reconstruction of held-out scenes)").AppendLine();
-        report.AppendLine("| configuration | PSNR | SSIM | MSE | Shapes-CLIP image sim. | NFE | s/image |").AppendLine("|---|---|---|---|---|---|---|");
-        foreach (var r in inversion) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name.Replace("|", "\\|")} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Mse:F4} | {r.Clip:F3} | {r.Nfe} | {r.Seconds:F2} |"));
+        report.AppendLine("| configuration | PSNR | SSIM | MSE | Shapes-LPIPS | Shapes-CLIP image sim. | NFE | s/image |").AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var r in inversion) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name.Replace("|", "\\|")} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Mse:F4} | {r.Lpips:F4} | {r.Clip:F3} | {r.Nfe} | {r.Seconds:F2} |"));
         report.AppendLine().AppendLine("## Editing (against the ground-truth edited image)").AppendLine();
         report.AppendLine("| edit kind | method | PSNR | SSIM | preservation PSNR (outside mask) | success | NFE | s/edit |").AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var r in editing) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Kind} | {r.Method} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Preservation:F2} | {r.Success:P0} | {r.Nfe} | {r.Seconds:F2} |"));
@@ -62,33 +62,59 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         return report.ToString();
     }
 
-    public sealed record InversionRow(string Name, double Psnr, double Ssim, double Mse, double Clip, int Nfe, double Seconds);
+    public sealed record InversionRow(string Name, double Psnr, double Ssim, double Mse, double Lpips, double Clip, int Nfe, double Seconds);
+
+    /// <summary>Table 2's student rows: the ablations and the cycle-fine-tuned forward model are
+    /// evaluated when their manifests sit beside the model's (<c>icd shapes build</c> writes them).</summary>
+    private static readonly (string Manifest, string Name)[] Students =
+    [
+        ("ablations/no-preservation-icd.json", "fCD4 | CD4 (no preservation)"),
+        ("ablations/lf-only-icd.json", "fCD4 + L_f | CD4"),
+        ("", "fCD4 + L_f | CD4 + L_r"),
+        ("inverse-and-edit.json", "fCD4 + L_f + cycle (from t = 0) | CD4 + L_r"),
+    ];
 
     public sealed record EditRow(string Kind, string Method, double Psnr, double Ssim, double Preservation, double Success, int Nfe, double Seconds);
 
-    private List<InversionRow> InversionTable(IcdModel model, ShapesClip clip, List<(RgbImage Image, string Caption)> images)
+    private List<InversionRow> InversionTable(IcdModel model, string modelDirectory, ShapesClip clip, List<(RgbImage Image, string Caption)> images)
     {
-        var icd = new IcdPipeline(model);
         var ddim = new DdimPipeline(model, options.DdimSteps);
         double w = model.Defaults.Guidance;
-        var configs = new (string Name, Func<RgbImage, string, ReconstructResult> Run)[]
-        {
-            ($"DDIM{options.DdimSteps} | DDIM{options.DdimSteps} (teacher, unguided)", (img, c) => ddim.Reconstruct(img, c, new InversionOptions())),
-            ("fCD4 + L_f | CD4 + L_r (unguided)", (img, c) => icd.Reconstruct(img, c, new InversionOptions())),
-            ($"DDIM{options.DdimSteps} | DDIM{options.DdimSteps}, w = {w}", (img, c) => ddim.Reconstruct(img, c, new InversionOptions(), GuidanceSchedule.Constant(w))),
-            ($"DDIM{options.DdimSteps} | DDIM{options.DdimSteps}, w = {w} + dynamic CFG τ = 0.7", (img, c) => ddim.Reconstruct(img, c, new InversionOptions(), new GuidanceSchedule.Dynamic(w, 0.7))),
-            ($"fCD4 + L_f | CD4 + L_r, w = {w}", (img, c) => icd.Reconstruct(img, c, new InversionOptions(), GuidanceSchedule.Constant(w))),
-            ($"fCD4 + L_f | CD4 + L_r, w = {w} + dynamic CFG τ = 0.7", (img, c) => icd.Reconstruct(img, c, new InversionOptions(), new GuidanceSchedule.Dynamic(w, 0.7))),
-        };
+        string teacher = $"DDIM{options.DdimSteps} | DDIM{options.DdimSteps}";
         var rows = new List<InversionRow>();
-        foreach (var (name, run) in configs)
+        // Unguided, constant guidance, and guidance with dynamic CFG, for the teacher and each student.
+        var guidance = new (string Suffix, GuidanceSchedule? Schedule)[]
         {
-            Log?.Invoke($"inversion: {name}");
-            var results = images.Select(i => run(i.Image, i.Caption)).ToList();
-            rows.Add(new InversionRow(name, results.Average(r => Math.Min(r.Psnr, 100)), results.Average(r => r.Ssim), results.Average(r => r.Mse),
-                results.Average(r => clip.ImageSimilarity(r.Input, r.Reconstruction)), results[0].Nfe, results.Average(r => r.Elapsed.TotalSeconds)));
+            (" (unguided)", null), ($", w = {w}", GuidanceSchedule.Constant(w)), ($", w = {w} + dynamic CFG τ = 0.7", new GuidanceSchedule.Dynamic(w, 0.7)),
+        };
+        foreach (var (suffix, schedule) in guidance)
+            rows.Add(Measure(teacher + suffix, clip, images, (img, c) => ddim.Reconstruct(img, c, new InversionOptions(), schedule)));
+        foreach (var (manifest, name) in Students)
+        {
+            IcdModel? own = null;
+            if (manifest.Length > 0)
+            {
+                string path = Path.Combine(modelDirectory, manifest);
+                if (!File.Exists(path)) { Log?.Invoke($"inversion: {name} skipped ({path} not found)"); continue; }
+                own = IcdModel.Load(path);
+            }
+            using (own)
+            {
+                var icd = new IcdPipeline(own ?? model);
+                foreach (var (suffix, schedule) in guidance)
+                    rows.Add(Measure(name + suffix, clip, images, (img, c) => icd.Reconstruct(img, c, new InversionOptions(), schedule)));
+            }
         }
         return rows;
+    }
+
+    private InversionRow Measure(string name, ShapesClip clip, List<(RgbImage Image, string Caption)> images, Func<RgbImage, string, ReconstructResult> run)
+    {
+        Log?.Invoke($"inversion: {name}");
+        var results = images.Select(i => run(i.Image, i.Caption)).ToList();
+        return new InversionRow(name, results.Average(r => Math.Min(r.Psnr, 100)), results.Average(r => r.Ssim), results.Average(r => r.Mse),
+            results.Average(r => clip.PerceptualDistance(r.Input, r.Reconstruction)),
+            results.Average(r => clip.ImageSimilarity(r.Input, r.Reconstruction)), results[0].Nfe, results.Average(r => r.Elapsed.TotalSeconds));
     }
 
     private (List<EditRow>, List<IReadOnlyList<RgbImage>>) EditingTable(IcdModel model, IReadOnlyList<Edit> edits)
@@ -158,8 +184,13 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
 public sealed class ShapesClip : IDisposable
 {
     private readonly ImageEncoder _image;
+    private readonly Lpips _lpips;
 
-    private ShapesClip(ImageEncoder image) => _image = image;
+    private ShapesClip(ImageEncoder image)
+    {
+        _image = image;
+        _lpips = Lpips.OverEncoder(image);
+    }
 
     public static ShapesClip Load(string modelDirectory, IcdModel model)
     {
@@ -180,5 +211,17 @@ public sealed class ShapesClip : IDisposable
         return Functional.CosineSimilarity(ea, eb).Item();
     }
 
-    public void Dispose() => _image.Dispose();
+    /// <summary>Shapes-LPIPS: the LPIPS construction over the image encoder (the cycle loss's distance).</summary>
+    public double PerceptualDistance(RgbImage a, RgbImage b)
+    {
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        return _lpips.Distance(ImageTensors.ToTensor(a, 64, 64), ImageTensors.ToTensor(b, 64, 64)).Item();
+    }
+
+    public void Dispose()
+    {
+        _lpips.Dispose();
+        _image.Dispose();
+    }
 }

@@ -3,16 +3,20 @@ using Icd.Training;
 
 namespace Icd.Shapes;
 
-/// <summary>The first <see cref="Count"/> scenes of the Shapes training stream as a data source.</summary>
-public sealed class ShapesSource(ulong seed, long count, SceneSettings? settings = null) : IImageCaptionSource
+/// <summary><see cref="Count"/> consecutive scenes of the Shapes training stream (from <c>offset</c>) as a data source.</summary>
+public sealed class ShapesSource(ulong seed, long count, SceneSettings? settings = null, long offset = 0) : IImageCaptionSource
 {
     private readonly TrainingSet _set = new(seed, settings);
 
     public long Count { get; } = count;
 
+    /// <summary>The <paramref name="count"/> scenes that follow a training pool of <paramref name="poolSize"/>:
+    /// same distribution, never trained on (validation batches).</summary>
+    public static ShapesSource AfterPool(ulong seed, long poolSize, long count) => new(seed, count, offset: poolSize);
+
     public (RgbImage Image, string Caption) Get(long index)
     {
-        var example = _set.Get(index % Count);
+        var example = _set.Get(offset + index % Count);
         return (example.Image, example.Caption.Text);
     }
 }

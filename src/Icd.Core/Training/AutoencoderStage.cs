@@ -20,6 +20,7 @@ public sealed class AutoencoderStage : ITrainingStage
     private readonly AdamW _optimizer;
     private readonly Generator _noise;
     private readonly int _size;
+    private readonly LearningRateSchedule _lr;
 
     public AutoencoderStage(AutoencoderKL vae, IImageCaptionSource source, int imageSize, RunOptions options, double klWeight = 1e-6)
     {
@@ -33,6 +34,7 @@ public sealed class AutoencoderStage : ITrainingStage
         vae.Train();
         _optimizer = new AdamW(vae.Parameters(), new AdamWOptions(options.LearningRate, WeightDecay: options.WeightDecay));
         _noise = new Generator(options.Seed + 3);
+        _lr = options.Schedule();
     }
 
     public string Name => "vae";
@@ -40,6 +42,7 @@ public sealed class AutoencoderStage : ITrainingStage
     public IReadOnlyDictionary<string, double> Step(long step)
     {
         using var scope = new TensorScope();
+        _optimizer.LearningRate = _lr(step);
         var images = Enumerable.Range(0, _options.BatchSize).Select(_ => ImageTensors.ToTensor(_source.Get(_sampler.Next()).Image, _size, _size)).ToArray();
         var x = Tensor.Cat(images, 0);
         var dist = _vae.Encode(x);
@@ -52,7 +55,29 @@ public sealed class AutoencoderStage : ITrainingStage
         Autograd.Backward([loss]);
         double norm = StageState.ClipAndStep(_optimizer, _options.GradClip);
         double psnr = 10 * Math.Log10(4 / Math.Max(mse.Item(), 1e-12)); // on [−1, 1]: peak-to-peak 2
-        return new Dictionary<string, double> { ["loss"] = loss.Item(), ["mse"] = mse.Item(), ["kl"] = kl.Item(), ["psnr"] = psnr, ["grad_norm"] = norm };
+        return new Dictionary<string, double> { ["loss"] = loss.Item(), ["mse"] = mse.Item(), ["kl"] = kl.Item(), ["psnr"] = psnr, ["grad_norm"] = norm, ["lr"] = _optimizer.LearningRate };
+    }
+
+    /// <summary>Where <see cref="Validate"/> takes its 8 images; null: the first training images.</summary>
+    public IImageCaptionSource? Validation { get; init; }
+
+    /// <summary>Reconstruction MSE/PSNR of a fixed batch through the posterior mean (what editing sees).</summary>
+    public IReadOnlyDictionary<string, double> Validate()
+    {
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        var from = Validation ?? _source;
+        var x = Tensor.Cat(Enumerable.Range(0, (int)Math.Min(8, from.Count)).Select(i => ImageTensors.ToTensor(from.Get(i).Image, _size, _size)).ToArray(), 0);
+        _vae.Eval();
+        try
+        {
+            double mse = Losses.Mse(_vae.Decode(_vae.Encode(x).Mean), x).Item();
+            return new Dictionary<string, double> { ["val_mse"] = mse, ["val_psnr"] = 10 * Math.Log10(4 / Math.Max(mse, 1e-12)) };
+        }
+        finally
+        {
+            _vae.Train();
+        }
     }
 
     /// <summary>1/std of latent means over <paramref name="count"/> images: SD's scaling factor rule.</summary>

@@ -24,6 +24,10 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
     public Generator Dropout { get; } = new(seed + 2);
     public int ImageSize { get; } = imageSize;
 
+    /// <summary>Where validation batches come from (<see cref="Fixed"/>); null: the first items of the
+    /// training source. Set it to data the run never trains on to get true held-out numbers.</summary>
+    public IImageCaptionSource? Validation { get; init; }
+
     public TrainingBatch Next(int batchSize)
     {
         using var scope = new TensorScope();
@@ -51,9 +55,9 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
         return new TrainingBatch(z0.MoveToOuterScope(), text.MoveToOuterScope(), captions);
     }
 
-    /// <summary>A fixed batch of the first <paramref name="count"/> items, encoded with the VAE
-    /// means (no sampling, no dropout): validation data that leaves the training streams untouched,
-    /// so validating never changes what a resumed run sees.</summary>
+    /// <summary>A fixed batch of the first <paramref name="count"/> items of <see cref="Validation"/>
+    /// (or of the training source), encoded with the VAE means (no sampling, no dropout): validation
+    /// data that leaves the training streams untouched, so validating never changes what a resumed run sees.</summary>
     public TrainingBatch Fixed(int count)
     {
         using var scope = new TensorScope();
@@ -62,7 +66,7 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
         var captions = new List<string>();
         for (int i = 0; i < count; i++)
         {
-            var (mean, _) = Moments(i, out string caption);
+            var (mean, _) = Validation is null ? Moments(i, out string caption) : Encode(Validation, i, out caption);
             means.Add(mean);
             captions.Add(caption);
         }
@@ -73,12 +77,22 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
 
     private (Tensor Mean, Tensor LogVar) Moments(long index, out string caption)
     {
-        var (image, text) = source.Get(index);
+        if (_cache.TryGetValue(index, out var cached))
+        {
+            caption = source.Get(index).Caption;
+            return (cached.Mean.Share(), cached.LogVar.Share());
+        }
+        var (mean, logVar) = Encode(source, index, out caption);
+        if (cacheLatents) _cache[index] = (mean.Share().DetachFromScope(), logVar.Share().DetachFromScope());
+        return (mean, logVar);
+    }
+
+    private (Tensor Mean, Tensor LogVar) Encode(IImageCaptionSource from, long index, out string caption)
+    {
+        var (image, text) = from.Get(index);
         caption = text;
-        if (_cache.TryGetValue(index, out var cached)) return (cached.Mean.Share(), cached.LogVar.Share());
         using var pixels = ImageTensors.ToTensor(image, ImageSize, ImageSize);
         var dist = vae.Encode(pixels);
-        if (cacheLatents) _cache[index] = (dist.Mean.Share().DetachFromScope(), dist.LogVar.Share().DetachFromScope());
         return (dist.Mean, dist.LogVar);
     }
 

@@ -45,9 +45,42 @@ public sealed class GuidanceDistillationStage : ITrainingStage
             _unconditional = textEncoder.Forward(ids).DetachFromScope();
         _optimizer = new AdamW(student.Parameters(), new AdamWOptions(options.LearningRate, WeightDecay: options.WeightDecay));
         _noise = new Generator(options.Seed + 3);
+        _validation = new DenoisingValidation(data, schedule, Math.Min(options.BatchSize, 8), options.Seed + 99);
     }
 
+    private readonly DenoisingValidation _validation;
+
     public string Name => "guidance";
+
+    /// <summary>The guided teacher: ε_u + (w + 1)(ε_c − ε_u), per-sample embedded w.</summary>
+    private Tensor GuidedTeacher(Tensor xt, Tensor t, Tensor text, double[] w)
+    {
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        var uncond = _teacher.Forward(xt, t, _unconditional.Expand(w.Length, -1, -1));
+        var cond = _teacher.Forward(xt, t, text);
+        var scale = Tensor.FromValues(w.Select(v => (float)(v + 1)).ToArray(), w.Length, 1, 1, 1);
+        return (uncond + (cond - uncond) * scale).MoveToOuterScope();
+    }
+
+    /// <summary>Held-out distillation error against the guided teacher (w cycling through the set)
+    /// and the x̂0 error it implies, at fixed noise and timesteps.</summary>
+    public IReadOnlyDictionary<string, double> Validate()
+    {
+        int dim = _student.Config.TimeCondProjDim!.Value;
+        double[] W(int n) => Enumerable.Range(0, n).Select(i => _guidanceSet[i % _guidanceSet.Length]).ToArray();
+        _student.Eval();
+        try
+        {
+            return _validation.Measure(
+                (xt, t, text) => { using var tt = Tensor.FromValues(t); return _student.Forward(xt, tt, text, Embeddings.GuidanceScale(W(t.Length), dim)); },
+                (xt, t, text) => { using var tt = Tensor.FromValues(t); return GuidedTeacher(xt, tt, text, W(t.Length)); });
+        }
+        finally
+        {
+            _student.Train();
+        }
+    }
 
     /// <summary>A student UNet built from the teacher's config with the guidance embedding added;
     /// the caller copies the teacher's weights in (cond_proj stays zero).</summary>
@@ -86,14 +119,7 @@ public sealed class GuidanceDistillationStage : ITrainingStage
             var eps = Tensor.Randn(batch.Z0.Shape, _noise);
             var xt = _schedule.AddNoise(batch.Z0, eps, t);
             var tt = Tensor.FromValues(t);
-            Tensor target;
-            using (Autograd.NoGrad())
-            {
-                var uncond = _teacher.Forward(xt, tt, _unconditional.Expand(b, -1, -1));
-                var cond = _teacher.Forward(xt, tt, batch.Text);
-                var scale = Tensor.FromValues(w.Select(v => (float)(v + 1)).ToArray(), b, 1, 1, 1);
-                target = uncond + (cond - uncond) * scale;
-            }
+            var target = GuidedTeacher(xt, tt, batch.Text, w);
             var pred = _student.Forward(xt, tt, batch.Text, Embeddings.GuidanceScale(w, dim));
             var loss = Losses.Mse(pred, target) / _options.GradientAccumulation;
             Autograd.Backward([loss]);
@@ -118,5 +144,6 @@ public sealed class GuidanceDistillationStage : ITrainingStage
         _optimizer.Dispose();
         _noise.Dispose();
         _unconditional.Dispose();
+        _validation.Dispose();
     }
 }

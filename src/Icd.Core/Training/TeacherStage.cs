@@ -30,7 +30,30 @@ public sealed class TeacherStage : ITrainingStage
         unet.Train();
         _optimizer = new AdamW(unet.Parameters(), new AdamWOptions(options.LearningRate, WeightDecay: options.WeightDecay));
         _noise = new Generator(options.Seed + 3);
-        _lr = LearningRateSchedules.ConstantWithWarmup(options.LearningRate, options.WarmupSteps);
+        _lr = options.Schedule();
+        _validation = new DenoisingValidation(data, schedule, Math.Min(options.BatchSize, 8), options.Seed + 99);
+    }
+
+    private readonly DenoisingValidation _validation;
+
+    /// <summary>Held-out ε and x̂0 error at fixed noise and timesteps.</summary>
+    public IReadOnlyDictionary<string, double> Validate()
+    {
+        bool training = _unet.Training;
+        _unet.Eval();
+        try
+        {
+            return _validation.Measure((xt, t, text) =>
+            {
+                var cond = _unet.Config.TimeCondProjDim is { } dim ? Embeddings.GuidanceScale(new double[t.Length], dim) : null;
+                using var tt = Tensor.FromValues(t);
+                return _unet.Forward(xt, tt, text, cond);
+            });
+        }
+        finally
+        {
+            if (training) _unet.Train();
+        }
     }
 
     public string Name => "teacher";
@@ -71,5 +94,6 @@ public sealed class TeacherStage : ITrainingStage
     {
         _optimizer.Dispose();
         _noise.Dispose();
+        _validation.Dispose();
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Icd.Metrics;
 using Icd.Torch;
+using Icd.Torch.Optim;
 using Icd.Torch.Serialization;
 
 namespace Icd.Training;
@@ -16,6 +17,9 @@ public sealed record RunOptions
     public double GradClip { get; init; } = 1.0;
     public int GradientAccumulation { get; init; } = 1;
     public long WarmupSteps { get; init; }
+    /// <summary>Cosine decay to 0 at <see cref="Steps"/> after the warm-up (otherwise constant, the iCD
+    /// scripts' choice). Decay matters for from-scratch stages (VAE, teacher) that stop early.</summary>
+    public bool CosineDecay { get; init; }
     public long CheckpointEvery { get; init; } = 500;
     public long LogEvery { get; init; } = 10;
     public long ValidateEvery { get; init; }
@@ -30,6 +34,10 @@ public sealed record RunOptions
         if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "must be ≥ 1");
         return this;
     }
+
+    public LearningRateSchedule Schedule() => CosineDecay
+        ? LearningRateSchedules.Cosine(LearningRate, WarmupSteps, Steps)
+        : LearningRateSchedules.ConstantWithWarmup(LearningRate, WarmupSteps);
 }
 
 /// <summary>Reported after each step.</summary>
@@ -137,10 +145,24 @@ public sealed class TrainingRun(string directory, RunOptions options)
         bool header = !File.Exists(LogPath);
         if (header) _columns = values.Keys.Order(StringComparer.Ordinal).ToList();
         _columns ??= File.ReadLines(LogPath).First().Split(',').Skip(2).ToList();
+        var added = values.Keys.Where(k => !_columns.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        if (added.Count > 0) WidenLog(added); // e.g. validation metrics, first reported after some rows
         using var w = new StreamWriter(LogPath, append: true);
         if (header) w.WriteLine("step,seconds," + string.Join(",", _columns));
         w.WriteLine(string.Join(",", new[] { step.ToString(CultureInfo.InvariantCulture), seconds.ToString("F3", CultureInfo.InvariantCulture) }
             .Concat(_columns.Select(c => values.TryGetValue(c, out var v) ? v.ToString("R", CultureInfo.InvariantCulture) : ""))));
+    }
+
+    /// <summary>Adds columns to the log: a new header, earlier rows padded with empty cells (atomic rewrite).</summary>
+    private void WidenLog(List<string> added)
+    {
+        _columns!.AddRange(added);
+        var lines = File.ReadAllLines(LogPath);
+        string pad = new(',', added.Count);
+        var rewritten = new[] { "step,seconds," + string.Join(",", _columns) }.Concat(lines.Skip(1).Select(l => l + pad));
+        string temp = LogPath + ".tmp";
+        File.WriteAllLines(temp, rewritten);
+        File.Move(temp, LogPath, overwrite: true);
     }
 
     /// <summary>Drops log rows past the checkpoint being resumed from (they will be logged again).</summary>
