@@ -85,6 +85,20 @@ ICD_EXPORT int32_t icd_autograd_backward(void** tensors, void** grads, int32_t n
 ICD_EXPORT int32_t icd_autograd_grad(void** outputs, void** grad_outputs, int32_t noutputs,
                                      void** inputs, int32_t ninputs, int32_t retain_graph,
                                      int32_t create_graph, int32_t allow_unused, void** results);
+/* A differentiable op with .NET callbacks for forward and backward (activation checkpointing).
+   Callbacks return 0 on success. Handles passed to them are borrowed; handles they write are
+   owned by the shim. release(context) is called once, when the op's graph node is freed. */
+typedef int32_t (*icd_forward_callback)(int64_t context, void** inputs, int32_t ninputs,
+                                        void** outputs, int32_t noutputs);
+typedef int32_t (*icd_backward_callback)(int64_t context, void** inputs, int32_t ninputs,
+                                         void** grad_outputs, int32_t noutputs,
+                                         void** grad_inputs);
+typedef void (*icd_release_callback)(int64_t context);
+ICD_EXPORT int32_t icd_callback_function_apply(icd_forward_callback forward,
+                                               icd_backward_callback backward,
+                                               icd_release_callback release, int64_t context,
+                                               void** inputs, int32_t ninputs, void** outputs,
+                                               int32_t noutputs);
 ICD_EXPORT int32_t icd_grad_mode_set(int32_t enabled, int32_t* previous);
 ICD_EXPORT int32_t icd_grad_mode_get(int32_t* enabled);
 ICD_EXPORT int32_t icd_inference_mode_enter(void** guard);

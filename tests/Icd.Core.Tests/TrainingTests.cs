@@ -260,4 +260,37 @@ public class TrainingTests
             plainUNet.Dispose();
         }
     }
+
+    [Fact]
+    public void DiskCacheGivesTheSameBatchesAndRefusesOtherNetworks()
+    {
+        using var dir = new TempDir();
+        var net = StableDiffusionLoader.Load(Paths.TinySd);
+        using var _ = net;
+        string folder = Path.Combine(dir.Path, "cache");
+        List<TrainingBatch> Batches(LatentCache? cache)
+        {
+            var data = new BatchBuilder(new Squares(), net.Vae, net.TextEncoder, net.Tokenizer, 32, 21, captionDropout: 0.3) { DiskCache = cache };
+            return Enumerable.Range(0, 3).Select(_ => { var b = data.Next(4); b.Z0.DetachFromScope(); b.Text.DetachFromScope(); return b; }).ToList();
+        }
+        var plain = Batches(null);
+        var writing = Batches(LatentCache.Open(folder, net.Vae, net.TextEncoder, 32));
+        var reading = Batches(LatentCache.Open(folder, net.Vae, net.TextEncoder, 32));
+        Assert.Equal(12, LatentCache.Open(folder, net.Vae, net.TextEncoder, 32).Count); // 3 batches of 4 = one epoch of the 12 items
+        for (int k = 0; k < 3; k++)
+        {
+            Assert.Equal(plain[k].Captions, writing[k].Captions);
+            Assert.Equal(plain[k].Z0.ToArray<float>(), writing[k].Z0.ToArray<float>()); // same moments, same noise
+            var a = plain[k].Text.ToArray<float>();
+            var b = writing[k].Text.ToArray<float>();
+            Assert.True(a.Zip(b, (x, y) => Math.Abs(x - y)).Max() < 1e-4); // per-item vs batched encoding: rounding only
+            Assert.Equal(writing[k].Z0.ToArray<float>(), reading[k].Z0.ToArray<float>()); // from disk: bit for bit
+            Assert.Equal(writing[k].Text.ToArray<float>(), reading[k].Text.ToArray<float>());
+        }
+        foreach (var batch in plain.Concat(writing).Concat(reading)) { batch.Z0.Dispose(); batch.Text.Dispose(); }
+        var e = Assert.Throws<InvalidDataException>(() => LatentCache.Open(folder, net.Vae, net.TextEncoder, 64));
+        Assert.Contains(folder, e.Message);
+        using (Autograd.NoGrad()) net.Vae.Parameters().First().Add_(1e-3);
+        Assert.Throws<InvalidDataException>(() => LatentCache.Open(folder, net.Vae, net.TextEncoder, 32));
+    }
 }

@@ -48,9 +48,14 @@ internal static class TrainCommand
         var lpipsVgg = new Option<string?>("--lpips-vgg") { Description = "cycle: torchvision VGG16 weights (safetensors)" };
         var lpipsLin = new Option<string?>("--lpips-lin") { Description = "cycle: LPIPS v0.1 linear heads (safetensors)" };
         var lpipsShapes = new Option<string?>("--lpips-shapes") { Description = "cycle: Shapes clip.safetensors (LPIPS over the Shapes image encoder)" };
+        var warmup = new Option<long>("--warmup") { Description = "linear learning-rate warm-up steps" };
+        var cosine = new Option<bool>("--cosine") { Description = "cosine learning-rate decay to 0 at the last step (default: constant)" };
+        var validateEvery = new Option<long>("--validate-every") { Description = "validation on a fixed batch every N steps (0: off)" };
+        var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "recompute UNet block activations in backward (less memory, ~1 more forward)" };
+        var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
         var command = new Command(name, description);
         foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, seed, rank, alpha,
-                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes })
+                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, warmup, cosine, validateEvery, checkpointing, cacheDir })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -58,13 +63,16 @@ internal static class TrainCommand
             {
                 Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr),
                 GradientAccumulation = parse.GetValue(accumulation), CheckpointEvery = parse.GetValue(checkpointEvery), Seed = parse.GetValue(seed),
+                WarmupSteps = parse.GetValue(warmup), CosineDecay = parse.GetValue(cosine), ValidateEvery = parse.GetValue(validateEvery),
+                GradientCheckpointing = parse.GetValue(checkpointing),
             }.Validate();
             string outDir = parse.GetValue(output)!;
             using var net = StableDiffusionLoader.Load(parse.GetValue(model)!);
             net.Vae.SetRequiresGrad(false);
             net.TextEncoder.SetRequiresGrad(false);
             var source = new FolderDataset(parse.GetValue(images)!, parse.GetValue(captions)!);
-            var data = new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, parse.GetValue(size), run.Seed, name == "teacher" ? 0.1 : 0);
+            var cache = parse.GetValue(cacheDir) is { } c ? LatentCache.Open(c, net.Vae, net.TextEncoder, parse.GetValue(size)) : null;
+            var data = new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, parse.GetValue(size), run.Seed, name == "teacher" ? 0.1 : 0) { DiskCache = cache };
             var w = ModelOptions.ParseList(parse.GetValue(guidanceSet)!, "--guidance-set");
             var progress = new TrainLines();
             var trainingRun = new TrainingRun(outDir, run);

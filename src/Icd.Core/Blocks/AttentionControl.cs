@@ -1,4 +1,5 @@
 using Icd.Torch;
+using Icd.Torch.Nn;
 
 namespace Icd.Blocks;
 
@@ -57,6 +58,34 @@ public sealed class UNetHooks
     private readonly int[] _attentionCounts = new int[2];
 
     public IAttentionController? Controller { get; set; }
+
+    /// <summary>Activation checkpointing of every resnet and transformer block (set it through
+    /// <c>UNet2DConditionModel.GradientCheckpointing</c>).</summary>
+    public bool GradientCheckpointing { get; set; }
+
+    /// <summary>Runs one layer, checkpointed when that is on and safe: a graph is being recorded
+    /// and nothing observes the layers (a controller or a capture would see the recompute twice).
+    /// The recompute runs with the LoRA adapters that were active in the first pass: iCD switches
+    /// adapters between passes (forward student, reverse student, teacher) before backward.</summary>
+    internal Tensor Run(Module module, Func<Tensor[], Tensor> layer, params Tensor[] inputs)
+    {
+        if (!GradientCheckpointing || Controller is not null || _capture is not null || !Autograd.IsGradEnabled) return layer(inputs);
+        var loras = module.NamedModules().Select(m => m.Module).OfType<ILoraLayer>().ToArray();
+        var active = loras.Select(l => l.ActiveAdapter).ToArray();
+        return Checkpoint.Apply(x =>
+        {
+            var current = loras.Select(l => l.ActiveAdapter).ToArray();
+            for (int k = 0; k < loras.Length; k++) loras[k].ActiveAdapter = active[k];
+            try
+            {
+                return [layer(x)];
+            }
+            finally
+            {
+                for (int k = 0; k < loras.Length; k++) loras[k].ActiveAdapter = current[k];
+            }
+        }, 1, inputs)[0];
+    }
 
     /// <summary>Number of self- or cross-attention layers in the UNet.</summary>
     public int AttentionCount(AttentionKind kind) => _attentionCounts[(int)kind];

@@ -60,6 +60,15 @@ public sealed class UNet2DConditionModel : Module
 
     public UNetHooks Hooks { get; }
 
+    /// <summary>Activation checkpointing of every resnet and transformer block while a graph is
+    /// recorded: training memory drops to the blocks' inputs plus one block's activations, for one
+    /// extra forward pass. Gradients reach parameters through <c>Autograd.Backward</c> only.</summary>
+    public bool GradientCheckpointing
+    {
+        get => Hooks.GradientCheckpointing;
+        set => Hooks.GradientCheckpointing = value;
+    }
+
     /// <summary>Spatial sizes must be divisible by this (2^(number of downsamplers)).</summary>
     public int SizeMultiple => 1 << (Config.BlockOutChannels.Length - 1);
 

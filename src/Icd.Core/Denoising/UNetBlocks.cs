@@ -12,10 +12,12 @@ public sealed class DownBlock : Module
     private readonly ModuleList<ResnetBlock2D> _resnets;
     private readonly ModuleList<Transformer2DModel>? _attentions;
     private readonly Downsample2D? _downsampler;
+    private readonly UNetHooks _hooks;
 
     public DownBlock(UNetConfig config, int index, long inChannels, long outChannels, bool crossAttention,
         bool addDownsample, UNetHooks hooks)
     {
+        _hooks = hooks;
         string path = $"down_blocks.{index}";
         _resnets = Child("resnets", new ModuleList<ResnetBlock2D>());
         for (int i = 0; i < config.LayersPerBlock; i++)
@@ -44,8 +46,13 @@ public sealed class DownBlock : Module
         var h = x;
         for (int i = 0; i < _resnets.Count; i++)
         {
-            h = _resnets[i].Forward(h, temb);
-            if (_attentions is not null) h = _attentions[i].Forward(h, context);
+            var resnet = _resnets[i];
+            h = _hooks.Run(resnet, a => resnet.Forward(a[0], a[1]), h, temb);
+            if (_attentions is not null)
+            {
+                var attention = _attentions[i];
+                h = _hooks.Run(attention, a => attention.Forward(a[0], a[1]), h, context);
+            }
             skips.Add(h);
         }
         if (_downsampler is not null)
@@ -62,9 +69,11 @@ public sealed class MidBlock : Module
 {
     private readonly ModuleList<ResnetBlock2D> _resnets;
     private readonly ModuleList<Transformer2DModel> _attentions;
+    private readonly UNetHooks _hooks;
 
     public MidBlock(UNetConfig config, UNetHooks hooks)
     {
+        _hooks = hooks;
         int last = config.BlockOutChannels.Length - 1;
         long channels = config.BlockOutChannels[last];
         if (config.MidBlockScaleFactor != 1.0)
@@ -79,11 +88,12 @@ public sealed class MidBlock : Module
 
     public Tensor Forward(Tensor x, Tensor temb, Tensor context)
     {
-        var h = _resnets[0].Forward(x, temb);
+        var h = _hooks.Run(_resnets[0], a => _resnets[0].Forward(a[0], a[1]), x, temb);
         for (int i = 0; i < _attentions.Count; i++)
         {
-            h = _attentions[i].Forward(h, context);
-            h = _resnets[i + 1].Forward(h, temb);
+            var (attention, resnet) = (_attentions[i], _resnets[i + 1]);
+            h = _hooks.Run(attention, a => attention.Forward(a[0], a[1]), h, context);
+            h = _hooks.Run(resnet, a => resnet.Forward(a[0], a[1]), h, temb);
         }
         return h;
     }
@@ -97,10 +107,12 @@ public sealed class UpBlock : Module
     private readonly ModuleList<ResnetBlock2D> _resnets;
     private readonly ModuleList<Transformer2DModel>? _attentions;
     private readonly Upsample2D? _upsampler;
+    private readonly UNetHooks _hooks;
 
     public UpBlock(UNetConfig config, int index, long inChannels, long prevOutputChannels, long outChannels,
         int heads, int transformerLayers, bool crossAttention, bool addUpsample, UNetHooks hooks)
     {
+        _hooks = hooks;
         string path = $"up_blocks.{index}";
         int layers = config.LayersPerBlock + 1;
         _resnets = Child("resnets", new ModuleList<ResnetBlock2D>());
@@ -135,8 +147,13 @@ public sealed class UpBlock : Module
         {
             var skip = skips[^1];
             skips.RemoveAt(skips.Count - 1);
-            using (var cat = Tensor.Cat([h, skip], 1)) h = _resnets[i].Forward(cat, temb);
-            if (_attentions is not null) h = _attentions[i].Forward(h, context);
+            var resnet = _resnets[i];
+            using (var cat = Tensor.Cat([h, skip], 1)) h = _hooks.Run(resnet, a => resnet.Forward(a[0], a[1]), cat, temb);
+            if (_attentions is not null)
+            {
+                var attention = _attentions[i];
+                h = _hooks.Run(attention, a => attention.Forward(a[0], a[1]), h, context);
+            }
         }
         if (_upsampler is not null) h = _upsampler.Forward(h, upsampleSize?.H, upsampleSize?.W);
         return h;

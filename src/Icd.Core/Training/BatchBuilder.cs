@@ -28,6 +28,12 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
     /// training source. Set it to data the run never trains on to get true held-out numbers.</summary>
     public IImageCaptionSource? Validation { get; init; }
 
+    /// <summary>An on-disk cache of VAE moments and caption embeddings (<see cref="LatentCache"/>);
+    /// null: moments are cached in memory only and captions are encoded every batch.</summary>
+    public LatentCache? DiskCache { get; init; }
+
+    private Tensor? _empty;
+
     public TrainingBatch Next(int batchSize)
     {
         using var scope = new TensorScope();
@@ -35,13 +41,15 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
         var means = new List<Tensor>();
         var logvars = new List<Tensor>();
         var captions = new List<string>();
+        var texts = new List<Tensor?>();
         for (int b = 0; b < batchSize; b++)
         {
             long index = Sampler.Next();
-            var (mean, logvar) = Moments(index, out string caption);
+            var (mean, logvar, embedding) = Moments(index, out string caption);
             means.Add(mean);
             logvars.Add(logvar);
             captions.Add(caption);
+            texts.Add(embedding);
         }
         var dist = new LatentDistribution(Tensor.Cat(means.ToArray(), 0), Tensor.Cat(logvars.ToArray(), 0));
         var z0 = dist.Sample(LatentNoise) * vae.Config.ScalingFactor;
@@ -50,9 +58,24 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
             var u = Tensor.Rand([batchSize], Dropout).ToArray<float>();
             for (int b = 0; b < batchSize; b++) if (u[b] < captionDropout) captions[b] = "";
         }
-        var ids = Tensor.FromValues(captions.SelectMany(c => tokenizer.Tokenize(c).Ids).ToArray(), batchSize, ClipTokenizer.MaxLength);
-        var text = textEncoder.Forward(ids);
+        Tensor text;
+        if (DiskCache is null)
+        {
+            var ids = Tensor.FromValues(captions.SelectMany(c => tokenizer.Tokenize(c).Ids).ToArray(), batchSize, ClipTokenizer.MaxLength);
+            text = textEncoder.Forward(ids);
+        }
+        else
+        {
+            _empty ??= EncodeCaption("").DetachFromScope();
+            text = Tensor.Cat(captions.Select((c, b) => c.Length == 0 ? _empty : texts[b]!).ToArray(), 0);
+        }
         return new TrainingBatch(z0.MoveToOuterScope(), text.MoveToOuterScope(), captions);
+    }
+
+    private Tensor EncodeCaption(string caption)
+    {
+        using var ids = Tensor.FromValues(tokenizer.Tokenize(caption).Ids, 1, ClipTokenizer.MaxLength);
+        return textEncoder.Forward(ids);
     }
 
     /// <summary>A fixed batch of the first <paramref name="count"/> items of <see cref="Validation"/>
@@ -66,7 +89,8 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
         var captions = new List<string>();
         for (int i = 0; i < count; i++)
         {
-            var (mean, _) = Validation is null ? Moments(i, out string caption) : Encode(Validation, i, out caption);
+            string caption;
+            var mean = Validation is null ? Moments(i, out caption).Mean : Encode(Validation, i, out caption).Mean;
             means.Add(mean);
             captions.Add(caption);
         }
@@ -75,16 +99,27 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
         return new TrainingBatch(z0.MoveToOuterScope(), textEncoder.Forward(ids).MoveToOuterScope(), captions);
     }
 
-    private (Tensor Mean, Tensor LogVar) Moments(long index, out string caption)
+    /// <summary>VAE moments of a training item, from memory, the disk cache or the VAE; with a disk
+    /// cache also the caption's embedding (otherwise null: the batch encodes its captions at once).</summary>
+    private (Tensor Mean, Tensor LogVar, Tensor? Text) Moments(long index, out string caption)
     {
+        if (DiskCache is not null)
+        {
+            caption = source.Get(index).Caption;
+            if (DiskCache.TryGet(index, caption) is { } hit) return hit;
+            var (m, v) = Encode(source, index, out _);
+            var text = EncodeCaption(caption);
+            DiskCache.Put(index, caption, m, v, text);
+            return (m, v, text);
+        }
         if (_cache.TryGetValue(index, out var cached))
         {
             caption = source.Get(index).Caption;
-            return (cached.Mean.Share(), cached.LogVar.Share());
+            return (cached.Mean.Share(), cached.LogVar.Share(), null);
         }
         var (mean, logVar) = Encode(source, index, out caption);
         if (cacheLatents) _cache[index] = (mean.Share().DetachFromScope(), logVar.Share().DetachFromScope());
-        return (mean, logVar);
+        return (mean, logVar, null);
     }
 
     private (Tensor Mean, Tensor LogVar) Encode(IImageCaptionSource from, long index, out string caption)

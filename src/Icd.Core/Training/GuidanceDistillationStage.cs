@@ -40,6 +40,7 @@ public sealed class GuidanceDistillationStage : ITrainingStage
         teacher.Eval();
         student.Train();
         student.SetRequiresGrad(true);
+        student.GradientCheckpointing = options.GradientCheckpointing;
         using (Autograd.NoGrad())
         using (var ids = Tensor.FromValues(tokenizer.Tokenize("").Ids, 1, ClipTokenizer.MaxLength))
             _unconditional = textEncoder.Forward(ids).DetachFromScope();

@@ -77,6 +77,7 @@ public sealed class IcdDistillationStage : ITrainingStage
         _o = options;
         _grid = Boundaries.DdimGrid(options.DdimSteps, schedule.TrainSteps);
         teacher.SetRequiresGrad(false); // the base weights are frozen; only adapters train
+        teacher.GradientCheckpointing = run.GradientCheckpointing;
         if (createAdapters)
         {
             // Seeded from the run, so the adapters' initial values never depend on what else the process built.

@@ -28,6 +28,7 @@ public sealed class TeacherStage : ITrainingStage
         _options = options.Validate();
         unet.SetRequiresGrad(true);
         unet.Train();
+        unet.GradientCheckpointing = options.GradientCheckpointing;
         _optimizer = new AdamW(unet.Parameters(), new AdamWOptions(options.LearningRate, WeightDecay: options.WeightDecay));
         _noise = new Generator(options.Seed + 3);
         _lr = options.Schedule();

@@ -20,6 +20,8 @@ public sealed record RunOptions
     /// <summary>Cosine decay to 0 at <see cref="Steps"/> after the warm-up (otherwise constant, the iCD
     /// scripts' choice). Decay matters for from-scratch stages (VAE, teacher) that stop early.</summary>
     public bool CosineDecay { get; init; }
+    /// <summary>Activation checkpointing of the trained UNet's resnet and transformer blocks.</summary>
+    public bool GradientCheckpointing { get; init; }
     public long CheckpointEvery { get; init; } = 500;
     public long LogEvery { get; init; } = 10;
     public long ValidateEvery { get; init; }
@@ -32,6 +34,8 @@ public sealed record RunOptions
         if (GradientAccumulation < 1) throw new ArgumentOutOfRangeException(nameof(GradientAccumulation), GradientAccumulation, "must be ≥ 1");
         if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "must be > 0");
         if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "must be ≥ 1");
+        if (WarmupSteps < 0) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), WarmupSteps, "must be ≥ 0");
+        if (ValidateEvery < 0) throw new ArgumentOutOfRangeException(nameof(ValidateEvery), ValidateEvery, "must be ≥ 0 (0: no validation)");
         return this;
     }
 

@@ -17,7 +17,9 @@ public static unsafe class Autograd
         fixed (IntPtr* pt = t)
         fixed (IntPtr* pg = g)
         {
-            Native.Check(Native.AutogradBackward(pt, pg, t.Length, retainGraph ? 1 : 0, createGraph ? 1 : 0), "backward");
+            int status = Native.AutogradBackward(pt, pg, t.Length, retainGraph ? 1 : 0, createGraph ? 1 : 0);
+            Checkpoint.ThrowPending(); // a checkpointed function's own exception, if that is what failed
+            Native.Check(status, "backward");
         }
         GC.KeepAlive(tensors);
         GC.KeepAlive(gradients);

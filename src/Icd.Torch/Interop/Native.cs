@@ -135,6 +135,10 @@ internal static unsafe partial class Native
         IntPtr* inputs, int ninputs, int retainGraph, int createGraph, int allowUnused,
         IntPtr* results);
 
+    [LibraryImport(Lib, EntryPoint = "icd_callback_function_apply")]
+    internal static partial int CallbackFunctionApply(IntPtr forward, IntPtr backward, IntPtr release, long context,
+        IntPtr* inputs, int ninputs, IntPtr* outputs, int noutputs);
+
     [LibraryImport(Lib, EntryPoint = "icd_grad_mode_set")]
     internal static partial int GradModeSet(int enabled, out int previous);
 
