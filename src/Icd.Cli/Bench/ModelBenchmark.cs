@@ -85,4 +85,21 @@ internal static class ModelBenchmark
         }
         return 0;
     }
+
+    /// <summary>Resets VmHWM to the current resident set (Linux: "5" to /proc/self/clear_refs), so a
+    /// later <see cref="PeakRssBytes"/> is the peak of what ran in between.</summary>
+    internal static void ResetPeakRss()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+        }
+        catch (IOException)
+        {
+            // Not Linux or not permitted: peaks then cover the whole process.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
 }

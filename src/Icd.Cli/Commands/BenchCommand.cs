@@ -49,6 +49,21 @@ internal static class BenchCommand
             return 0;
         });
         bench.Subcommands.Add(edit);
+
+        var trainModel = new Option<string>("--model") { Description = "diffusers model folder", DefaultValueFactory = _ => Path.Combine("models", "shapes", "model") };
+        var trainBatch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
+        var trainSteps = new Option<int>("--steps") { Description = "timed steps per stage (after one warm-up step)", DefaultValueFactory = _ => 5 };
+        var trainSize = new Option<int>("--size") { Description = "training image size", DefaultValueFactory = _ => 64 };
+        var train = new Command("train", "Steps/s and peak RSS of every training stage, with and without gradient checkpointing");
+        foreach (var o in new Option[] { trainModel, trainBatch, trainSteps, trainSize }) train.Options.Add(o);
+        train.SetAction(parse =>
+        {
+            if (parse.GetValue(trainSteps) < 1) throw new ArgumentException("--steps must be at least 1");
+            if (parse.GetValue(trainBatch) < 1) throw new ArgumentException("--batch-size must be at least 1");
+            Print(TrainBenchmark.Run(parse.GetValue(trainModel)!, parse.GetValue(trainBatch), parse.GetValue(trainSteps), parse.GetValue(trainSize)));
+            return 0;
+        });
+        bench.Subcommands.Add(train);
         return bench;
     }
 
