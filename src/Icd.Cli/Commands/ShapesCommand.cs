@@ -68,6 +68,19 @@ internal static class ShapesCommand
             return 0;
         });
         shapes.Subcommands.Add(render);
+
+        var count = new Option<int>("--count") { Description = "number of scenes", DefaultValueFactory = _ => 64 };
+        var folder = new Option<string>("--out") { Description = "folder to write (PNGs and captions.csv)", Required = true };
+        var dataSeed = new Option<ulong>("--seed") { Description = "training-stream seed", DefaultValueFactory = _ => 20240627 };
+        var export = new Command("export", "Write training scenes as PNGs + captions.csv, the layout `icd train` reads");
+        foreach (var o in new Option[] { count, folder, dataSeed }) export.Options.Add(o);
+        export.SetAction(parse =>
+        {
+            string csv = ShapesExport.Write(parse.GetValue(folder)!, parse.GetValue(dataSeed), parse.GetValue(count));
+            Console.WriteLine($"{parse.GetValue(count)} scenes; captions in {csv}");
+            return 0;
+        });
+        shapes.Subcommands.Add(export);
         return shapes;
     }
 

@@ -48,6 +48,7 @@ internal static class TrainCommand
         var lpipsVgg = new Option<string?>("--lpips-vgg") { Description = "cycle: torchvision VGG16 weights (safetensors)" };
         var lpipsLin = new Option<string?>("--lpips-lin") { Description = "cycle: LPIPS v0.1 linear heads (safetensors)" };
         var lpipsShapes = new Option<string?>("--lpips-shapes") { Description = "cycle: Shapes clip.safetensors (LPIPS over the Shapes image encoder)" };
+        var logEvery = new Option<long>("--log-every") { Description = "log.csv row every N steps", DefaultValueFactory = _ => 10 };
         var warmup = new Option<long>("--warmup") { Description = "linear learning-rate warm-up steps" };
         var cosine = new Option<bool>("--cosine") { Description = "cosine learning-rate decay to 0 at the last step (default: constant)" };
         var validateEvery = new Option<long>("--validate-every") { Description = "validation on a fixed batch every N steps (0: off)" };
@@ -55,7 +56,7 @@ internal static class TrainCommand
         var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
         var command = new Command(name, description);
         foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, seed, rank, alpha,
-                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, warmup, cosine, validateEvery, checkpointing, cacheDir })
+                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, checkpointing, cacheDir })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -64,7 +65,7 @@ internal static class TrainCommand
                 Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr),
                 GradientAccumulation = parse.GetValue(accumulation), CheckpointEvery = parse.GetValue(checkpointEvery), Seed = parse.GetValue(seed),
                 WarmupSteps = parse.GetValue(warmup), CosineDecay = parse.GetValue(cosine), ValidateEvery = parse.GetValue(validateEvery),
-                GradientCheckpointing = parse.GetValue(checkpointing),
+                GradientCheckpointing = parse.GetValue(checkpointing), LogEvery = parse.GetValue(logEvery),
             }.Validate();
             string outDir = parse.GetValue(output)!;
             using var net = StableDiffusionLoader.Load(parse.GetValue(model)!);
