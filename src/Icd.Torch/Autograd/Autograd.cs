@@ -18,7 +18,7 @@ public static unsafe class Autograd
         fixed (IntPtr* pg = g)
         {
             int status = Native.AutogradBackward(pt, pg, t.Length, retainGraph ? 1 : 0, createGraph ? 1 : 0);
-            Checkpoint.ThrowPending(); // a checkpointed function's own exception, if that is what failed
+            if (status != 0) Checkpoint.ThrowPending(); // a checkpointed function's own exception, if that is what failed
             Native.Check(status, "backward");
         }
         GC.KeepAlive(tensors);
@@ -44,8 +44,10 @@ public static unsafe class Autograd
         fixed (IntPtr* pg = g)
         fixed (IntPtr* pr = results)
         {
-            Native.Check(Native.AutogradGrad(po, pg, o.Length, pi, i.Length, retainGraph ? 1 : 0,
-                createGraph ? 1 : 0, allowUnused ? 1 : 0, pr), "autograd.grad");
+            int status = Native.AutogradGrad(po, pg, o.Length, pi, i.Length, retainGraph ? 1 : 0,
+                createGraph ? 1 : 0, allowUnused ? 1 : 0, pr);
+            if (status != 0) Checkpoint.ThrowPending();
+            Native.Check(status, "autograd.grad");
         }
         GC.KeepAlive(outputs);
         GC.KeepAlive(inputs);

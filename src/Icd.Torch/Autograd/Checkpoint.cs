@@ -60,7 +60,7 @@ public static unsafe class Checkpoint
                 (IntPtr)(delegate* unmanaged<long, void>)&Release, GCHandle.ToIntPtr(context), pi, handles.Length, po, outputs);
         }
         GC.KeepAlive(all);
-        ThrowPending();
+        if (status != 0) ThrowPending(); // the function's own exception, if that is what failed
         Native.Check(status, "checkpoint");
         return results.Select(h => new Tensor(h)).ToArray();
     }
