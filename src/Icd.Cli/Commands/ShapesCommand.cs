@@ -14,7 +14,7 @@ internal static class ShapesCommand
         var output = new Option<string>("--out") { Description = "model folder to write", DefaultValueFactory = _ => Path.Combine("models", "shapes") };
         var work = new Option<string>("--work") { Description = "folder for checkpoints and logs", DefaultValueFactory = _ => Path.Combine("runs", "shapes") };
         var quick = new Option<bool>("--quick") { Description = "run every stage for a few steps (a smoke test, minutes)" };
-        var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet and iCD students; resumable stage by stage");
+        var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
         foreach (var o in new Option[] { output, work, quick }) build.Options.Add(o);
         build.SetAction(parse =>
         {
