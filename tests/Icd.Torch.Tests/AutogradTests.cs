@@ -89,3 +89,18 @@ public class AutogradTests
         Assert.True(e.Message.Contains("nference"), e.Message);
     }
 }
+
+public partial class RuntimeEnvironmentTests
+{
+    [System.Runtime.InteropServices.LibraryImport("libc.so.6", EntryPoint = "getenv", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial IntPtr GetEnv(string name);
+
+    [Fact]
+    public void OpenMpThreadsWaitPassivelyUnlessTheUserChose()
+    {
+        using var t = Tensor.Ones([2]); // the first native call has happened by now
+        string? native = System.Runtime.InteropServices.Marshal.PtrToStringUTF8(GetEnv("OMP_WAIT_POLICY"));
+        string? user = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
+        Assert.Equal(user ?? "PASSIVE", native);
+    }
+}
