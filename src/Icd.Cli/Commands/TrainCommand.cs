@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Icd.Checkpoints;
 using Icd.Common;
+using Icd.Denoising;
 using Icd.Lora;
 using Icd.Metrics;
 using Icd.Shapes;
@@ -48,6 +49,7 @@ internal static class TrainCommand
         var lpipsVgg = new Option<string?>("--lpips-vgg") { Description = "cycle: torchvision VGG16 weights (safetensors)" };
         var lpipsLin = new Option<string?>("--lpips-lin") { Description = "cycle: LPIPS v0.1 linear heads (safetensors)" };
         var lpipsShapes = new Option<string?>("--lpips-shapes") { Description = "cycle: Shapes clip.safetensors (LPIPS over the Shapes image encoder)" };
+        var fromScratch = new Option<bool>("--from-scratch") { Description = "teacher: a freshly initialised UNet of the model's config, without the guidance embedding" };
         var logEvery = new Option<long>("--log-every") { Description = "log.csv row every N steps", DefaultValueFactory = _ => 10 };
         var warmup = new Option<long>("--warmup") { Description = "linear learning-rate warm-up steps" };
         var cosine = new Option<bool>("--cosine") { Description = "cosine learning-rate decay to 0 at the last step (default: constant)" };
@@ -56,7 +58,7 @@ internal static class TrainCommand
         var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
         var command = new Command(name, description);
         foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, seed, rank, alpha,
-                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, checkpointing, cacheDir })
+                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, checkpointing, cacheDir, fromScratch })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -81,9 +83,16 @@ internal static class TrainCommand
             {
                 case "teacher":
                 {
-                    using var stage = new TeacherStage(net.UNet, data, net.Schedule, run);
-                    trainingRun.Run(stage, parse.GetValue(resume), progress);
-                    SafetensorsWriter.Write(Path.Combine(outDir, "unet.safetensors"), net.UNet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
+                    UNet2DConditionModel? fresh = null;
+                    if (parse.GetValue(fromScratch))
+                        using (Icd.Torch.Nn.Init.Seed(run.Seed)) fresh = new UNet2DConditionModel(net.UNet.Config with { TimeCondProjDim = null });
+                    using (fresh)
+                    {
+                        var unet = fresh ?? net.UNet;
+                        using var stage = new TeacherStage(unet, data, net.Schedule, run);
+                        trainingRun.Run(stage, parse.GetValue(resume), progress);
+                        WriteModelFolder(net.Directory, outDir, unet);
+                    }
                     break;
                 }
                 case "guidance":
@@ -91,8 +100,7 @@ internal static class TrainCommand
                     using var student = GuidanceDistillationStage.NewStudent(net.UNet, 512);
                     using var stage = new GuidanceDistillationStage(net.UNet, student, data, net.Schedule, net.TextEncoder, net.Tokenizer, w, run);
                     trainingRun.Run(stage, parse.GetValue(resume), progress);
-                    File.WriteAllText(Path.Combine(outDir, "config.json"), ConfigFile.Serialize(student.Config));
-                    SafetensorsWriter.Write(Path.Combine(outDir, "diffusion_pytorch_model.safetensors"), student.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
+                    WriteModelFolder(net.Directory, outDir, student);
                     break;
                 }
                 case "icd":
@@ -121,6 +129,26 @@ internal static class TrainCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>RUN/model: the input diffusers folder with the trained UNet in place of its own, so the
+    /// next stage can take it as <c>--model</c> (teacher → guidance → icd → cycle).</summary>
+    private static void WriteModelFolder(string source, string outDir, UNet2DConditionModel unet)
+    {
+        string target = Path.Combine(outDir, "model");
+        void Copy(string from, string to)
+        {
+            Directory.CreateDirectory(to);
+            foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+            foreach (var dir in Directory.GetDirectories(from))
+                if (!(from == source && Path.GetFileName(dir) == "unet")) Copy(dir, Path.Combine(to, Path.GetFileName(dir)));
+        }
+        Copy(source, target);
+        string unetDir = Path.Combine(target, "unet");
+        Directory.CreateDirectory(unetDir);
+        foreach (var old in Directory.GetFiles(unetDir)) File.Delete(old);
+        File.WriteAllText(Path.Combine(unetDir, "config.json"), ConfigFile.Serialize(unet.Config));
+        SafetensorsWriter.Write(Path.Combine(unetDir, "diffusion_pytorch_model.safetensors"), unet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
     }
 
     private static Lpips LoadLpips(string? vgg, string? lin, string? shapes)
