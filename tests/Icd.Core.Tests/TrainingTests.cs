@@ -271,7 +271,7 @@ public class TrainingTests
         List<TrainingBatch> Batches(LatentCache? cache)
         {
             var data = new BatchBuilder(new Squares(), net.Vae, net.TextEncoder, net.Tokenizer, 32, 21, captionDropout: 0.3) { DiskCache = cache };
-            return Enumerable.Range(0, 3).Select(_ => { var b = data.Next(4); b.Z0.DetachFromScope(); b.Text.DetachFromScope(); return b; }).ToList();
+            return Enumerable.Range(0, 3).Select(_ => data.Next(4).DetachFromScope()).ToList();
         }
         var plain = Batches(null);
         var writing = Batches(LatentCache.Open(folder, net.Vae, net.TextEncoder, 32));
@@ -287,10 +287,25 @@ public class TrainingTests
             Assert.Equal(writing[k].Z0.ToArray<float>(), reading[k].Z0.ToArray<float>()); // from disk: bit for bit
             Assert.Equal(writing[k].Text.ToArray<float>(), reading[k].Text.ToArray<float>());
         }
-        foreach (var batch in plain.Concat(writing).Concat(reading)) { batch.Z0.Dispose(); batch.Text.Dispose(); }
+        foreach (var batch in plain.Concat(writing).Concat(reading)) batch.Dispose();
         var e = Assert.Throws<InvalidDataException>(() => LatentCache.Open(folder, net.Vae, net.TextEncoder, 64));
         Assert.Contains(folder, e.Message);
         using (Autograd.NoGrad()) net.Vae.Parameters().First().Add_(1e-3);
         Assert.Throws<InvalidDataException>(() => LatentCache.Open(folder, net.Vae, net.TextEncoder, 32));
+    }
+
+    [Fact]
+    public void FolderDatasetReadsCocoCsvAndAnswersCaptionsWithoutTheImage()
+    {
+        using var dir = new TempDir();
+        PngEncoder.Write(Path.Combine(dir.Path, "a.png"), RgbImage.Blank(8, 8, 255, 0, 0));
+        File.WriteAllLines(Path.Combine(dir.Path, "captions.csv"), ["file_name,caption", "a.png,\"a red square, small\""]);
+        var data = new FolderDataset(dir.Path, Path.Combine(dir.Path, "captions.csv"));
+        Assert.Equal(1, data.Count);
+        var (image, caption) = data.Get(0);
+        Assert.Equal("a red square, small", caption);
+        Assert.Equal((255, 0, 0), ((int, int, int))image[3, 3]);
+        File.Delete(Path.Combine(dir.Path, "a.png"));
+        Assert.Equal("a red square, small", ((IImageCaptionSource)data).Caption(0)); // no image read
     }
 }

@@ -62,7 +62,7 @@ internal static class TrainBenchmark
                     encoder = new ImageEncoder(ShapesModelConfigs.ImageEncoderChannels, ShapesModelConfigs.EmbedDim);
                     encoder.SetRequiresGrad(false);
                     lpips = Lpips.OverEncoder(encoder);
-                    stage = new IcdDistillationStage(unet, data, net.Schedule, run, IcdDistillationOptions.CycleFineTuning(16, 2) with { ForwardStart = 0 },
+                    stage = new IcdDistillationStage(unet, data, net.Schedule, run, IcdDistillationOptions.CycleFineTuning(16, 2),
                         createAdapters: false, new CycleContext(net.Vae, lpips));
                     break;
             }

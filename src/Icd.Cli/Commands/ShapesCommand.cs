@@ -22,7 +22,7 @@ internal static class ShapesCommand
             var builder = new ShapesBuilder(parse.GetValue(output)!, parse.GetValue(work)!, options);
             builder.Log += message => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
             var sw = Stopwatch.StartNew();
-            builder.Build(new LineProgress());
+            builder.Build(new TrainProgressLines(TimeSpan.FromSeconds(10)));
             Console.WriteLine($"built {parse.GetValue(output)} in {sw.Elapsed.TotalMinutes:F1} min");
             return 0;
         });
@@ -82,19 +82,5 @@ internal static class ShapesCommand
         });
         shapes.Subcommands.Add(export);
         return shapes;
-    }
-
-    /// <summary>One line per logged step on stderr (works in logs and CI, unlike a redrawn bar).</summary>
-    private sealed class LineProgress : IProgress<TrainProgress>
-    {
-        private DateTime _last = DateTime.MinValue;
-
-        public void Report(TrainProgress p)
-        {
-            if (p.Step != p.TotalSteps && DateTime.UtcNow - _last < TimeSpan.FromSeconds(10)) return;
-            _last = DateTime.UtcNow;
-            string losses = string.Join("  ", p.Losses.Where(kv => kv.Key != "lr").Select(kv => $"{kv.Key} {kv.Value:G4}"));
-            Console.Error.WriteLine($"  {p.Stage} {p.Step}/{p.TotalSteps}  {losses}  {p.StepsPerSecond:F2} it/s  ETA {p.Eta:hh\\:mm\\:ss}");
-        }
     }
 }

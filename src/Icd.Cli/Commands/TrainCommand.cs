@@ -77,7 +77,7 @@ internal static class TrainCommand
             var cache = parse.GetValue(cacheDir) is { } c ? LatentCache.Open(c, net.Vae, net.TextEncoder, parse.GetValue(size)) : null;
             var data = new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, parse.GetValue(size), run.Seed, name == "teacher" ? 0.1 : 0) { DiskCache = cache };
             var w = ModelOptions.ParseList(parse.GetValue(guidanceSet)!, "--guidance-set");
-            var progress = new TrainLines();
+            var progress = new TrainProgressLines(TimeSpan.FromSeconds(5));
             var trainingRun = new TrainingRun(outDir, run);
             switch (name)
             {
@@ -118,7 +118,7 @@ internal static class TrainCommand
                     UNetLora.AttachFile(net.UNet, IcdDistillationStage.Forward, fwd, parse.GetValue(alpha));
                     UNetLora.AttachFile(net.UNet, IcdDistillationStage.Reverse, rev, parse.GetValue(alpha));
                     using var lpips = LoadLpips(parse.GetValue(lpipsVgg), parse.GetValue(lpipsLin), parse.GetValue(lpipsShapes));
-                    var options = IcdDistillationOptions.CycleFineTuning(parse.GetValue(rank), parse.GetValue(alpha)) with { ForwardStart = 0 };
+                    var options = IcdDistillationOptions.CycleFineTuning(parse.GetValue(rank), parse.GetValue(alpha));
                     using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options, createAdapters: false, new CycleContext(net.Vae, lpips));
                     trainingRun.Run(stage, parse.GetValue(resume), progress);
                     LoraFile.WritePeft(Path.Combine(outDir, "forward_cycle.safetensors"), UNetLora.Adapters(net.UNet, IcdDistillationStage.Forward));
@@ -156,24 +156,11 @@ internal static class TrainCommand
         if (shapes is not null)
         {
             var encoder = new ImageEncoder(ShapesModelConfigs.ImageEncoderChannels, ShapesModelConfigs.EmbedDim);
-            using var file = SafetensorsFile.Open(shapes);
-            encoder.LoadStateDict(new Icd.Torch.Nn.MappedSource(new Icd.Torch.Nn.SafetensorsSource(file), n => n.StartsWith("image.", StringComparison.Ordinal) ? n[6..] : null));
+            ShapesClip.LoadImageWeights(encoder, shapes);
             encoder.SetRequiresGrad(false);
-            return Lpips.OverEncoder(encoder);
+            return Lpips.OverEncoder(encoder, owner: encoder);
         }
         if (vgg is null || lin is null) throw new ArgumentException("cycle needs LPIPS weights: --lpips-vgg and --lpips-lin (or --lpips-shapes for the Shapes world)");
         return Lpips.Vgg(vgg, lin);
-    }
-
-    private sealed class TrainLines : IProgress<TrainProgress>
-    {
-        private DateTime _last = DateTime.MinValue;
-
-        public void Report(TrainProgress p)
-        {
-            if (p.Step != p.TotalSteps && DateTime.UtcNow - _last < TimeSpan.FromSeconds(5)) return;
-            _last = DateTime.UtcNow;
-            Console.Error.WriteLine($"  {p.Stage} {p.Step}/{p.TotalSteps}  {string.Join("  ", p.Losses.Select(kv => $"{kv.Key} {kv.Value:G4}"))}  {p.StepsPerSecond:F2} it/s  ETA {p.Eta:hh\\:mm\\:ss}");
-        }
     }
 }

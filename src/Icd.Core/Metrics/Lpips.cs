@@ -63,9 +63,10 @@ public sealed class Lpips : IDisposable
 
     /// <summary>The Shapes world's construction: LPIPS over the Shapes image encoder's stages with
     /// all channel weights 1 (the LPIPS paper's "baseline" variant without learned heads: the squared
-    /// distance of unit-normalised features), since no human-judgement data exists for this world.</summary>
-    public static Lpips OverEncoder(IPerceptualFeatures encoder) =>
-        new(encoder, encoder.Channels.Select(c => Tensor.Ones([1, c, 1, 1]).DetachFromScope()).ToArray(), null, null, null);
+    /// distance of unit-normalised features), since no human-judgement data exists for this world.
+    /// <paramref name="owner"/>, if given, is disposed with the distance (usually the encoder).</summary>
+    public static Lpips OverEncoder(IPerceptualFeatures encoder, IDisposable? owner = null) =>
+        new(encoder, encoder.Channels.Select(c => Tensor.Ones([1, c, 1, 1]).DetachFromScope()).ToArray(), null, null, owner);
 
     /// <summary>Distance per batch element, (B).</summary>
     public Tensor Distance(Tensor a, Tensor b)

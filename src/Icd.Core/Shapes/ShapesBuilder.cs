@@ -105,8 +105,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         if (File.Exists(Path.Combine(dir, "model.safetensors")) && File.Exists(clipFile))
         {
             Checkpoints.WeightFiles.LoadInto(text, Path.Combine(dir, "model.safetensors"));
-            using var f = SafetensorsFile.Open(clipFile);
-            image.LoadStateDict(new MappedSource(new SafetensorsSource(f), n => n.StartsWith("image.", StringComparison.Ordinal) ? n[6..] : null));
+            ShapesClip.LoadImageWeights(image, clipFile);
         }
         else
         {
@@ -166,9 +165,15 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
     private static readonly (string Work, string Prefix, string Description, double Lf, double Lr)[] Students =
     [
         ("icd", "", "fCD4 + L_f | CD4 + L_r", 1.5, 1.5),
-        ("icd-no-preservation", "ablations/no-preservation-", "fCD4 | CD4 (no preservation losses)", 0, 0),
-        ("icd-lf-only", "ablations/lf-only-", "fCD4 + L_f | CD4", 1.5, 0),
+        ("icd-no-preservation", NoPreservationPrefix, "fCD4 | CD4 (no preservation losses)", 0, 0),
+        ("icd-lf-only", LfOnlyPrefix, "fCD4 + L_f | CD4", 1.5, 0),
     ];
+
+    /// <summary>Where the model's extra students live in its folder (the evaluation reads them).</summary>
+    public const string NoPreservationPrefix = "ablations/no-preservation-", LfOnlyPrefix = "ablations/lf-only-", CycleManifest = "inverse-and-edit.json";
+
+    /// <summary>The manifest of the student whose files start with <paramref name="prefix"/>.</summary>
+    public static string ManifestOf(string prefix) => prefix + "icd.json";
 
     private void BuildStudent(int which, IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,
         UNet2DConditionModel distilled, IProgress<TrainProgress>? progress, CancellationToken ct)
@@ -212,7 +217,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         vae.SetRequiresGrad(false);
         using var lpips = Lpips.OverEncoder(imageEncoder);
         var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Cycle.Seed, captionDropout: 0) { Validation = HeldBack };
-        var cycle = IcdDistillationOptions.CycleFineTuning(options.LoraRank, options.LoraAlpha) with { ForwardStart = 0 };
+        var cycle = IcdDistillationOptions.CycleFineTuning(options.LoraRank, options.LoraAlpha);
         using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Cycle, cycle, createAdapters: false,
             new CycleContext(vae, lpips));
         new TrainingRun(Work("cycle"), options.Cycle).Run(stage, resume: true, progress, ct);
@@ -241,7 +246,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         {
             // Inverse-and-Edit: the cycle-fine-tuned forward model, encoding from t = 0.
             var iae = manifest with { ForwardLora = "cycle_forward.safetensors", ForwardTimesteps = [0, 259, 519, 779], Description = "Shapes world Inverse-and-Edit model" };
-            File.WriteAllText(Path.Combine(outputDirectory, "inverse-and-edit.json"), ConfigFile.Serialize(iae));
+            File.WriteAllText(Path.Combine(outputDirectory, CycleManifest), ConfigFile.Serialize(iae));
         }
         foreach (var (_, prefix, description, _, _) in Students.Skip(1))
         {
@@ -252,7 +257,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
                 Base = "../model", ForwardLora = Path.GetFileName(prefix) + "forward.safetensors", ReverseLora = Path.GetFileName(prefix) + "reverse.safetensors",
                 Description = $"Shapes world ablation student: {description}",
             };
-            File.WriteAllText(Path.Combine(outputDirectory, prefix + "icd.json"), ConfigFile.Serialize(ablation));
+            File.WriteAllText(Path.Combine(outputDirectory, ManifestOf(prefix)), ConfigFile.Serialize(ablation));
         }
     }
 

@@ -68,10 +68,10 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
     /// evaluated when their manifests sit beside the model's (<c>icd shapes build</c> writes them).</summary>
     private static readonly (string Manifest, string Name)[] Students =
     [
-        ("ablations/no-preservation-icd.json", "fCD4 | CD4 (no preservation)"),
-        ("ablations/lf-only-icd.json", "fCD4 + L_f | CD4"),
+        (ShapesBuilder.ManifestOf(ShapesBuilder.NoPreservationPrefix), "fCD4 | CD4 (no preservation)"),
+        (ShapesBuilder.ManifestOf(ShapesBuilder.LfOnlyPrefix), "fCD4 + L_f | CD4"),
         ("", "fCD4 + L_f | CD4 + L_r"),
-        ("inverse-and-edit.json", "fCD4 + L_f + cycle (from t = 0) | CD4 + L_r"),
+        (ShapesBuilder.CycleManifest, "fCD4 + L_f + cycle (from t = 0) | CD4 + L_r"),
     ];
 
     public sealed record EditRow(string Kind, string Method, double Psnr, double Ssim, double Preservation, double Success, int Nfe, double Seconds);
@@ -195,11 +195,16 @@ public sealed class ShapesClip : IDisposable
     public static ShapesClip Load(string modelDirectory, IcdModel model)
     {
         var image = new ImageEncoder(ShapesModelConfigs.ImageEncoderChannels, ShapesModelConfigs.EmbedDim);
-        string path = Path.Combine(modelDirectory, "clip.safetensors");
-        using var file = SafetensorsFile.Open(path);
-        image.LoadStateDict(new MappedSource(new SafetensorsSource(file), n => n.StartsWith("image.", StringComparison.Ordinal) ? n[6..] : null));
+        LoadImageWeights(image, Path.Combine(modelDirectory, "clip.safetensors"));
         image.Eval();
         return new ShapesClip(image);
+    }
+
+    /// <summary>Loads the image encoder's weights, stored under <c>image.</c> in <c>clip.safetensors</c>.</summary>
+    public static void LoadImageWeights(ImageEncoder image, string clipFile)
+    {
+        using var file = SafetensorsFile.Open(clipFile);
+        image.LoadStateDict(new MappedSource(new SafetensorsSource(file), n => n.StartsWith("image.", StringComparison.Ordinal) ? n[6..] : null));
     }
 
     public double ImageSimilarity(RgbImage a, RgbImage b)

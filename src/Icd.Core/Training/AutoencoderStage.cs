@@ -43,8 +43,7 @@ public sealed class AutoencoderStage : ITrainingStage
     {
         using var scope = new TensorScope();
         _optimizer.LearningRate = _lr(step);
-        var images = Enumerable.Range(0, _options.BatchSize).Select(_ => ImageTensors.ToTensor(_source.Get(_sampler.Next()).Image, _size, _size)).ToArray();
-        var x = Tensor.Cat(images, 0);
+        var x = Images(_source, Enumerable.Range(0, _options.BatchSize).Select(_ => _sampler.Next()));
         var dist = _vae.Encode(x);
         var z = dist.Sample(_noise);
         var recon = _vae.Decode(z);
@@ -54,9 +53,15 @@ public sealed class AutoencoderStage : ITrainingStage
         var loss = mse + kl * _klWeight;
         Autograd.Backward([loss]);
         double norm = StageState.ClipAndStep(_optimizer, _options.GradClip);
-        double psnr = 10 * Math.Log10(4 / Math.Max(mse.Item(), 1e-12)); // on [−1, 1]: peak-to-peak 2
-        return new Dictionary<string, double> { ["loss"] = loss.Item(), ["mse"] = mse.Item(), ["kl"] = kl.Item(), ["psnr"] = psnr, ["grad_norm"] = norm, ["lr"] = _optimizer.LearningRate };
+        return new Dictionary<string, double> { ["loss"] = loss.Item(), ["mse"] = mse.Item(), ["kl"] = kl.Item(), ["psnr"] = Psnr(mse.Item()), ["grad_norm"] = norm, ["lr"] = _optimizer.LearningRate };
     }
+
+    /// <summary>PSNR of an MSE on [−1, 1] images (peak-to-peak 2).</summary>
+    private static double Psnr(double mse) => 10 * Math.Log10(4 / Math.Max(mse, 1e-12));
+
+    /// <summary>Items of a source as one (B, 3, S, S) batch in [−1, 1].</summary>
+    private Tensor Images(IImageCaptionSource from, IEnumerable<long> indices) =>
+        Tensor.Cat(indices.Select(i => ImageTensors.ToTensor(from.Get(i).Image, _size, _size)).ToArray(), 0);
 
     /// <summary>Where <see cref="Validate"/> takes its 8 images; null: the first training images.</summary>
     public IImageCaptionSource? Validation { get; init; }
@@ -67,12 +72,12 @@ public sealed class AutoencoderStage : ITrainingStage
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
         var from = Validation ?? _source;
-        var x = Tensor.Cat(Enumerable.Range(0, (int)Math.Min(8, from.Count)).Select(i => ImageTensors.ToTensor(from.Get(i).Image, _size, _size)).ToArray(), 0);
+        var x = Images(from, Enumerable.Range(0, (int)Math.Min(8, from.Count)).Select(i => (long)i));
         _vae.Eval();
         try
         {
             double mse = Losses.Mse(_vae.Decode(_vae.Encode(x).Mean), x).Item();
-            return new Dictionary<string, double> { ["val_mse"] = mse, ["val_psnr"] = 10 * Math.Log10(4 / Math.Max(mse, 1e-12)) };
+            return new Dictionary<string, double> { ["val_mse"] = mse, ["val_psnr"] = Psnr(mse) };
         }
         finally
         {

@@ -7,7 +7,22 @@ namespace Icd.Training;
 
 /// <summary>One training batch: clean latents z0 (a VAE sample × scaling factor, METHOD D1) and
 /// the frozen text encoder's embeddings of the (possibly dropped) captions.</summary>
-public sealed record TrainingBatch(Tensor Z0, Tensor Text, IReadOnlyList<string> Captions);
+public sealed record TrainingBatch(Tensor Z0, Tensor Text, IReadOnlyList<string> Captions) : IDisposable
+{
+    /// <summary>Takes both tensors out of every scope: for a batch kept across steps (validation).</summary>
+    public TrainingBatch DetachFromScope()
+    {
+        Z0.DetachFromScope();
+        Text.DetachFromScope();
+        return this;
+    }
+
+    public void Dispose()
+    {
+        Z0.Dispose();
+        Text.Dispose();
+    }
+}
 
 /// <summary>
 /// Turns the sampler's indices into batches with a frozen VAE and text encoder. Images are
@@ -61,20 +76,20 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
         Tensor text;
         if (DiskCache is null)
         {
-            var ids = Tensor.FromValues(captions.SelectMany(c => tokenizer.Tokenize(c).Ids).ToArray(), batchSize, ClipTokenizer.MaxLength);
-            text = textEncoder.Forward(ids);
+            text = EncodeCaptions(captions);
         }
         else
         {
-            _empty ??= EncodeCaption("").DetachFromScope();
+            _empty ??= EncodeCaptions([""]).DetachFromScope();
             text = Tensor.Cat(captions.Select((c, b) => c.Length == 0 ? _empty : texts[b]!).ToArray(), 0);
         }
         return new TrainingBatch(z0.MoveToOuterScope(), text.MoveToOuterScope(), captions);
     }
 
-    private Tensor EncodeCaption(string caption)
+    /// <summary>The frozen text encoder's hidden states for captions, (B, 77, D).</summary>
+    private Tensor EncodeCaptions(IReadOnlyList<string> captions)
     {
-        using var ids = Tensor.FromValues(tokenizer.Tokenize(caption).Ids, 1, ClipTokenizer.MaxLength);
+        using var ids = Tensor.FromValues(captions.SelectMany(c => tokenizer.Tokenize(c).Ids).ToArray(), captions.Count, ClipTokenizer.MaxLength);
         return textEncoder.Forward(ids);
     }
 
@@ -95,8 +110,7 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
             captions.Add(caption);
         }
         var z0 = Tensor.Cat(means.ToArray(), 0) * vae.Config.ScalingFactor;
-        var ids = Tensor.FromValues(captions.SelectMany(c => tokenizer.Tokenize(c).Ids).ToArray(), count, ClipTokenizer.MaxLength);
-        return new TrainingBatch(z0.MoveToOuterScope(), textEncoder.Forward(ids).MoveToOuterScope(), captions);
+        return new TrainingBatch(z0.MoveToOuterScope(), EncodeCaptions(captions).MoveToOuterScope(), captions);
     }
 
     /// <summary>VAE moments of a training item, from memory, the disk cache or the VAE; with a disk
@@ -105,16 +119,16 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
     {
         if (DiskCache is not null)
         {
-            caption = source.Get(index).Caption;
+            caption = source.Caption(index);
             if (DiskCache.TryGet(index, caption) is { } hit) return hit;
             var (m, v) = Encode(source, index, out _);
-            var text = EncodeCaption(caption);
+            var text = EncodeCaptions([caption]);
             DiskCache.Put(index, caption, m, v, text);
             return (m, v, text);
         }
         if (_cache.TryGetValue(index, out var cached))
         {
-            caption = source.Get(index).Caption;
+            caption = source.Caption(index);
             return (cached.Mean.Share(), cached.LogVar.Share(), null);
         }
         var (mean, logVar) = Encode(source, index, out caption);

@@ -24,11 +24,10 @@ internal sealed class DenoisingValidation(BatchBuilder data, NoiseSchedule sched
         using var noGrad = Autograd.NoGrad();
         if (_batch is null)
         {
-            var b = data.Fixed(count);
-            _batch = new TrainingBatch(b.Z0.DetachFromScope(), b.Text.DetachFromScope(), b.Captions);
+            _batch = data.Fixed(count).DetachFromScope();
             using var gen = new Generator(seed);
-            _noise = Tensor.Randn(b.Z0.Shape, gen).DetachFromScope();
-            int n = (int)b.Z0.Size(0);
+            _noise = Tensor.Randn(_batch.Z0.Shape, gen).DetachFromScope();
+            int n = (int)_batch.Z0.Size(0);
             _t = Enumerable.Range(0, n).Select(i => (long)((i + 0.5) * schedule.TrainSteps / n)).ToArray();
         }
         var z0 = _batch.Z0;
@@ -45,8 +44,7 @@ internal sealed class DenoisingValidation(BatchBuilder data, NoiseSchedule sched
 
     public void Dispose()
     {
-        _batch?.Z0.Dispose();
-        _batch?.Text.Dispose();
+        _batch?.Dispose();
         _noise?.Dispose();
     }
 }

@@ -30,10 +30,11 @@ public sealed record IcdDistillationOptions
     /// into the forward model only, between forward CD and L_f.</summary>
     public double CycleLoss { get; init; }
 
-    /// <summary>Inverse-and-Edit's fine-tuning: only the forward adapter trains; reverse CD and L_r off, cycle loss on.</summary>
+    /// <summary>Inverse-and-Edit's fine-tuning: only the forward adapter trains; reverse CD and L_r off,
+    /// cycle loss on; the forward model starts from the clean latent (t = 0), as it is used after it.</summary>
     public static IcdDistillationOptions CycleFineTuning(long rank, double alpha) => new()
     {
-        Rank = rank, Alpha = alpha, ReverseConsistency = false, ReversePreservation = 0, CycleLoss = 1, GuidanceSet = [0],
+        Rank = rank, Alpha = alpha, ReverseConsistency = false, ReversePreservation = 0, CycleLoss = 1, GuidanceSet = [0], ForwardStart = 0,
     };
 }
 
@@ -195,28 +196,32 @@ public sealed class IcdDistillationStage : ITrainingStage
     /// </summary>
     private Tensor CycleLossOf(Tensor z0, Tensor text)
     {
-        int b = (int)z0.Size(0);
-        var zeros = new double[b];
-        var forwardT = new[] { 0L }.Concat(_o.ForwardEndpoints.SkipLast(1)).ToArray();
-        var x = z0;
-        for (int i = 0; i < forwardT.Length; i++)
-        {
-            var t = Enumerable.Repeat(forwardT[i], b).ToArray();
-            var s = Enumerable.Repeat(_o.ForwardEndpoints[i], b).ToArray();
-            x = Jump(x, Eps(Forward, x, t, text, zeros), t, s);
-        }
-        var reverseT = _o.ForwardEndpoints.Reverse().ToArray();
-        for (int i = 0; i < reverseT.Length; i++)
-        {
-            var t = Enumerable.Repeat(reverseT[i], b).ToArray();
-            var s = Enumerable.Repeat(i + 1 < reverseT.Length ? reverseT[i + 1] : 0L, b).ToArray();
-            x = Jump(x, Eps(Reverse, x, t, text, zeros), t, s);
-        }
+        var x = RoundTrip(z0, 0, text);
         double scale = _cycle!.Vae.Config.ScalingFactor;
         var decoded = _cycle.Vae.Decode(x / scale);
         Tensor target;
         using (Autograd.NoGrad()) target = _cycle.Vae.Decode(z0 / scale);
         return _cycle.Lpips.Distance(NinePatches.Extract(decoded), NinePatches.Extract(target)).Mean();
+    }
+
+    /// <summary>Forward student from <paramref name="start"/> through the forward endpoints to the
+    /// last one, then reverse student back down to <paramref name="start"/> (w = 0): the inversion
+    /// → reconstruction path the cycle loss trains and the validation measures.</summary>
+    private Tensor RoundTrip(Tensor x, long start, Tensor text)
+    {
+        int b = (int)x.Size(0);
+        var zeros = new double[b];
+        long[] All(long v) => Enumerable.Repeat(v, b).ToArray();
+        var forwardT = new[] { start }.Concat(_o.ForwardEndpoints.SkipLast(1)).ToArray();
+        for (int i = 0; i < forwardT.Length; i++)
+            x = Jump(x, Eps(Forward, x, All(forwardT[i]), text, zeros), All(forwardT[i]), All(_o.ForwardEndpoints[i]));
+        var reverseT = _o.ForwardEndpoints.Reverse().ToArray();
+        for (int i = 0; i < reverseT.Length; i++)
+        {
+            long s = i + 1 < reverseT.Length ? reverseT[i + 1] : start;
+            x = Jump(x, Eps(Reverse, x, All(reverseT[i]), text, zeros), All(reverseT[i]), All(s));
+        }
+        return x;
     }
 
     /// <summary>Per sample j ~ U{0..3}: (F_j, R_j) preservation pairs.</summary>
@@ -235,30 +240,11 @@ public sealed class IcdDistillationStage : ITrainingStage
     {
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
-        if (_validation is null)
-        {
-            var fixedBatch = _data.Fixed(Math.Min(_run.BatchSize, 4));
-            _validation = new TrainingBatch(fixedBatch.Z0.DetachFromScope(), fixedBatch.Text.DetachFromScope(), fixedBatch.Captions);
-        }
+        _validation ??= _data.Fixed(Math.Min(_run.BatchSize, 4)).DetachFromScope();
         var z0 = _validation.Z0;
-        int n = (int)z0.Size(0);
-        var zeros = new double[n];
         using var gen = new Generator(_run.Seed + 99);
-        var start = _schedule.AddNoise(z0, Tensor.Randn(z0.Shape, gen), Enumerable.Repeat(_o.ForwardStart, n).ToArray());
-        var forwardT = new[] { _o.ForwardStart }.Concat(_o.ForwardEndpoints.SkipLast(1)).ToArray();
-        var x = start;
-        for (int i = 0; i < forwardT.Length; i++)
-        {
-            var t = Enumerable.Repeat(forwardT[i], n).ToArray();
-            x = Jump(x, Eps(Forward, x, t, _validation.Text, zeros), t, Enumerable.Repeat(_o.ForwardEndpoints[i], n).ToArray());
-        }
-        var reverseT = _o.ForwardEndpoints.Reverse().ToArray();
-        for (int i = 0; i < reverseT.Length; i++)
-        {
-            var t = Enumerable.Repeat(reverseT[i], n).ToArray();
-            long s = i + 1 < reverseT.Length ? reverseT[i + 1] : _o.ForwardStart;
-            x = Jump(x, Eps(Reverse, x, t, _validation.Text, zeros), t, Enumerable.Repeat(s, n).ToArray());
-        }
+        var start = _schedule.AddNoise(z0, Tensor.Randn(z0.Shape, gen), Enumerable.Repeat(_o.ForwardStart, (int)z0.Size(0)).ToArray());
+        var x = RoundTrip(start, _o.ForwardStart, _validation.Text);
         UNetLora.Activate(_unet, null);
         return new Dictionary<string, double> { ["val_latent_mse"] = Losses.Mse(x, start).Item() };
     }
@@ -315,8 +301,7 @@ public sealed class IcdDistillationStage : ITrainingStage
 
     public void Dispose()
     {
-        _validation?.Z0.Dispose();
-        _validation?.Text.Dispose();
+        _validation?.Dispose();
         _forwardOptimizer.Dispose();
         _reverseOptimizer?.Dispose();
         _noise.Dispose();

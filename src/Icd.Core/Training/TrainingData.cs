@@ -8,6 +8,10 @@ public interface IImageCaptionSource
     long Count { get; }
 
     (RgbImage Image, string Caption) Get(long index);
+
+    /// <summary>Just the caption: sources that can answer without loading the image override it
+    /// (cached latents need the caption, not the pixels).</summary>
+    string Caption(long index) => Get(index).Caption;
 }
 
 /// <summary>
@@ -44,6 +48,8 @@ public sealed class FolderDataset : IImageCaptionSource
         var (file, caption) = _rows[(int)(index % _rows.Count)];
         return (ImageFile.Read(Path.Combine(_folder, file)), caption);
     }
+
+    public string Caption(long index) => _rows[(int)(index % _rows.Count)].Caption;
 }
 
 /// <summary>Minimal RFC 4180 field splitting.</summary>
