@@ -87,6 +87,37 @@ public class TrainingTests
 
     private static RunOptions Run(long steps) => new() { Steps = steps, BatchSize = 2, LearningRate = 1e-3, CheckpointEvery = 2, LogEvery = 1 };
 
+    /// <summary>Latent diffusion's VAE objective: the KL is summed over one sample's latent elements and
+    /// weighted β against a reconstruction loss summed over its pixels, so against the per-element mean
+    /// it weighs β / (3·H·W). The KL does not depend on the sampled z, so it is checked by hand; β = 1
+    /// here (the default 1e-6 would vanish in float32 next to the L1 term).</summary>
+    [Fact]
+    public void AutoencoderObjectiveWeighsTheKlPerPixelLikeLatentDiffusion()
+    {
+        var net = StableDiffusionLoader.Load(Paths.TinySd);
+        using var _ = net;
+        var image = new Squares().Get(5).Image;
+        double klByHand = 0;
+        using (var scope = new TensorScope())
+        using (Autograd.NoGrad())
+        {
+            using var dist = net.Vae.Encode(Icd.Pipelines.ImageTensors.ToTensor(image, 32, 32));
+            var mu = dist.Mean.ToArray<float>();
+            var logVar = dist.LogVar.ToArray<float>();
+            for (int i = 0; i < mu.Length; i++) klByHand += 0.5 * (mu[i] * (double)mu[i] + Math.Exp(logVar[i]) - 1 - logVar[i]);
+        }
+        using var stage = new AutoencoderStage(net.Vae, new OneImage(image), 32, Run(1) with { BatchSize = 2 }, klWeight: 1);
+        var logged = stage.Step(0);
+        Assert.Equal(klByHand, logged["kl"], klByHand * 1e-4); // two copies of one image: the batch mean is the sample's sum
+        Assert.Equal(klByHand / (3 * 32 * 32), logged["loss"] - logged["l1"], 1e-7);
+    }
+
+    private sealed class OneImage(RgbImage image) : IImageCaptionSource
+    {
+        public long Count => 1;
+        public (RgbImage Image, string Caption) Get(long index) => (image, "one image");
+    }
+
     [Fact]
     public void TeacherLossDecreasesAndOnlyTheUNetChanges()
     {

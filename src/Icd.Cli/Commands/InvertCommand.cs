@@ -17,9 +17,10 @@ internal static class InvertCommand
         var stretch = new Option<bool>("--stretch") { Description = "resize without centre-cropping (iCD's load_512)" };
         var output = new Option<string>("--out") { Description = "reconstruction PNG", DefaultValueFactory = _ => "reconstruction.png" };
         var ddim = new Option<int?>("--ddim") { Description = "baseline: N-step DDIM inversion and decoding with the teacher (e.g. 50)" };
+        var vae = new Option<bool>("--vae") { Description = "baseline: the VAE round trip alone (encode, decode; the floor of every inversion)" };
         var json = ModelOptions.Json();
         var command = new Command("invert", "Invert an image into noise and reconstruct it; prints reconstruction metrics");
-        foreach (var o in new Option[] { model, image, prompt, seed, start, stretch, output, ddim, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, image, prompt, seed, start, stretch, output, ddim, vae, json }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             using var m = ModelOptions.Load(parse.GetValue(model)!);
@@ -35,7 +36,9 @@ internal static class InvertCommand
             };
             var pipeline = new IcdPipeline(m);
             int units = 1 + m.Boundaries.Forward.Count + m.Boundaries.Reverse.Count;
-            var r = parse.GetValue(ddim) is { } n
+            if (parse.GetValue(vae) && parse.GetValue(ddim) is not null) throw new ArgumentException("--vae and --ddim exclude each other");
+            var r = parse.GetValue(vae) ? pipeline.AutoencoderRoundTrip(input, options)
+                : parse.GetValue(ddim) is { } n
                 ? ConsoleProgress.Run("ddim invert", 2 * n, parse.GetValue(json), p => new DdimPipeline(m, n).Reconstruct(input, text, options, null, p))
                 : ConsoleProgress.Run("invert", units, parse.GetValue(json), p => pipeline.Reconstruct(input, text, options, null, p));
             string outPath = parse.GetValue(output)!;

@@ -72,6 +72,20 @@ public sealed class IcdPipeline(IcdModel model)
             ImageMetrics.Ssim(input, reconstruction), nfe, sw.Elapsed);
     }
 
+    /// <summary>The autoencoder round trip alone (encode to the posterior mean, decode): the floor of
+    /// every inversion's error, 0 network evaluations.</summary>
+    public ReconstructResult AutoencoderRoundTrip(RgbImage image, InversionOptions options)
+    {
+        var sw = Stopwatch.StartNew();
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        var pixels = Preprocess(image, options);
+        var reconstruction = Decode(Model.EncodeImage(pixels))[0];
+        var input = ImageTensors.ToImage(pixels);
+        return new ReconstructResult(input, reconstruction, ImageMetrics.Mse(input, reconstruction), ImageMetrics.Psnr(input, reconstruction),
+            ImageMetrics.Ssim(input, reconstruction), 0, sw.Elapsed);
+    }
+
     /// <summary>Invert with <paramref name="source"/>, decode with <paramref name="target"/>.</summary>
     public EditResult Edit(RgbImage image, string source, string target, EditOptions options,
         IProgress<StepProgress>? progress = null, CancellationToken ct = default)
