@@ -90,7 +90,7 @@ public class TrainingTests
     /// <summary>Latent diffusion's VAE objective: the KL is summed over one sample's latent elements and
     /// weighted β against a reconstruction loss summed over its pixels, so against the per-element mean
     /// it weighs β / (3·H·W). The KL does not depend on the sampled z, so it is checked by hand; β = 1
-    /// here (the default 1e-6 would vanish in float32 next to the L1 term).</summary>
+    /// here (the default 1e-6 would vanish in float32 next to the squared error).</summary>
     [Fact]
     public void AutoencoderObjectiveWeighsTheKlPerPixelLikeLatentDiffusion()
     {
@@ -109,7 +109,7 @@ public class TrainingTests
         using var stage = new AutoencoderStage(net.Vae, new OneImage(image), 32, Run(1) with { BatchSize = 2 }, klWeight: 1);
         var logged = stage.Step(0);
         Assert.Equal(klByHand, logged["kl"], klByHand * 1e-4); // two copies of one image: the batch mean is the sample's sum
-        Assert.Equal(klByHand / (3 * 32 * 32), logged["loss"] - logged["l1"], 1e-7);
+        Assert.Equal(klByHand / (3 * 32 * 32), logged["loss"] - logged["mse"], 1e-7);
     }
 
     private sealed class OneImage(RgbImage image) : IImageCaptionSource

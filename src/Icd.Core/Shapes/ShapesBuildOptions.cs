@@ -9,12 +9,12 @@ public sealed record ShapesBuildOptions
     public ulong DataSeed { get; init; } = 20240627;
     public long PoolSize { get; init; } = 20000;
     // Sized for about two hours on 2 CPU cores (see the model card for what was run).
-    public RunOptions Vae { get; init; } = new() { Steps = 3000, BatchSize = 16, LearningRate = 1e-3, CosineDecay = true, CheckpointEvery = 100, LogEvery = 20, ValidateEvery = 250 };
+    public RunOptions Vae { get; init; } = new() { Steps = 6000, BatchSize = 8, LearningRate = 1e-3, CosineDecay = true, CheckpointEvery = 100, LogEvery = 20, ValidateEvery = 250 };
     public RunOptions Clip { get; init; } = new() { Steps = 400, BatchSize = 32, LearningRate = 1e-3, CheckpointEvery = 100, LogEvery = 20 };
-    public RunOptions Teacher { get; init; } = new() { Steps = 5000, BatchSize = 16, LearningRate = 5e-4, WarmupSteps = 100, CosineDecay = true, CheckpointEvery = 100, LogEvery = 20, ValidateEvery = 250 };
+    public RunOptions Teacher { get; init; } = new() { Steps = 6000, BatchSize = 16, LearningRate = 5e-4, WarmupSteps = 100, CosineDecay = true, CheckpointEvery = 100, LogEvery = 20, ValidateEvery = 250 };
     public RunOptions Guidance { get; init; } = new() { Steps = 400, BatchSize = 16, LearningRate = 2e-4, CheckpointEvery = 100, LogEvery = 20, ValidateEvery = 100 };
-    public RunOptions Icd { get; init; } = new() { Steps = 400, BatchSize = 8, LearningRate = 5e-4, CheckpointEvery = 50, LogEvery = 10, ValidateEvery = 50 };
-    public RunOptions Cycle { get; init; } = new() { Steps = 100, BatchSize = 4, LearningRate = 1e-4, CheckpointEvery = 25, LogEvery = 5 };
+    public RunOptions Icd { get; init; } = new() { Steps = 600, BatchSize = 8, LearningRate = 5e-4, CheckpointEvery = 50, LogEvery = 10, ValidateEvery = 50 };
+    public RunOptions Cycle { get; init; } = new() { Steps = 150, BatchSize = 4, LearningRate = 1e-4, CheckpointEvery = 25, LogEvery = 5 };
     /// <summary>Also train Table 2's ablation students (no preservation losses; L_f only) after the model.</summary>
     public bool Ablations { get; init; } = true;
     public double CaptionDropout { get; init; } = 0.1;

@@ -9,7 +9,8 @@ public enum TextureKind
     /// along one of eight directions.</summary>
     Gradient,
 
-    /// <summary>Independent per-pixel grain, uniform in ±<see cref="SceneTexture.Amplitude"/>.</summary>
+    /// <summary>Smooth grain: value noise, uniform in ±<see cref="SceneTexture.Amplitude"/> on an
+    /// 8-pixel lattice and bilinear in between (per-pixel grain until the third Shapes build).</summary>
     Noise,
 }
 
