@@ -51,6 +51,13 @@ public class ShapesBuildTests
         Assert.Contains("Shapes-LPIPS", report);
         foreach (var row in new[] { "(no preservation)", "fCD4 + L_f \\| CD4 (unguided)", "cycle (from t = 0)" }) Assert.Contains(row, report);
         Assert.True(File.Exists(Path.Combine(dir.Path, "report", "grid.png")));
+        // Tuning runs: training-stream scenes, one edit kind, no inversion table.
+        string tuning = new ShapesEvaluator(model, Path.Combine(dir.Path, "tuning"), ShapesEvalOptions.Quick with
+            { EditsPerKind = 1, InversionImages = 0, Split = ShapesSplit.Train, Kinds = [EditKind.ChangeColour] }).Run();
+        Assert.Contains("training-stream", tuning);
+        Assert.DoesNotContain("(unguided)", tuning);
+        Assert.Equal(4, tuning.Split('\n').Count(l => l.StartsWith("| ChangeColour |")));
+        Assert.DoesNotContain("| ChangeShape |", tuning);
         // A second build finds every stage's output and does nothing.
         builder.Build();
     }

@@ -33,8 +33,10 @@ internal static class ShapesCommand
         var evalQuick = new Option<bool>("--quick") { Description = "a few images and edits only" };
         var images = new Option<int?>("--images") { Description = "held-out images for the inversion table (default 24)" };
         var perKind = new Option<int?>("--edits-per-kind") { Description = "edits per edit kind (default 8)" };
+        var split = new Option<ShapesSplit>("--split") { Description = "scenes from the held-out benchmark, or from the training stream (for tuning editing settings)", DefaultValueFactory = _ => ShapesSplit.HeldOut };
+        var kinds = new Option<EditKind[]>("--kinds") { Description = "edit kinds of the editing table, e.g. ChangeColour (default: all)", AllowMultipleArgumentsPerToken = true };
         var eval = new Command("eval", "Inversion and editing tables on held-out scenes, with image grids");
-        foreach (var o in new Option[] { model, report, evalQuick, images, perKind }) eval.Options.Add(o);
+        foreach (var o in new Option[] { model, report, evalQuick, images, perKind, split, kinds }) eval.Options.Add(o);
         eval.SetAction(parse =>
         {
             var baseOptions = parse.GetValue(evalQuick) ? ShapesEvalOptions.Quick : new ShapesEvalOptions();
@@ -42,6 +44,8 @@ internal static class ShapesCommand
             {
                 InversionImages = parse.GetValue(images) ?? baseOptions.InversionImages,
                 EditsPerKind = parse.GetValue(perKind) ?? baseOptions.EditsPerKind,
+                Split = parse.GetValue(split),
+                Kinds = parse.GetValue(kinds) is { Length: > 0 } k ? k : null,
             };
             var evaluator = new ShapesEvaluator(parse.GetValue(model)!, parse.GetValue(report)!, evalOptions);
             evaluator.Log += message => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");

@@ -23,6 +23,11 @@ public sealed record ShapesEvalOptions
     public int DdimSteps { get; init; } = 50;
     public ulong BenchmarkSeed { get; init; } = 7;
     public int GridCases { get; init; } = 12;
+    /// <summary>Which stream the scenes come from: the held-out benchmark (what reports show), or the
+    /// training stream, for tuning editing settings without looking at the benchmark.</summary>
+    public ShapesSplit Split { get; init; } = ShapesSplit.HeldOut;
+    /// <summary>Edit kinds of the editing table; null: all.</summary>
+    public IReadOnlyList<EditKind>? Kinds { get; init; }
 
     public static ShapesEvalOptions Quick { get; } = new() { InversionImages = 2, EditsPerKind = 1, DdimSteps = 10, GridCases = 3 };
 }
@@ -42,13 +47,14 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         using var model = IcdModel.Load(modelPath);
         string modelDirectory = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
         using var clip = ShapesClip.Load(modelDirectory, model);
-        var held = ShapesBenchmark.Create(options.BenchmarkSeed, Math.Max(options.EditsPerKind, 1), ShapesSplit.HeldOut);
+        var held = ShapesBenchmark.Create(options.BenchmarkSeed, Math.Max(options.EditsPerKind, 1), options.Split);
+        string split = options.Split == ShapesSplit.HeldOut ? "held-out" : "training-stream";
         var inversion = InversionTable(model, modelDirectory, clip, held.Select(e => (e.SourceImage, e.SourceCaption.Text)).Take(options.InversionImages).ToList());
         var (editing, grid) = EditingTable(model, held);
         var report = new StringBuilder();
         report.AppendLine("# Shapes world evaluation").AppendLine();
-        report.AppendLine($"Model: `{modelPath}`; {options.InversionImages} held-out images for inversion, {options.EditsPerKind} edits per kind; DDIM baseline {options.DdimSteps} steps.").AppendLine();
-        report.AppendLine("## Inversion (reconstruction of held-out scenes)").AppendLine();
+        report.AppendLine($"Model: `{modelPath}`; {options.InversionImages} {split} images for inversion, {options.EditsPerKind} edits per kind; DDIM baseline {options.DdimSteps} steps.").AppendLine();
+        report.AppendLine($"## Inversion (reconstruction of {split} scenes)").AppendLine();
         report.AppendLine("| configuration | PSNR | SSIM | MSE | Shapes-LPIPS | Shapes-CLIP image sim. | NFE | s/image |").AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var r in inversion) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name.Replace("|", "\\|")} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Mse:F4} | {r.Lpips:F4} | {r.Clip:F3} | {r.Nfe} | {r.Seconds:F2} |"));
         report.AppendLine().AppendLine("## Editing (against the ground-truth edited image)").AppendLine();
@@ -78,10 +84,11 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
 
     private List<InversionRow> InversionTable(IcdModel model, string modelDirectory, ShapesClip clip, List<(RgbImage Image, string Caption)> images)
     {
+        var rows = new List<InversionRow>();
+        if (images.Count == 0) return rows; // --images 0: the editing table alone
         var ddim = new DdimPipeline(model, options.DdimSteps);
         double w = model.Defaults.Guidance;
         string teacher = $"DDIM{options.DdimSteps} | DDIM{options.DdimSteps}";
-        var rows = new List<InversionRow>();
         // Unguided, constant guidance, and guidance with dynamic CFG, for the teacher and each student.
         var guidance = new (string Suffix, GuidanceSchedule? Schedule)[]
         {
@@ -125,7 +132,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         var rows = new List<EditRow>();
         var grid = new List<IReadOnlyList<RgbImage>>();
         var d = model.Defaults;
-        foreach (var kind in Enum.GetValues<EditKind>())
+        foreach (var kind in Enum.GetValues<EditKind>().Where(k => options.Kinds is null || options.Kinds.Contains(k)))
         {
             var cases = edits.Where(e => e.Kind == kind).Take(options.EditsPerKind).ToList();
             if (cases.Count == 0) continue;
