@@ -44,6 +44,18 @@ public class SerializationTests : IDisposable
     }
 
     [Fact]
+    public void OpensThroughASymbolicLink()
+    {
+        // A linked file once read as truncated: its size was taken from the link, not the target.
+        using var scope = new TensorScope();
+        string target = PathOf("target.safetensors"), link = PathOf("link.safetensors");
+        SafetensorsWriter.Write(target, new Dictionary<string, Tensor> { ["x"] = Tensor.FromArray(new float[] { 1, 2, 3 }) });
+        File.CreateSymbolicLink(link, target);
+        using var file = SafetensorsFile.Open(link);
+        Assert.Equal(new float[] { 1, 2, 3 }, file.Load("x").ToArray<float>());
+    }
+
+    [Fact]
     public void ReadsTheReferenceFormat()
     {
         // ops.safetensors was written by an independent Python writer.
