@@ -33,10 +33,14 @@ public static class ImageFile
         // File.ReadAllBytes reports a missing folder as DirectoryNotFoundException; callers should see one case.
         if (!File.Exists(path))
             throw new FileNotFoundException($"image file not found: {path}", path);
-        // Decoding works on the whole file in memory, which .NET caps at one array.
-        long length = new FileInfo(path).Length;
+        // Decoding works on the whole file in memory, which .NET caps at one array. The length comes
+        // from the opened file: through a symbolic link, FileInfo.Length is the link's own size.
+        using var stream = File.OpenRead(path);
+        long length = stream.Length;
         if (length > Array.MaxLength)
             throw new ImageFormatException(path, $"file is {length:N0} bytes, too large to be an image we can decode");
-        return File.ReadAllBytes(path);
+        var bytes = new byte[length];
+        stream.ReadExactly(bytes);
+        return bytes;
     }
 }

@@ -61,19 +61,17 @@ internal static class EditCommand
             bool ddim = parse.GetValue(method) == "ddim";
             // The DDIM baselines of the papers use classical CFG 8 (w = 7), constant.
             var d = ddim ? m.Defaults with { Guidance = 7, Tau = 1 } : m.Defaults;
-            var amplified = new Dictionary<string, double>(StringComparer.Ordinal);
-            if (!parse.GetValue(noAmplify))
+            // Explicit --amplify words replace the default (the target's new words × the model's factor).
+            string[] explicitWords = parse.GetValue(noAmplify) ? [] : parse.GetValue(amplify) ?? [];
+            var amplified = parse.GetValue(noAmplify) || explicitWords.Length > 0
+                ? new Dictionary<string, double>(StringComparer.Ordinal)
+                : EditWords.DefaultAmplify(src, trg, d.Amplify);
+            foreach (var item in explicitWords)
             {
-                var explicitWords = parse.GetValue(amplify) ?? [];
-                if (explicitWords.Length == 0)
-                    foreach (var w in EditWords.NewContentWords(src, trg)) amplified[w] = d.Amplify;
-                foreach (var item in explicitWords)
-                {
-                    int eq = item.LastIndexOf('=');
-                    if (eq <= 0 || !double.TryParse(item[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double f))
-                        throw new ArgumentException($"--amplify '{item}': expected word=factor");
-                    amplified[item[..eq]] = f;
-                }
+                int eq = item.LastIndexOf('=');
+                if (eq <= 0 || !double.TryParse(item[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double f))
+                    throw new ArgumentException($"--amplify '{item}': expected word=factor");
+                amplified[item[..eq]] = f;
             }
             (string, string)? blendWords = null;
             if (parse.GetValue(blend) is { } b)

@@ -22,6 +22,10 @@ public static class EditWords
         "shan't", "shouldn", "shouldn't", "wasn", "wasn't", "weren", "weren't", "won", "won't", "wouldn", "wouldn't",
     };
 
+    /// <summary>The default amplification of an edit: each of <see cref="NewContentWords"/> × <paramref name="factor"/>.</summary>
+    public static Dictionary<string, double> DefaultAmplify(string source, string target, double factor) =>
+        NewContentWords(source, target).ToDictionary(w => w, _ => factor, StringComparer.Ordinal);
+
     public static IReadOnlyList<string> NewContentWords(string source, string target)
     {
         var sourceWords = ClipTokenizer.Clean(source).Split(' ').ToHashSet(StringComparer.Ordinal);

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Icd.Editing.PromptToPrompt;
 using Icd.Imaging;
 using Icd.Inversion;
-using Icd.Metrics;
 using Icd.Sampling;
 using Icd.Torch;
 
@@ -102,7 +101,6 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
         }
         var reconstruction = Model.DecodeLatents(x)[0];
         var input = ImageTensors.ToImage(Model.Preprocess(image, options));
-        return new ReconstructResult(input, reconstruction, ImageMetrics.Mse(input, reconstruction), ImageMetrics.Psnr(input, reconstruction),
-            ImageMetrics.Ssim(input, reconstruction), 2 * Steps, sw.Elapsed);
+        return ReconstructResult.Measure(input, reconstruction, 2 * Steps, sw.Elapsed);
     }
 }

@@ -4,7 +4,6 @@ using Icd.Editing;
 using Icd.Editing.PromptToPrompt;
 using Icd.Imaging;
 using Icd.Inversion;
-using Icd.Metrics;
 using Icd.Sampling;
 using Icd.Torch;
 
@@ -68,8 +67,7 @@ public sealed class IcdPipeline(IcdModel model)
         x = Denoise(x, (i, t) => (text, (guidance ?? GuidanceSchedule.None).At(i, t)), ref nfe, progress, sw, ct);
         var reconstruction = Decode(x)[0];
         var input = ImageTensors.ToImage(Preprocess(image, options));
-        return new ReconstructResult(input, reconstruction, ImageMetrics.Mse(input, reconstruction), ImageMetrics.Psnr(input, reconstruction),
-            ImageMetrics.Ssim(input, reconstruction), nfe, sw.Elapsed);
+        return ReconstructResult.Measure(input, reconstruction, nfe, sw.Elapsed);
     }
 
     /// <summary>The autoencoder round trip alone (encode to the posterior mean, decode): the floor of
@@ -82,8 +80,7 @@ public sealed class IcdPipeline(IcdModel model)
         var pixels = Preprocess(image, options);
         var reconstruction = Decode(Model.EncodeImage(pixels))[0];
         var input = ImageTensors.ToImage(pixels);
-        return new ReconstructResult(input, reconstruction, ImageMetrics.Mse(input, reconstruction), ImageMetrics.Psnr(input, reconstruction),
-            ImageMetrics.Ssim(input, reconstruction), 0, sw.Elapsed);
+        return ReconstructResult.Measure(input, reconstruction, 0, sw.Elapsed);
     }
 
     /// <summary>Invert with <paramref name="source"/>, decode with <paramref name="target"/>.</summary>

@@ -1,3 +1,4 @@
+using Icd.Metrics;
 using Icd.Editing.PromptToPrompt;
 using Icd.Imaging;
 using Icd.Sampling;
@@ -55,6 +56,12 @@ public sealed record EditOptions
 
 public sealed record GenerateResult(RgbImage Image, int Nfe, TimeSpan Elapsed);
 
-public sealed record ReconstructResult(RgbImage Input, RgbImage Reconstruction, double Mse, double Psnr, double Ssim, int Nfe, TimeSpan Elapsed);
+public sealed record ReconstructResult(RgbImage Input, RgbImage Reconstruction, double Mse, double Psnr, double Ssim, int Nfe, TimeSpan Elapsed)
+{
+    /// <summary>A reconstruction with its MSE, PSNR and SSIM against the (preprocessed) input.</summary>
+    public static ReconstructResult Measure(RgbImage input, RgbImage reconstruction, int nfe, TimeSpan elapsed) =>
+        new(input, reconstruction, ImageMetrics.Mse(input, reconstruction), ImageMetrics.Psnr(input, reconstruction),
+            ImageMetrics.Ssim(input, reconstruction), nfe, elapsed);
+}
 
 public sealed record EditResult(RgbImage Input, RgbImage Image, RgbImage? Reconstruction, int Nfe, TimeSpan Elapsed, string Controller);

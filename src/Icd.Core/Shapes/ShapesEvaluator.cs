@@ -147,7 +147,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
                     CrossReplace = (0, d.CrossReplace), SelfReplace = (0, d.SelfReplace),
                     Blend = e.Blend.SourceIndex >= 0 && e.Blend.TargetIndex >= 0 ? (e.Blend.Source, e.Blend.Target) : null,
                     // As `icd edit` does by default: the target's new words × the model's factor.
-                    Amplify = EditWords.NewContentWords(src, trg).ToDictionary(w => w, _ => d.Amplify),
+                    Amplify = EditWords.DefaultAmplify(src, trg, d.Amplify),
                 };
                 var baseOptions = new EditOptions { Guidance = new GuidanceSchedule.Dynamic(d.Guidance, d.Tau), PromptToPrompt = p2p };
                 void Add(string method, Func<(RgbImage, int, TimeSpan)> run)

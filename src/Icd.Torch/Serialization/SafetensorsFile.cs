@@ -60,10 +60,16 @@ public sealed unsafe class SafetensorsFile : IDisposable
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"safetensors file not found: {path}", path);
-        long length = FileLength(path);
-        if (length < 8) throw new SafetensorsFormatException(path, $"file is {length} bytes, shorter than the 8-byte header length");
+        // The length comes from the opened file, not the path: a symbolic link's own size is not its target's.
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        long length = stream.Length;
+        if (length < 8)
+        {
+            stream.Dispose();
+            throw new SafetensorsFormatException(path, $"file is {length} bytes, shorter than the 8-byte header length");
+        }
 
-        var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        var file = MemoryMappedFile.CreateFromFile(stream, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
         MemoryMappedViewAccessor? view = null;
         try
         {
@@ -244,13 +250,5 @@ public sealed unsafe class SafetensorsFile : IDisposable
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _file.Dispose();
-    }
-
-    /// <summary>Size of the file a path names, following symbolic links (FileInfo.Length of a link is the
-    /// link's own size on Unix, which made a linked file look truncated).</summary>
-    private static long FileLength(string path)
-    {
-        var info = new FileInfo(path);
-        return (info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info).Length;
     }
 }
