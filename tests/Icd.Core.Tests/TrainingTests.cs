@@ -37,6 +37,26 @@ public class TrainingTests
         Assert.Equal(expected, Losses.PseudoHuber(a, b, c).Item(), 12);
     }
 
+    [Fact]
+    public void MinSnrWeightsByHand()
+    {
+        // SD's schedule: ᾱ_0 = 1 − β_0 = 0.99915, SNR 1175.47 → weight 5/1175.47; at t = 999 SNR is 0.0047 < γ → 1.
+        var w = Losses.MinSnrWeights(NoiseSchedule.StableDiffusion, [0, 999], 5);
+        Assert.Equal(5 / (0.99915 / 0.00085), w[0], 5);
+        Assert.Equal(1.0, w[1], 12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Losses.MinSnrWeights(NoiseSchedule.StableDiffusion, [0], 0));
+    }
+
+    [Fact]
+    public void WeightedMseByHand()
+    {
+        using var scope = new TensorScope();
+        var prediction = Tensor.FromArray(new double[] { 0, 0, 1, 3 }).Reshape(2, 2);
+        var target = Tensor.FromArray(new double[] { 0, 2, 1, 1 }).Reshape(2, 2);
+        // per sample: (0 + 4)/2 = 2 and (0 + 4)/2 = 2; weights 0.5 and 2 → (1 + 4)/2 = 2.5
+        Assert.Equal(2.5, Losses.WeightedMse(prediction, target, [0.5, 2]).Item(), 12);
+    }
+
     [Theory]
     [InlineData(0, 19, 0, 0)]      // t' = max(19 − 20, 0) = 0 → target is the teacher's point
     [InlineData(12, 259, 239, 0)]

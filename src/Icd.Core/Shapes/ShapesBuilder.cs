@@ -137,7 +137,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         }
         Log?.Invoke("teacher: ε-prediction training with caption dropout");
         var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Teacher.Seed, options.CaptionDropout) { Validation = HeldBack };
-        using (var stage = new TeacherStage(unet, data, NoiseSchedule.StableDiffusion, options.Teacher))
+        using (var stage = new TeacherStage(unet, data, NoiseSchedule.StableDiffusion, options.Teacher) { Noise = options.TeacherNoise.Validate(), SnrGamma = options.TeacherSnrGamma })
             new TrainingRun(Work("teacher"), options.Teacher).Run(stage, resume: true, progress, ct);
         SafetensorsWriter.Write(file, unet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
         return unet;

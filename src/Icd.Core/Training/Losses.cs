@@ -15,4 +15,29 @@ public static class Losses
     }
 
     public static Tensor Mse(Tensor prediction, Tensor target) => Functional.MseLoss(prediction, target);
+
+    /// <summary>Min-SNR-γ weighting of an ε-prediction loss (Hang et al. 2023; diffusers'
+    /// <c>--snr_gamma</c>): per sample min(SNR_t, γ)/SNR_t with SNR_t = ᾱ_t/(1 − ᾱ_t). It lowers the
+    /// weight of the nearly clean timesteps, whose large, easy ε-errors otherwise dominate the
+    /// gradient, so training spends more of it where the caption decides the image.</summary>
+    public static double[] MinSnrWeights(Icd.Sampling.NoiseSchedule schedule, IReadOnlyList<long> t, double gamma)
+    {
+        if (!(gamma > 0)) throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "must be > 0");
+        return t.Select(ti =>
+        {
+            double alphaBar = schedule.AlphaBar(ti), snr = alphaBar / (1 - alphaBar);
+            return Math.Min(snr, gamma) / snr;
+        }).ToArray();
+    }
+
+    /// <summary>mean_b(w_b · mean over the rest of (a − b)²): a per-sample weighted MSE.</summary>
+    public static Tensor WeightedMse(Tensor prediction, Tensor target, IReadOnlyList<double> weights)
+    {
+        using var scope = new TensorScope();
+        var d = prediction - target;
+        var dims = Enumerable.Range(1, prediction.Shape.Length - 1).Select(i => (long)i).ToArray();
+        var perSample = (d * d).Mean(dims);
+        using var w = Tensor.FromArray(weights.ToArray()).To(perSample.DType);
+        return (perSample * w).Mean().MoveToOuterScope();
+    }
 }

@@ -8,7 +8,8 @@ namespace Icd.Training;
 /// <summary>
 /// Stage 1 (METHOD D): ε-prediction latent diffusion training of a UNet with a frozen VAE and
 /// text encoder. x_t = √ᾱ_t·z0 + √(1−ᾱ_t)·ε with t ~ U{0..999}; loss = MSE(ε_θ(x_t, t, c), ε).
-/// Caption dropout (in the batch builder) trains the unconditional branch used for CFG.
+/// Caption dropout (in the batch builder) trains the unconditional branch used for CFG; ε may be
+/// multi-resolution noise (<see cref="Noise"/>).
 /// </summary>
 public sealed class TeacherStage : ITrainingStage
 {
@@ -36,6 +37,12 @@ public sealed class TeacherStage : ITrainingStage
     }
 
     private readonly DenoisingValidation _validation;
+
+    /// <summary>The training noise ε (white unless set; see <see cref="TrainingNoise"/>).</summary>
+    public TrainingNoise Noise { get; init; } = TrainingNoise.White;
+
+    /// <summary>Min-SNR-γ loss weighting (<see cref="Losses.MinSnrWeights"/>); null: plain MSE.</summary>
+    public double? SnrGamma { get; init; }
 
     /// <summary>Held-out ε and x̂0 error at fixed noise and timesteps.</summary>
     public IReadOnlyDictionary<string, double> Validate()
@@ -69,11 +76,12 @@ public sealed class TeacherStage : ITrainingStage
             var batch = _data.Next(_options.BatchSize);
             int b = _options.BatchSize;
             var t = Tensor.Randint(0, _schedule.TrainSteps, [b], _noise).ToArray<long>();
-            var eps = Tensor.Randn(batch.Z0.Shape, _noise);
+            var eps = Noise.Sample(batch.Z0.Shape, _noise);
             var xt = _schedule.AddNoise(batch.Z0, eps, t);
             var cond = _unet.Config.TimeCondProjDim is { } dim ? Embeddings.GuidanceScale(new double[b], dim) : null;
             var pred = _unet.Forward(xt, Tensor.FromValues(t), batch.Text, cond);
-            var loss = Losses.Mse(pred, eps) / _options.GradientAccumulation;
+            var loss = (SnrGamma is { } gamma ? Losses.WeightedMse(pred, eps, Losses.MinSnrWeights(_schedule, t, gamma)) : Losses.Mse(pred, eps))
+                / _options.GradientAccumulation;
             Autograd.Backward([loss]);
             total += loss.Item();
         }
