@@ -35,7 +35,8 @@ public sealed class Denoiser(UNet2DConditionModel unet, string? adapter, Tensor?
         if (w.All(v => v == 0)) return conditional;
         if (unconditional is null) throw new InvalidOperationException("classical CFG needs the unconditional text embedding");
         using var scope = new TensorScope();
-        var uncond = UNet.Forward(sample, t, unconditional.Expand(sample.Size(0), -1, -1));
+        Tensor uncond;
+        using (UNet.SuspendController()) uncond = UNet.Forward(sample, t, unconditional.Expand(sample.Size(0), -1, -1));
         Calls++;
         using var scales = Tensor.FromArray(w.Select(v => (float)(v + 1)).ToArray()).View(-1, 1, 1, 1);
         return (uncond + (conditional - uncond) * scales).MoveToOuterScope(); // ε_u + s(ε_c − ε_u)

@@ -80,9 +80,18 @@ public sealed class UNet2DConditionModel : Module
         return new ControllerScope(Hooks);
     }
 
-    private sealed class ControllerScope(UNetHooks hooks) : IDisposable
+    private sealed class ControllerScope(UNetHooks hooks, IAttentionController? restore = null) : IDisposable
     {
-        public void Dispose() => hooks.Controller = null;
+        public void Dispose() => hooks.Controller = restore;
+    }
+
+    /// <summary>Takes the attention controller off until disposed (for the unconditional pass of
+    /// classical CFG: Prompt-to-Prompt edits only the conditional branch).</summary>
+    public IDisposable SuspendController()
+    {
+        var current = Hooks.Controller;
+        Hooks.Controller = null;
+        return new ControllerScope(Hooks, current);
     }
 
     /// <summary>

@@ -27,10 +27,19 @@ public sealed class IcdModel : IDisposable
         Boundaries = boundaries;
         Defaults = defaults;
         Source = source;
-        Forward = new Denoiser(networks.UNet, hasForward ? ForwardAdapter : null);
-        Reverse = new Denoiser(networks.UNet, hasReverse ? ReverseAdapter : null);
-        Teacher = new Denoiser(networks.UNet, null);
+        // A plain (not guidance-distilled) UNet does classical CFG: its denoisers need ε(x, t, "").
+        if (networks.UNet.Config.TimeCondProjDim is null)
+        {
+            using var noGrad = Autograd.NoGrad();
+            using var ids = Tensor.FromValues(Tokenizer.Tokenize("").Ids, 1, ClipTokenizer.MaxLength);
+            _unconditional = networks.TextEncoder.Forward(ids).DetachFromScope();
+        }
+        Forward = new Denoiser(networks.UNet, hasForward ? ForwardAdapter : null, _unconditional);
+        Reverse = new Denoiser(networks.UNet, hasReverse ? ReverseAdapter : null, _unconditional);
+        Teacher = new Denoiser(networks.UNet, null, _unconditional);
     }
+
+    private readonly Tensor? _unconditional;
 
     public StableDiffusionModels Networks { get; }
     public Boundaries Boundaries { get; }
@@ -132,5 +141,9 @@ public sealed class IcdModel : IDisposable
         return (Networks.TextEncoder.Forward(ids), tokens);
     }
 
-    public void Dispose() => Networks.Dispose();
+    public void Dispose()
+    {
+        _unconditional?.Dispose();
+        Networks.Dispose();
+    }
 }

@@ -11,7 +11,9 @@ public sealed record ShapesBuildOptions
     // Sized for about two hours on 2 CPU cores (see the model card for what was run).
     public RunOptions Vae { get; init; } = new() { Steps = 6000, BatchSize = 8, LearningRate = 1e-3, CosineDecay = true, CheckpointEvery = 100, LogEvery = 20, ValidateEvery = 250 };
     public RunOptions Clip { get; init; } = new() { Steps = 400, BatchSize = 32, LearningRate = 1e-3, CheckpointEvery = 100, LogEvery = 20 };
-    public RunOptions Teacher { get; init; } = new() { Steps = 8000, BatchSize = 16, LearningRate = 5e-4, WarmupSteps = 100, CosineDecay = true, CheckpointEvery = 100, LogEvery = 20, ValidateEvery = 250 };
+    public RunOptions Teacher { get; init; } = new() { Steps = 6000, BatchSize = 16, LearningRate = 5e-4, WarmupSteps = 100, CosineDecay = true, CheckpointEvery = 100, LogEvery = 20, ValidateEvery = 250 };
+    /// <summary>The teacher's second phase, on <see cref="TeacherNoise"/> (null: none).</summary>
+    public RunOptions? TeacherPyramid { get; init; } = new() { Steps = 6000, BatchSize = 16, LearningRate = 3e-4, WarmupSteps = 100, CosineDecay = true, CheckpointEvery = 100, LogEvery = 20, ValidateEvery = 250 };
     public RunOptions Guidance { get; init; } = new() { Steps = 400, BatchSize = 16, LearningRate = 2e-4, CheckpointEvery = 100, LogEvery = 20, ValidateEvery = 100 };
     // Cosine decay: at a constant rate the students' held-out latent error bottomed out at step 250 and rose.
     public RunOptions Icd { get; init; } = new() { Steps = 500, BatchSize = 8, LearningRate = 5e-4, CosineDecay = true, CheckpointEvery = 50, LogEvery = 10, ValidateEvery = 50 };
@@ -19,11 +21,11 @@ public sealed record ShapesBuildOptions
     /// <summary>Also train Table 2's ablation students (no preservation losses; L_f only) after the model.</summary>
     public bool Ablations { get; init; } = true;
     public double CaptionDropout { get; init; } = 0.1;
-    /// <summary>The teacher's training noise. Pyramid noise hides the low-frequency leak of SD's
-    /// schedule, without which the teacher took colours from the noise, not the caption (see
-    /// <see cref="TrainingNoise"/> and the model card).</summary>
+    /// <summary>The noise of the teacher's second phase. Pyramid noise hides the low-frequency leak of
+    /// SD's schedule; a teacher trained on white noise alone took colours from the noise, not the
+    /// caption (see <see cref="TrainingNoise"/> and the model card).</summary>
     public TrainingNoise TeacherNoise { get; init; } = new(PyramidDiscount: 0.8);
-    /// <summary>Min-SNR-γ weighting of the teacher's loss (null: plain MSE).</summary>
+    /// <summary>Min-SNR-γ weighting of the teacher's second phase (null: plain MSE).</summary>
     public double? TeacherSnrGamma { get; init; } = 5;
     /// <summary>Embedded guidance values for distillation (classical scale − 1).</summary>
     public double[] GuidanceSet { get; init; } = [0, 1, 2, 3, 4, 5];
@@ -35,6 +37,6 @@ public sealed record ShapesBuildOptions
     private static ShapesBuildOptions Make(long steps, int batch)
     {
         RunOptions R() => new() { Steps = steps, BatchSize = batch, LearningRate = 1e-3, CheckpointEvery = 2, LogEvery = 1, ValidateEvery = 2 };
-        return new ShapesBuildOptions { Vae = R(), Clip = R(), Teacher = R(), Guidance = R(), Icd = R(), Cycle = R() with { BatchSize = 1 } };
+        return new ShapesBuildOptions { Vae = R(), Clip = R(), Teacher = R(), TeacherPyramid = R(), Guidance = R(), Icd = R(), Cycle = R() with { BatchSize = 1 } };
     }
 }

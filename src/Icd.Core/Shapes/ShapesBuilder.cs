@@ -124,23 +124,36 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         return (text, image);
     }
 
+    /// <summary>The teacher in two phases: ε-prediction on white noise (shapes, sizes, positions), then
+    /// a fine-tune on pyramid noise with Min-SNR weighting, which makes it take colours from the
+    /// caption (see <see cref="ShapesBuildOptions.TeacherNoise"/>).</summary>
     private UNet2DConditionModel BuildTeacher(IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,
         IProgress<TrainProgress>? progress, CancellationToken ct)
     {
-        string file = Path.Combine(Work("teacher"), "teacher.safetensors");
         UNet2DConditionModel unet;
         using (Init.Seed(3)) unet = new UNet2DConditionModel(ShapesModelConfigs.UNet());
+        TrainTeacherPhase(unet, "teacher", options.Teacher, TrainingNoise.White, null, source, tokenizer, vae, text, progress, ct);
+        if (options.TeacherPyramid is { } pyramid)
+            TrainTeacherPhase(unet, "teacher-pyramid", pyramid, options.TeacherNoise.Validate(), options.TeacherSnrGamma, source, tokenizer, vae, text, progress, ct);
+        return unet;
+    }
+
+    private void TrainTeacherPhase(UNet2DConditionModel unet, string name, RunOptions run, TrainingNoise noise, double? snrGamma,
+        IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text, IProgress<TrainProgress>? progress, CancellationToken ct)
+    {
+        string file = Path.Combine(Work(name), name + ".safetensors");
         if (File.Exists(file))
         {
             Checkpoints.WeightFiles.LoadInto(unet, file);
-            return unet;
+            return;
         }
-        Log?.Invoke("teacher: ε-prediction training with caption dropout");
-        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Teacher.Seed, options.CaptionDropout) { Validation = HeldBack };
-        using (var stage = new TeacherStage(unet, data, NoiseSchedule.StableDiffusion, options.Teacher) { Noise = options.TeacherNoise.Validate(), SnrGamma = options.TeacherSnrGamma })
-            new TrainingRun(Work("teacher"), options.Teacher).Run(stage, resume: true, progress, ct);
+        Log?.Invoke(noise.PyramidDiscount > 0
+            ? $"{name}: fine-tuning on pyramid noise (discount {noise.PyramidDiscount}) with Min-SNR weighting, so colours come from the caption"
+            : $"{name}: ε-prediction training with caption dropout");
+        var data = new BatchBuilder(source, vae, text, tokenizer, 64, run.Seed, options.CaptionDropout) { Validation = HeldBack };
+        using (var stage = new TeacherStage(unet, data, NoiseSchedule.StableDiffusion, run) { Noise = noise, SnrGamma = snrGamma })
+            new TrainingRun(Work(name), run).Run(stage, resume: true, progress, ct);
         SafetensorsWriter.Write(file, unet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
-        return unet;
     }
 
     private UNet2DConditionModel BuildGuidanceDistilled(IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,

@@ -1,0 +1,84 @@
+using Icd.Blocks;
+using Icd.Checkpoints;
+using Icd.Denoising;
+using Icd.Pipelines;
+using Icd.Sampling;
+using Icd.Torch;
+using Icd.Torch.Nn;
+
+namespace Icd.Tests;
+
+/// <summary>A plain (not guidance-distilled) teacher, as `icd shapes build` trains before guidance
+/// distillation or a diffusers SD1.5 folder: classical CFG from the model's own empty-prompt
+/// embedding, and Prompt-to-Prompt only on the conditional pass.</summary>
+public sealed class ClassicalGuidanceTests : IDisposable
+{
+    private readonly IcdModel _model;
+    private readonly UNet2DConditionModel _unet;
+
+    public ClassicalGuidanceTests()
+    {
+        var loaded = StableDiffusionLoader.Load(Paths.TinySd);
+        using (Init.Seed(5)) _unet = new UNet2DConditionModel(loaded.UNet.Config with { TimeCondProjDim = null });
+        loaded.UNet.Dispose();
+        var networks = new StableDiffusionModels
+        {
+            Tokenizer = loaded.Tokenizer, TextEncoder = loaded.TextEncoder, UNet = _unet, Vae = loaded.Vae,
+            Schedule = loaded.Schedule, Directory = loaded.Directory,
+        };
+        _model = IcdModel.FromNetworks(networks, new IcdManifest { Base = Paths.TinySd }, "plain tiny-sd");
+    }
+
+    public void Dispose() => _model.Dispose();
+
+    private sealed class CountingController : IAttentionController
+    {
+        public int Calls { get; private set; }
+        public void BeginStep(int step) { }
+        public Tensor Process(AttentionSite site, Tensor probabilities) { Calls++; return probabilities.Share(); }
+        public void EndStep() { }
+    }
+
+    [Fact]
+    public void ClassicalCfgIsUnconditionalPlusScaleTimesTheDifference()
+    {
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        using var g = new Generator(3);
+        var x = Tensor.Randn([1, 4, 8, 8], g);
+        var (text, _) = _model.EncodePrompts("a red circle");
+        var (empty, _) = _model.EncodePrompts("");
+        var guided = _model.Teacher.Epsilon(x, 500, text, [2]);
+        var c = _unet.Forward(x, 500, text);
+        var u = _unet.Forward(x, 500, empty);
+        var expected = u + (c - u) * 3.0; // w = 2 embedded is classical scale 3
+        Assert.True((guided - expected).Abs().Max().Item() < 1e-5);
+    }
+
+    [Fact]
+    public void AttentionControllerSeesOnlyTheConditionalPass()
+    {
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        using var g = new Generator(4);
+        var x = Tensor.Randn([2, 4, 8, 8], g);
+        var (text, _) = _model.EncodePrompts("a red circle", "a blue circle");
+        var counter = new CountingController();
+        using (_unet.UseController(counter))
+        {
+            _model.Teacher.Epsilon(x, 500, text, [0, 0]);
+            int unguided = counter.Calls;
+            Assert.True(unguided > 0);
+            _model.Teacher.Epsilon(x, 500, text, [2, 2]);
+            Assert.Equal(2 * unguided, counter.Calls);
+        }
+    }
+
+    [Fact]
+    public void DdimPromptToPromptEditRunsWithClassicalGuidance()
+    {
+        var options = new EditOptions { Guidance = GuidanceSchedule.Constant(3) };
+        var edit = new DdimPipeline(_model, steps: 4).Edit(PipelineTests.TestImage(64), "a red circle", "a blue circle", options);
+        Assert.Equal(64, edit.Image.Width);
+    }
+}
