@@ -32,7 +32,7 @@ internal static class ShapesCommand
         var report = new Option<string>("--report") { Description = "report folder (report.md, results.json, grid.png)", DefaultValueFactory = _ => Path.Combine("reports", "shapes") };
         var evalQuick = new Option<bool>("--quick") { Description = "a few images and edits only" };
         var images = new Option<int?>("--images") { Description = "held-out images for the inversion table (default 24)" };
-        var perKind = new Option<int?>("--edits-per-kind") { Description = "edits per edit kind (default 8)" };
+        var perKind = new Option<int?>("--edits-per-kind") { Description = "edits per edit kind (default 16)" };
         var split = new Option<ShapesSplit>("--split") { Description = "scenes from the held-out benchmark, or from the training stream (for tuning editing settings)", DefaultValueFactory = _ => ShapesSplit.HeldOut };
         var kinds = new Option<EditKind[]>("--kinds") { Description = "edit kinds of the editing table, e.g. ChangeColour (default: all)", AllowMultipleArgumentsPerToken = true };
         var eval = new Command("eval", "Inversion and editing tables on held-out scenes, with image grids");

@@ -17,7 +17,7 @@ public sealed record ShapesBuildOptions
     public RunOptions Guidance { get; init; } = new() { Steps = 400, BatchSize = 16, LearningRate = 2e-4, CheckpointEvery = 100, LogEvery = 20, ValidateEvery = 100 };
     // Cosine decay: at a constant rate the students' held-out latent error bottomed out at step 250 and rose.
     public RunOptions Icd { get; init; } = new() { Steps = 500, BatchSize = 8, LearningRate = 5e-4, CosineDecay = true, CheckpointEvery = 50, LogEvery = 10, ValidateEvery = 50 };
-    public RunOptions Cycle { get; init; } = new() { Steps = 150, BatchSize = 4, LearningRate = 1e-4, CheckpointEvery = 25, LogEvery = 5 };
+    public RunOptions Cycle { get; init; } = new() { Steps = 300, BatchSize = 4, LearningRate = 5e-5, CheckpointEvery = 25, LogEvery = 5 };
     /// <summary>Also train Table 2's ablation students (no preservation losses; L_f only) after the model.</summary>
     public bool Ablations { get; init; } = true;
     public double CaptionDropout { get; init; } = 0.1;

@@ -20,7 +20,7 @@ namespace Icd.Shapes;
 public sealed record ShapesEvalOptions
 {
     public int InversionImages { get; init; } = 24;
-    public int EditsPerKind { get; init; } = 8;
+    public int EditsPerKind { get; init; } = 16; // success rates in steps of 6 %, so a 90 % target is one miss away, not zero
     public int DdimSteps { get; init; } = 50;
     public ulong BenchmarkSeed { get; init; } = 7;
     public int GridCases { get; init; } = 12;
