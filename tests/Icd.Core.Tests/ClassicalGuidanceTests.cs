@@ -71,6 +71,8 @@ public sealed class ClassicalGuidanceTests : IDisposable
             Assert.True(unguided > 0);
             _model.Teacher.Epsilon(x, 500, text, [2, 2]);
             Assert.Equal(2 * unguided, counter.Calls);
+            _model.Teacher.Epsilon(x, 500, text, [0, 0]); // the controller is back after the unconditional pass
+            Assert.Equal(3 * unguided, counter.Calls);
         }
     }
 

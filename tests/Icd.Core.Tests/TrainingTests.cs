@@ -55,6 +55,8 @@ public class TrainingTests
         var target = Tensor.FromArray(new double[] { 0, 2, 1, 1 }).Reshape(2, 2);
         // per sample: (0 + 4)/2 = 2 and (0 + 4)/2 = 2; weights 0.5 and 2 → (1 + 4)/2 = 2.5
         Assert.Equal(2.5, Losses.WeightedMse(prediction, target, [0.5, 2]).Item(), 12);
+        var e = Assert.Throws<ArgumentException>(() => Losses.WeightedMse(prediction, target, [1]));
+        Assert.Contains("1 weights for a batch of 2", e.Message);
     }
 
     [Theory]

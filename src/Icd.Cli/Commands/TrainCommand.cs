@@ -56,10 +56,11 @@ internal static class TrainCommand
         var validateEvery = new Option<long>("--validate-every") { Description = "validation on a fixed batch every N steps (0: off)" };
         var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "recompute UNet block activations in backward (less memory, ~1 more forward)" };
         var pyramid = new Option<double>("--pyramid-noise") { Description = "teacher: multi-resolution training noise with this discount per level (0: white noise; the Shapes build uses 0.8)" };
+        var snrGamma = new Option<double?>("--snr-gamma") { Description = "teacher: Min-SNR-γ loss weighting (the Shapes build uses 5 with --pyramid-noise; default: plain MSE)" };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
         var command = new Command(name, description);
         foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, seed, rank, alpha,
-                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, checkpointing, cacheDir, fromScratch, pyramid })
+                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, checkpointing, cacheDir, fromScratch, pyramid, snrGamma })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -73,6 +74,8 @@ internal static class TrainCommand
             double discount = parse.GetValue(pyramid);
             if (!(discount >= 0 && discount < 1)) throw new ArgumentException($"--pyramid-noise must be in [0, 1) (0: white noise), got {discount}");
             var noise = new TrainingNoise(discount);
+            double? gamma = parse.GetValue(snrGamma);
+            if (gamma is { } gv && !(gv > 0)) throw new ArgumentException($"--snr-gamma must be > 0, got {gv}");
             string outDir = parse.GetValue(output)!;
             using var net = StableDiffusionLoader.Load(parse.GetValue(model)!);
             net.Vae.SetRequiresGrad(false);
@@ -93,7 +96,7 @@ internal static class TrainCommand
                     using (fresh)
                     {
                         var unet = fresh ?? net.UNet;
-                        using var stage = new TeacherStage(unet, data, net.Schedule, run) { Noise = noise };
+                        using var stage = new TeacherStage(unet, data, net.Schedule, run) { Noise = noise, SnrGamma = gamma };
                         trainingRun.Run(stage, parse.GetValue(resume), progress);
                         WriteModelFolder(net.Directory, outDir, unet);
                     }

@@ -28,12 +28,7 @@ public sealed class IcdModel : IDisposable
         Defaults = defaults;
         Source = source;
         // A plain (not guidance-distilled) UNet does classical CFG: its denoisers need ε(x, t, "").
-        if (networks.UNet.Config.TimeCondProjDim is null)
-        {
-            using var noGrad = Autograd.NoGrad();
-            using var ids = Tensor.FromValues(Tokenizer.Tokenize("").Ids, 1, ClipTokenizer.MaxLength);
-            _unconditional = networks.TextEncoder.Forward(ids).DetachFromScope();
-        }
+        if (networks.UNet.Config.TimeCondProjDim is null) _unconditional = EncodePrompts("").Embeddings.DetachFromScope();
         Forward = new Denoiser(networks.UNet, hasForward ? ForwardAdapter : null, _unconditional);
         Reverse = new Denoiser(networks.UNet, hasReverse ? ReverseAdapter : null, _unconditional);
         Teacher = new Denoiser(networks.UNet, null, _unconditional);

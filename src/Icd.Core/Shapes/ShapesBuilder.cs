@@ -130,11 +130,14 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
     private UNet2DConditionModel BuildTeacher(IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,
         IProgress<TrainProgress>? progress, CancellationToken ct)
     {
+        options.TeacherNoise.Validate();
+        if (options.TeacherSnrGamma is { } g && !(g > 0))
+            throw new ArgumentOutOfRangeException(nameof(options), g, "TeacherSnrGamma must be > 0 (null: plain MSE)");
         UNet2DConditionModel unet;
         using (Init.Seed(3)) unet = new UNet2DConditionModel(ShapesModelConfigs.UNet());
         TrainTeacherPhase(unet, "teacher", options.Teacher, TrainingNoise.White, null, source, tokenizer, vae, text, progress, ct);
         if (options.TeacherPyramid is { } pyramid)
-            TrainTeacherPhase(unet, "teacher-pyramid", pyramid, options.TeacherNoise.Validate(), options.TeacherSnrGamma, source, tokenizer, vae, text, progress, ct);
+            TrainTeacherPhase(unet, "teacher-pyramid", pyramid, options.TeacherNoise, options.TeacherSnrGamma, source, tokenizer, vae, text, progress, ct);
         return unet;
     }
 
@@ -147,9 +150,14 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             Checkpoints.WeightFiles.LoadInto(unet, file);
             return;
         }
+        // Every later stage is made from the teacher: outputs of an earlier teacher must not be reused.
+        string distilled = Path.Combine(ModelDirectory, "unet");
+        if (Directory.Exists(distilled))
+            throw new InvalidOperationException($"{distilled} was distilled from an earlier teacher, but teacher phase '{name}' is about to train; delete {distilled} and the students (or build into a new --out) so they are made from this teacher");
+        string weighting = snrGamma is { } gamma ? $", Min-SNR γ = {gamma}" : "";
         Log?.Invoke(noise.PyramidDiscount > 0
-            ? $"{name}: fine-tuning on pyramid noise (discount {noise.PyramidDiscount}) with Min-SNR weighting, so colours come from the caption"
-            : $"{name}: ε-prediction training with caption dropout");
+            ? $"{name}: fine-tuning on pyramid noise (discount {noise.PyramidDiscount}){weighting}, so colours come from the caption"
+            : $"{name}: ε-prediction training with caption dropout{weighting}");
         var data = new BatchBuilder(source, vae, text, tokenizer, 64, run.Seed, options.CaptionDropout) { Validation = HeldBack };
         using (var stage = new TeacherStage(unet, data, NoiseSchedule.StableDiffusion, run) { Noise = noise, SnrGamma = snrGamma })
             new TrainingRun(Work(name), run).Run(stage, resume: true, progress, ct);

@@ -51,7 +51,10 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         var held = ShapesBenchmark.Create(options.BenchmarkSeed, Math.Max(options.EditsPerKind, 1), options.Split);
         string split = options.Split == ShapesSplit.HeldOut ? "held-out" : "training-stream";
         var inversion = InversionTable(model, modelDirectory, clip, held.Select(e => (e.SourceImage, e.SourceCaption.Text)).Take(options.InversionImages).ToList());
-        var (editing, grid) = EditingTable(model, held);
+        // Inverse-and-Edit encodes with its cycle-fine-tuned forward model (from t = 0) when the build wrote one.
+        string cyclePath = Path.Combine(modelDirectory, ShapesBuilder.CycleManifest);
+        using var inverseAndEdit = File.Exists(cyclePath) ? IcdModel.Load(cyclePath) : null;
+        var (editing, grid) = EditingTable(model, inverseAndEdit ?? model, held);
         var report = new StringBuilder();
         report.AppendLine("# Shapes world evaluation").AppendLine();
         report.AppendLine($"Model: `{modelPath}`; {options.InversionImages} {split} images for inversion, {options.EditsPerKind} edits per kind; DDIM baseline {options.DdimSteps} steps.").AppendLine();
@@ -125,11 +128,11 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
             results.Average(r => clip.ImageSimilarity(r.Input, r.Reconstruction)), results[0].Nfe, results.Average(r => r.Elapsed.TotalSeconds));
     }
 
-    private (List<EditRow>, List<IReadOnlyList<RgbImage>>) EditingTable(IcdModel model, IReadOnlyList<Edit> edits)
+    private (List<EditRow>, List<IReadOnlyList<RgbImage>>) EditingTable(IcdModel model, IcdModel inverseAndEdit, IReadOnlyList<Edit> edits)
     {
         var icd = new IcdPipeline(model);
         var ddim = new DdimPipeline(model, options.DdimSteps);
-        var guided = new GuidedEditor(model);
+        var guided = new GuidedEditor(inverseAndEdit);
         var rows = new List<EditRow>();
         var grid = new List<IReadOnlyList<RgbImage>>();
         var d = model.Defaults;

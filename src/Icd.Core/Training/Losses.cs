@@ -33,6 +33,8 @@ public static class Losses
     /// <summary>mean_b(w_b · mean over the rest of (a − b)²): a per-sample weighted MSE.</summary>
     public static Tensor WeightedMse(Tensor prediction, Tensor target, IReadOnlyList<double> weights)
     {
+        if (prediction.Shape.Length < 2) throw new ArgumentException($"needs a batch dimension and at least one more, got shape [{string.Join(", ", prediction.Shape)}]", nameof(prediction));
+        if (weights.Count != prediction.Size(0)) throw new ArgumentException($"{weights.Count} weights for a batch of {prediction.Size(0)}", nameof(weights));
         using var scope = new TensorScope();
         var d = prediction - target;
         var dims = Enumerable.Range(1, prediction.Shape.Length - 1).Select(i => (long)i).ToArray();

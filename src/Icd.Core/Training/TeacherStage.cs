@@ -39,10 +39,14 @@ public sealed class TeacherStage : ITrainingStage
     private readonly DenoisingValidation _validation;
 
     /// <summary>The training noise ε (white unless set; see <see cref="TrainingNoise"/>).</summary>
-    public TrainingNoise Noise { get; init; } = TrainingNoise.White;
+    public TrainingNoise Noise { get; init => field = value.Validate(); } = TrainingNoise.White;
 
     /// <summary>Min-SNR-γ loss weighting (<see cref="Losses.MinSnrWeights"/>); null: plain MSE.</summary>
-    public double? SnrGamma { get; init; }
+    public double? SnrGamma
+    {
+        get;
+        init => field = value is null or > 0 ? value : throw new ArgumentOutOfRangeException(nameof(SnrGamma), value, "must be > 0 (null: plain MSE)");
+    }
 
     /// <summary>Held-out ε and x̂0 error at fixed noise and timesteps.</summary>
     public IReadOnlyDictionary<string, double> Validate()

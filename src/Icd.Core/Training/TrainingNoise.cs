@@ -5,10 +5,11 @@ namespace Icd.Training;
 /// <summary>
 /// The noise ε of the teacher's training pairs x_t = √ᾱ_t·z0 + √(1−ᾱ_t)·ε. White by default. With
 /// a <see cref="PyramidDiscount"/> d &gt; 0 it is multi-resolution ("pyramid") noise: white noise plus
-/// white noise drawn at 1/2, 1/4, … of the latent size down to 1×1, nearest-upsampled and weighted
-/// d, d², …, then divided by √(Σ d^{2i}) so every element keeps unit variance.
+/// white noise drawn at 1/2, 1/4, … of the latent size (while both sides are ≥ 1; 1×1 for square
+/// power-of-two latents), nearest-upsampled and weighted d, d², …, then divided by √(Σ d^{2i}) so
+/// every element keeps unit variance.
 /// <para>Why: SD's schedule ends at ᾱ_T = 0.0047, so the mean of k latent pixels still carries the
-/// image at SNR k·0.0047 (1.2 for a whole 16×16 latent, 0.3 for a 4×4 object at t = 850). A teacher
+/// image at SNR k·SNR_t (1.2 for a whole 16×16 latent at t = 999, 0.4 for a 4×4 object at t = 850). A teacher
 /// trained on white noise learns to read the background's and the objects' colours from that
 /// low-frequency leak instead of from the caption, and then ignores colour words when generating or
 /// editing. Low-frequency noise hides the leak, so the colour has to come from the text. The coarsest
@@ -29,9 +30,9 @@ public sealed record TrainingNoise(double PyramidDiscount = 0)
     /// <summary>ε of an NCHW shape.</summary>
     public Tensor Sample(long[] shape, Generator generator)
     {
-        var eps = Tensor.Randn(shape, generator);
-        if (PyramidDiscount == 0) return eps;
+        if (PyramidDiscount == 0) return Tensor.Randn(shape, generator);
         if (shape.Length != 4) throw new ArgumentException($"pyramid noise needs an NCHW shape, got [{string.Join(", ", shape)}]", nameof(shape));
+        var eps = Tensor.Randn(shape, generator);
         using var scope = new TensorScope();
         long height = shape[2], width = shape[3];
         double weight = 1, variance = 1;
