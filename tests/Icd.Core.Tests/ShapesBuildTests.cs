@@ -60,5 +60,10 @@ public class ShapesBuildTests
         Assert.DoesNotContain("| ChangeShape |", tuning);
         // A second build finds every stage's output and does nothing.
         builder.Build();
+        // A teacher phase that would train again under the distilled UNet of the old teacher is refused by name.
+        Directory.Delete(Path.Combine(dir.Path, "runs", "teacher-pyramid"), recursive: true);
+        var stale = Assert.Throws<InvalidOperationException>(() => builder.Build());
+        Assert.Contains("distilled from an earlier teacher", stale.Message);
+        Assert.Contains("teacher-pyramid", stale.Message);
     }
 }
