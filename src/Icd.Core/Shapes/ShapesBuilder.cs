@@ -130,9 +130,8 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
     private UNet2DConditionModel BuildTeacher(IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,
         IProgress<TrainProgress>? progress, CancellationToken ct)
     {
-        options.TeacherNoise.Validate();
-        if (options.TeacherSnrGamma is { } g && !(g > 0))
-            throw new ArgumentOutOfRangeException(nameof(options), g, "TeacherSnrGamma must be > 0 (null: plain MSE)");
+        options.TeacherNoise.Validate(); // both settings checked before phase 1, not after it
+        Losses.CheckSnrGamma(options.TeacherSnrGamma, nameof(options.TeacherSnrGamma));
         UNet2DConditionModel unet;
         using (Init.Seed(3)) unet = new UNet2DConditionModel(ShapesModelConfigs.UNet());
         TrainTeacherPhase(unet, "teacher", options.Teacher, TrainingNoise.White, null, source, tokenizer, vae, text, progress, ct);

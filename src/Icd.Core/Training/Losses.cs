@@ -1,3 +1,4 @@
+using Icd.Sampling;
 using Icd.Torch;
 
 namespace Icd.Training;
@@ -20,15 +21,19 @@ public static class Losses
     /// <c>--snr_gamma</c>): per sample min(SNR_t, γ)/SNR_t with SNR_t = ᾱ_t/(1 − ᾱ_t). It lowers the
     /// weight of the nearly clean timesteps, whose large, easy ε-errors otherwise dominate the
     /// gradient, so training spends more of it where the caption decides the image.</summary>
-    public static double[] MinSnrWeights(Icd.Sampling.NoiseSchedule schedule, IReadOnlyList<long> t, double gamma)
+    public static double[] MinSnrWeights(NoiseSchedule schedule, IReadOnlyList<long> t, double gamma)
     {
-        if (!(gamma > 0)) throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "must be > 0");
+        CheckSnrGamma(gamma, nameof(gamma));
         return t.Select(ti =>
         {
             double alphaBar = schedule.AlphaBar(ti), snr = alphaBar / (1 - alphaBar);
             return Math.Min(snr, gamma) / snr;
         }).ToArray();
     }
+
+    /// <summary>The one rule for a Min-SNR γ (null means plain MSE): it must be &gt; 0.</summary>
+    public static double? CheckSnrGamma(double? gamma, string name) =>
+        gamma is null or > 0 ? gamma : throw new ArgumentOutOfRangeException(name, gamma, "must be > 0 (null: plain MSE)");
 
     /// <summary>mean_b(w_b · mean over the rest of (a − b)²): a per-sample weighted MSE.</summary>
     public static Tensor WeightedMse(Tensor prediction, Tensor target, IReadOnlyList<double> weights)

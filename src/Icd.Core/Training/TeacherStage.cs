@@ -42,11 +42,7 @@ public sealed class TeacherStage : ITrainingStage
     public TrainingNoise Noise { get; init => field = value.Validate(); } = TrainingNoise.White;
 
     /// <summary>Min-SNR-γ loss weighting (<see cref="Losses.MinSnrWeights"/>); null: plain MSE.</summary>
-    public double? SnrGamma
-    {
-        get;
-        init => field = value is null or > 0 ? value : throw new ArgumentOutOfRangeException(nameof(SnrGamma), value, "must be > 0 (null: plain MSE)");
-    }
+    public double? SnrGamma { get; init => field = Losses.CheckSnrGamma(value, nameof(SnrGamma)); }
 
     /// <summary>Held-out ε and x̂0 error at fixed noise and timesteps.</summary>
     public IReadOnlyDictionary<string, double> Validate()
