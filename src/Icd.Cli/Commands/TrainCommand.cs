@@ -54,22 +54,25 @@ internal static class TrainCommand
         var warmup = new Option<long>("--warmup") { Description = "linear learning-rate warm-up steps" };
         var cosine = new Option<bool>("--cosine") { Description = "cosine learning-rate decay to 0 at the last step (default: constant)" };
         var validateEvery = new Option<long>("--validate-every") { Description = "validation on a fixed batch every N steps (0: off)" };
+        var selectBy = new Option<string?>("--select-by") { Description = "end in the state of the validated step with the lowest value of this validation column (e.g. val_latent_mse), not the last step" };
         var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "recompute UNet block activations in backward (less memory, ~1 more forward)" };
         var pyramid = new Option<double>("--pyramid-noise") { Description = "teacher: multi-resolution training noise with this discount per level (0: white noise; the Shapes build uses 0.8)" };
         var snrGamma = new Option<double?>("--snr-gamma") { Description = "teacher: Min-SNR-γ loss weighting (the Shapes build uses 5 with --pyramid-noise; default: plain MSE)" };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
         var command = new Command(name, description);
         foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, seed, rank, alpha,
-                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, checkpointing, cacheDir, fromScratch, pyramid, snrGamma })
+                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, checkpointing, cacheDir, fromScratch, pyramid, snrGamma })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
+            if (parse.GetValue(selectBy) is { } metric && parse.GetValue(validateEvery) == 0)
+                throw new ArgumentException($"--select-by {metric} needs validation: add --validate-every N");
             var run = new RunOptions
             {
                 Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr),
                 GradientAccumulation = parse.GetValue(accumulation), CheckpointEvery = parse.GetValue(checkpointEvery), Seed = parse.GetValue(seed),
                 WarmupSteps = parse.GetValue(warmup), CosineDecay = parse.GetValue(cosine), ValidateEvery = parse.GetValue(validateEvery),
-                GradientCheckpointing = parse.GetValue(checkpointing), LogEvery = parse.GetValue(logEvery),
+                GradientCheckpointing = parse.GetValue(checkpointing), LogEvery = parse.GetValue(logEvery), SelectBy = parse.GetValue(selectBy),
             }.Validate();
             double discount = parse.GetValue(pyramid);
             if (!(discount >= 0 && discount < 1)) throw new ArgumentException($"--pyramid-noise must be in [0, 1) (0: white noise), got {discount}");

@@ -25,6 +25,9 @@ public sealed record RunOptions
     public long CheckpointEvery { get; init; } = 500;
     public long LogEvery { get; init; } = 10;
     public long ValidateEvery { get; init; }
+    /// <summary>A validation metric, lower is better: the run ends in the state of its best validated
+    /// step instead of its last (held-out model selection); null: the last step.</summary>
+    public string? SelectBy { get; init; }
     public ulong Seed { get; init; } = 453645634; // the reference scripts' seed
 
     public RunOptions Validate()
@@ -37,6 +40,8 @@ public sealed record RunOptions
         if (LogEvery < 1) throw new ArgumentOutOfRangeException(nameof(LogEvery), LogEvery, "must be ≥ 1");
         if (WarmupSteps < 0) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), WarmupSteps, "must be ≥ 0");
         if (ValidateEvery < 0) throw new ArgumentOutOfRangeException(nameof(ValidateEvery), ValidateEvery, "must be ≥ 0 (0: no validation)");
+        if (SelectBy is not null && ValidateEvery == 0)
+            throw new ArgumentException($"selecting by '{SelectBy}' needs validation: set ValidateEvery > 0", nameof(SelectBy));
         return this;
     }
 
@@ -72,13 +77,15 @@ public interface ITrainingStage : IDisposable
 /// Runs a stage in a run folder: <c>checkpoint.safetensors</c> written atomically every N steps
 /// (state + step), <c>log.csv</c> (one row per logged step), <c>loss.svg</c>. Resuming loads the
 /// checkpoint and continues at the next step with identical random streams, so an interrupted and
-/// resumed run logs the same losses as an uninterrupted one.
+/// resumed run logs the same losses as an uninterrupted one. With <see cref="RunOptions.SelectBy"/>
+/// the best validated state is kept in <c>best.safetensors</c> and restored when the run ends.
 /// </summary>
 public sealed class TrainingRun(string directory, RunOptions options)
 {
     public string Directory { get; } = directory;
     public string CheckpointPath => Path.Combine(Directory, "checkpoint.safetensors");
     public string LogPath => Path.Combine(Directory, "log.csv");
+    public string BestPath => Path.Combine(Directory, "best.safetensors");
 
     public long Run(ITrainingStage stage, bool resume, IProgress<TrainProgress>? progress = null, CancellationToken ct = default)
     {
@@ -87,23 +94,15 @@ public sealed class TrainingRun(string directory, RunOptions options)
         long start = 0;
         if (resume && File.Exists(CheckpointPath))
         {
-            using var file = SafetensorsFile.Open(CheckpointPath);
-            var state = file.LoadAll();
-            try
-            {
-                stage.LoadState(state);
-                start = (long)state["run/step"].Item();
-            }
-            finally
-            {
-                foreach (var t in state.Values) t.Dispose();
-            }
+            start = Restore(stage, CheckpointPath);
             TruncateLog(start);
         }
-        else if (File.Exists(LogPath))
+        else
         {
-            File.Delete(LogPath);
+            foreach (var stale in new[] { LogPath, BestPath })
+                if (File.Exists(stale)) File.Delete(stale);
         }
+        var best = BestSoFar();
         var sw = Stopwatch.StartNew();
         long done = 0;
         for (long step = start; step < options.Steps; step++)
@@ -118,24 +117,65 @@ public sealed class TrainingRun(string directory, RunOptions options)
             done++;
             var all = new Dictionary<string, double>(losses);
             if (options.ValidateEvery > 0 && (step + 1) % options.ValidateEvery == 0)
+            {
                 foreach (var (k, v) in stage.Validate()) all[k] = v;
+                if (options.SelectBy is { } metric) best = KeepIfBest(stage, step + 1, metric, all, best);
+            }
             if ((step + 1) % options.LogEvery == 0 || step + 1 == options.Steps) AppendLog(step + 1, all, sw.Elapsed.TotalSeconds);
             if ((step + 1) % options.CheckpointEvery == 0 || step + 1 == options.Steps) SaveCheckpoint(stage, step + 1);
             double rate = done / Math.Max(sw.Elapsed.TotalSeconds, 1e-9);
             progress?.Report(new TrainProgress(stage.Name, step + 1, options.Steps, all, rate, TimeSpan.FromSeconds((options.Steps - step - 1) / Math.Max(rate, 1e-9))));
         }
         WritePlot(stage.Name);
+        if (options.SelectBy is not null && File.Exists(BestPath)) Restore(stage, BestPath);
         return done;
     }
 
-    private void SaveCheckpoint(ITrainingStage stage, long step)
+    /// <summary>The selection metric's best value so far (from <c>best.safetensors</c> when resuming).</summary>
+    private double BestSoFar()
+    {
+        if (options.SelectBy is null || !File.Exists(BestPath)) return double.PositiveInfinity;
+        using var file = SafetensorsFile.Open(BestPath);
+        return file.Metadata.TryGetValue("value", out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : double.PositiveInfinity;
+    }
+
+    private double KeepIfBest(ITrainingStage stage, long step, string metric, IReadOnlyDictionary<string, double> values, double best)
+    {
+        if (!values.TryGetValue(metric, out double value))
+            throw new InvalidOperationException($"{stage.Name}: cannot select by '{metric}': validation reports {(values.Count == 0 ? "nothing" : string.Join(", ", values.Keys.Order(StringComparer.Ordinal)))}");
+        if (!(value < best)) return best;
+        WriteState(stage, step, BestPath, new Dictionary<string, string> { ["metric"] = metric, ["value"] = value.ToString("R", CultureInfo.InvariantCulture) });
+        return value;
+    }
+
+    /// <summary>Loads a saved state into the stage; returns the step it was saved at.</summary>
+    private static long Restore(ITrainingStage stage, string path)
+    {
+        using var file = SafetensorsFile.Open(path);
+        var state = file.LoadAll();
+        try
+        {
+            stage.LoadState(state);
+            return (long)state["run/step"].Item();
+        }
+        finally
+        {
+            foreach (var t in state.Values) t.Dispose();
+        }
+    }
+
+    private void SaveCheckpoint(ITrainingStage stage, long step) => WriteState(stage, step, CheckpointPath, new Dictionary<string, string>());
+
+    private static void WriteState(ITrainingStage stage, long step, string path, Dictionary<string, string> metadata)
     {
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
             stage.SaveState(state);
             state["run/step"] = Tensor.FromValues(new[] { step }).DetachFromScope();
-            SafetensorsWriter.Write(CheckpointPath, state, new Dictionary<string, string> { ["stage"] = stage.Name, ["step"] = step.ToString(CultureInfo.InvariantCulture) });
+            metadata["stage"] = stage.Name;
+            metadata["step"] = step.ToString(CultureInfo.InvariantCulture);
+            SafetensorsWriter.Write(path, state, metadata);
         }
         finally
         {

@@ -1,0 +1,87 @@
+using Icd.Torch;
+using Icd.Training;
+
+namespace Icd.Tests;
+
+/// <summary><see cref="RunOptions.SelectBy"/>: the run ends in the state of its lowest validated step.</summary>
+public class BestStepSelectionTests
+{
+    /// <summary>A stage whose state is the number of steps taken and whose validation metric is read
+    /// from a table, so the selected step is known by hand.</summary>
+    private sealed class ScriptedStage(double[] metricAfterStep) : ITrainingStage
+    {
+        public long Taken { get; private set; }
+        public string Name => "scripted";
+
+        public IReadOnlyDictionary<string, double> Step(long step)
+        {
+            Taken = step + 1;
+            return new Dictionary<string, double> { ["loss"] = 1.0 / Taken };
+        }
+
+        public IReadOnlyDictionary<string, double> Validate() => new Dictionary<string, double> { ["val"] = metricAfterStep[Taken - 1] };
+
+        public void SaveState(IDictionary<string, Tensor> into) => into["taken"] = Tensor.FromValues(new[] { Taken }).DetachFromScope();
+
+        public void LoadState(IReadOnlyDictionary<string, Tensor> from) => Taken = (long)from["taken"].Item();
+
+        public void Dispose() { }
+    }
+
+    private static readonly double[] Metric = [5, 3, 4, 1, 2, 6]; // lowest after step 4
+
+    private static RunOptions Options(long steps) => new() { Steps = steps, CheckpointEvery = 1, LogEvery = 1, ValidateEvery = 1, SelectBy = "val" };
+
+    [Fact]
+    public void EndsInTheBestValidatedState()
+    {
+        using var dir = new TempDir();
+        using var stage = new ScriptedStage(Metric);
+        var run = new TrainingRun(dir.Path, Options(6));
+        run.Run(stage, resume: false);
+        Assert.Equal(4, stage.Taken);
+        Assert.True(File.Exists(run.BestPath));
+    }
+
+    [Fact]
+    public void WithoutSelectionEndsInTheLastState()
+    {
+        using var dir = new TempDir();
+        using var stage = new ScriptedStage(Metric);
+        new TrainingRun(dir.Path, Options(6) with { SelectBy = null }).Run(stage, resume: false);
+        Assert.Equal(6, stage.Taken);
+    }
+
+    [Fact]
+    public void ResumedRunRemembersTheBestBeforeTheStop()
+    {
+        using var dir = new TempDir();
+        // Stopped after step 4 (the best), resumed to step 6: steps 5 and 6 are worse, so step 4 is restored.
+        using (var first = new ScriptedStage(Metric)) new TrainingRun(dir.Path, Options(4)).Run(first, resume: false);
+        using var resumed = new ScriptedStage(Metric);
+        new TrainingRun(dir.Path, Options(6)).Run(resumed, resume: true);
+        Assert.Equal(4, resumed.Taken);
+    }
+
+    [Fact]
+    public void FreshRunForgetsAnEarlierRunsBest()
+    {
+        using var dir = new TempDir();
+        using (var first = new ScriptedStage(Metric)) new TrainingRun(dir.Path, Options(6)).Run(first, resume: false);
+        using var again = new ScriptedStage([9, 8, 7]);
+        new TrainingRun(dir.Path, Options(3)).Run(again, resume: false);
+        Assert.Equal(3, again.Taken); // not step 4 of the earlier run (metric 1)
+    }
+
+    [Fact]
+    public void UnknownMetricAndMissingValidationAreClearErrors()
+    {
+        using var dir = new TempDir();
+        using var stage = new ScriptedStage(Metric);
+        var e = Assert.Throws<InvalidOperationException>(() => new TrainingRun(dir.Path, Options(2) with { SelectBy = "val_psnr" }).Run(stage, resume: false));
+        Assert.Contains("'val_psnr'", e.Message);
+        Assert.Contains("val", e.Message);
+        var a = Assert.Throws<ArgumentException>(() => (Options(2) with { ValidateEvery = 0 }).Validate());
+        Assert.Contains("ValidateEvery", a.Message);
+    }
+}
