@@ -247,6 +247,31 @@ public class TrainingTests
     }
 
     [Fact]
+    public void DistillationStagesDrawTheirNoiseFromTrainingNoise()
+    {
+        // Same data, seeds and weights; only the x_t noise differs, so the first losses must too.
+        double Icd(TrainingNoise noise)
+        {
+            var (net, data) = Tiny(8);
+            using var _ = net;
+            using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, Run(3), new IcdDistillationOptions { Rank = 4, GuidanceSet = [0] }) { Noise = noise };
+            return stage.Step(0)["reverse_cd"];
+        }
+        double Guidance(TrainingNoise noise)
+        {
+            var (net, data) = Tiny(8);
+            using var _ = net;
+            using var plain = new UNet2DConditionModel(net.UNet.Config with { TimeCondProjDim = null });
+            using var student = GuidanceDistillationStage.NewStudent(plain, 32);
+            using var stage = new GuidanceDistillationStage(plain, student, data, net.Schedule, net.TextEncoder, net.Tokenizer, [0, 3], Run(2)) { Noise = noise };
+            return stage.Step(0)["loss"];
+        }
+        Assert.Equal(Icd(TrainingNoise.White), Icd(new TrainingNoise(0)));
+        Assert.NotEqual(Icd(TrainingNoise.White), Icd(new TrainingNoise(0.8)));
+        Assert.NotEqual(Guidance(TrainingNoise.White), Guidance(new TrainingNoise(0.8)));
+    }
+
+    [Fact]
     public void DenoisingValidationByHand()
     {
         var (net, data) = Tiny(9);

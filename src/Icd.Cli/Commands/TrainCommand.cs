@@ -56,7 +56,7 @@ internal static class TrainCommand
         var validateEvery = new Option<long>("--validate-every") { Description = "validation on a fixed batch every N steps (0: off)" };
         var selectBy = new Option<string?>("--select-by") { Description = "end in the state of the validated step with the lowest value of this validation column (e.g. val_latent_mse), not the last step" };
         var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "recompute UNet block activations in backward (less memory, ~1 more forward)" };
-        var pyramid = new Option<double>("--pyramid-noise") { Description = "teacher: multi-resolution training noise with this discount per level (0: white noise; the Shapes build uses 0.8)" };
+        var pyramid = new Option<double>("--pyramid-noise") { Description = "multi-resolution training noise with this discount per level (0: white noise; the Shapes build uses 0.8). Distil (guidance, icd, cycle) with the teacher's value and put it in icd.json as pyramid_noise" };
         var snrGamma = new Option<double?>("--snr-gamma") { Description = "teacher: Min-SNR-γ loss weighting (the Shapes build uses 5 with --pyramid-noise; default: plain MSE)" };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
         var command = new Command(name, description);
@@ -108,7 +108,7 @@ internal static class TrainCommand
                 case "guidance":
                 {
                     using var student = GuidanceDistillationStage.NewStudent(net.UNet, 512);
-                    using var stage = new GuidanceDistillationStage(net.UNet, student, data, net.Schedule, net.TextEncoder, net.Tokenizer, w, run);
+                    using var stage = new GuidanceDistillationStage(net.UNet, student, data, net.Schedule, net.TextEncoder, net.Tokenizer, w, run) { Noise = noise };
                     trainingRun.Run(stage, parse.GetValue(resume), progress);
                     WriteModelFolder(net.Directory, outDir, student);
                     break;
@@ -116,7 +116,7 @@ internal static class TrainCommand
                 case "icd":
                 {
                     var options = new IcdDistillationOptions { Rank = parse.GetValue(rank), Alpha = parse.GetValue(alpha), GuidanceSet = w };
-                    using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options);
+                    using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options) { Noise = noise };
                     trainingRun.Run(stage, parse.GetValue(resume), progress);
                     stage.Export(Path.Combine(outDir, "forward.safetensors"), Path.Combine(outDir, "reverse.safetensors"));
                     break;
@@ -129,7 +129,7 @@ internal static class TrainCommand
                     UNetLora.AttachFile(net.UNet, IcdDistillationStage.Reverse, rev, parse.GetValue(alpha));
                     using var lpips = LoadLpips(parse.GetValue(lpipsVgg), parse.GetValue(lpipsLin), parse.GetValue(lpipsShapes));
                     var options = IcdDistillationOptions.CycleFineTuning(parse.GetValue(rank), parse.GetValue(alpha));
-                    using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options, createAdapters: false, new CycleContext(net.Vae, lpips));
+                    using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options, createAdapters: false, new CycleContext(net.Vae, lpips)) { Noise = noise };
                     trainingRun.Run(stage, parse.GetValue(resume), progress);
                     LoraFile.WritePeft(Path.Combine(outDir, "forward_cycle.safetensors"), UNetLora.Adapters(net.UNet, IcdDistillationStage.Forward));
                     break;

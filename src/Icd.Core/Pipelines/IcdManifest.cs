@@ -37,6 +37,9 @@ public sealed record IcdManifest
     [JsonPropertyName("forward_timesteps")] public long[] ForwardTimesteps { get; init; } = [19, 259, 519, 779];
     [JsonPropertyName("reverse_timesteps")] public long[] ReverseTimesteps { get; init; } = [259, 519, 779, 999];
     [JsonPropertyName("defaults")] public EditDefaults Defaults { get; init; } = new();
+    /// <summary>The discount of the multi-resolution noise the model was trained on (0: white noise);
+    /// generation starts from that noise (<see cref="Icd.Training.TrainingNoise"/>).</summary>
+    [JsonPropertyName("pyramid_noise")] public double PyramidNoise { get; init; }
     [JsonPropertyName("variant")] public string? Variant { get; init; }
     [JsonPropertyName("description")] public string? Description { get; init; }
 
@@ -46,6 +49,7 @@ public sealed record IcdManifest
         if (ForwardTimesteps.Length == 0 || ReverseTimesteps.Length == 0)
             throw new InvalidDataException($"{source}: forward_timesteps and reverse_timesteps must not be empty");
         if (!(LoraAlpha > 0)) throw new InvalidDataException($"{source}: lora_alpha must be positive");
+        if (!(PyramidNoise >= 0 && PyramidNoise < 1)) throw new InvalidDataException($"{source}: pyramid_noise must be in [0, 1) (0: white noise), got {PyramidNoise}");
         return this;
     }
 

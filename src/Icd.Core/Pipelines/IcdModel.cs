@@ -21,9 +21,11 @@ public sealed class IcdModel : IDisposable
     public const string ForwardAdapter = "forward";
     public const string ReverseAdapter = "reverse";
 
-    private IcdModel(StableDiffusionModels networks, Boundaries boundaries, EditDefaults defaults, string source, bool hasForward, bool hasReverse)
+    private IcdModel(StableDiffusionModels networks, Boundaries boundaries, EditDefaults defaults, string source, bool hasForward, bool hasReverse,
+        Training.TrainingNoise initialNoise)
     {
         Networks = networks;
+        InitialNoise = initialNoise;
         Boundaries = boundaries;
         Defaults = defaults;
         Source = source;
@@ -43,6 +45,10 @@ public sealed class IcdModel : IDisposable
     public Denoiser Forward { get; }
     public Denoiser Reverse { get; }
     public Denoiser Teacher { get; }
+
+    /// <summary>The noise generation starts from: the noise the model was trained on (manifest
+    /// <c>pyramid_noise</c>; white unless set).</summary>
+    public Training.TrainingNoise InitialNoise { get; }
 
     public ClipTokenizer Tokenizer => Networks.Tokenizer;
     public NoiseSchedule Schedule => Networks.Schedule;
@@ -86,7 +92,7 @@ public sealed class IcdModel : IDisposable
         var boundaries = Boundaries.FromLists(manifest.ReverseTimesteps, manifest.ForwardTimesteps, networks.Schedule.TrainSteps - 1);
         bool hasForward = UNetLora.Adapters(networks.UNet, ForwardAdapter).Count > 0;
         bool hasReverse = UNetLora.Adapters(networks.UNet, ReverseAdapter).Count > 0;
-        return new IcdModel(networks, boundaries, manifest.Defaults, source, hasForward, hasReverse);
+        return new IcdModel(networks, boundaries, manifest.Defaults, source, hasForward, hasReverse, new Training.TrainingNoise(manifest.PyramidNoise));
     }
 
     /// <summary>The guidance-distilled teacher's full UNet state dict (iCD's sd15_cfg_distill.pt,

@@ -53,6 +53,9 @@ public sealed class GuidanceDistillationStage : ITrainingStage
 
     public string Name => "guidance";
 
+    /// <summary>The noise of x_t: the teacher's training noise (<see cref="TrainingNoise"/>).</summary>
+    public TrainingNoise Noise { get; init => field = value.Validate(); } = TrainingNoise.White;
+
     /// <summary>The guided teacher: ε_u + (w + 1)(ε_c − ε_u), per-sample embedded w.</summary>
     private Tensor GuidedTeacher(Tensor xt, Tensor t, Tensor text, double[] w)
     {
@@ -117,7 +120,7 @@ public sealed class GuidanceDistillationStage : ITrainingStage
             var t = Tensor.Randint(0, _schedule.TrainSteps, [b], _noise).ToArray<long>();
             var wIndex = Tensor.Randint(0, _guidanceSet.Length, [b], _noise).ToArray<long>();
             var w = wIndex.Select(i => _guidanceSet[i]).ToArray();
-            var eps = Tensor.Randn(batch.Z0.Shape, _noise);
+            var eps = Noise.Sample(batch.Z0.Shape, _noise);
             var xt = _schedule.AddNoise(batch.Z0, eps, t);
             var tt = Tensor.FromValues(t);
             var target = GuidedTeacher(xt, tt, batch.Text, w);

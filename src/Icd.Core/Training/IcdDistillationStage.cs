@@ -118,6 +118,10 @@ public sealed class IcdDistillationStage : ITrainingStage
         return (x0 * _schedule.Alphas(tNext) + eps * _schedule.Sigmas(tNext)).MoveToOuterScope();
     }
 
+    /// <summary>The noise of x_t in every loss: the teacher's training noise (<see cref="TrainingNoise"/>), so
+    /// the students learn its trajectories from the noisy latents it was trained on.</summary>
+    public TrainingNoise Noise { get; init => field = value.Validate(); } = TrainingNoise.White;
+
     private long[] Draw(long high, int b) { using var r = Tensor.Randint(0, high, [b], _noise); return r.ToArray<long>(); }
 
     public IReadOnlyDictionary<string, double> Step(long step)
@@ -136,7 +140,7 @@ public sealed class IcdDistillationStage : ITrainingStage
             var tPrev = pairs.Select(p => p.TPrev).ToArray();
             var s = pairs.Select(p => p.S).ToArray();
             var w = Draw(_o.GuidanceSet.Length, b).Select(i => _o.GuidanceSet[i]).ToArray();
-            var xt = _schedule.AddNoise(z0, Tensor.Randn(z0.Shape, _noise), t);
+            var xt = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, _noise), t);
             Tensor target;
             using (Autograd.NoGrad())
             {
@@ -153,7 +157,7 @@ public sealed class IcdDistillationStage : ITrainingStage
             var t = pairs.Select(p => p.T).ToArray();
             var tNext = pairs.Select(p => p.TNext).ToArray();
             var s = pairs.Select(p => p.S).ToArray();
-            var xt = _schedule.AddNoise(z0, Tensor.Randn(z0.Shape, _noise), t);
+            var xt = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, _noise), t);
             Tensor target;
             using (Autograd.NoGrad())
             {
@@ -169,7 +173,7 @@ public sealed class IcdDistillationStage : ITrainingStage
         if (_o.ForwardPreservation > 0)
         {
             var (f, r) = PreservationDraw(b);
-            var xa = _schedule.AddNoise(z0, Tensor.Randn(z0.Shape, _noise), f);
+            var xa = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, _noise), f);
             Tensor xb;
             using (Autograd.NoGrad()) xb = Jump(xa, Eps(Reverse, xa, f, batch.Text, zeros), f, r);
             var pred = Jump(xb, Eps(Forward, xb, r, batch.Text, zeros), r, f);
@@ -178,7 +182,7 @@ public sealed class IcdDistillationStage : ITrainingStage
         if (_o.ReversePreservation > 0)
         {
             var (f, r) = PreservationDraw(b);
-            var xa = _schedule.AddNoise(z0, Tensor.Randn(z0.Shape, _noise), r);
+            var xa = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, _noise), r);
             Tensor xb;
             using (Autograd.NoGrad()) xb = Jump(xa, Eps(Forward, xa, r, batch.Text, zeros), r, f);
             var pred = Jump(xb, Eps(Reverse, xb, f, batch.Text, zeros), f, r);

@@ -1,0 +1,52 @@
+using Icd.Checkpoints;
+using Icd.Pipelines;
+using Icd.Training;
+
+namespace Icd.Tests;
+
+/// <summary>A model trained on pyramid noise says so in its manifest (<c>pyramid_noise</c>), and
+/// generation starts from that noise.</summary>
+public class InitialNoiseTests
+{
+    private static string WriteManifest(TempDir dir, string extra)
+    {
+        string path = Path.Combine(dir.Path, "icd.json");
+        File.WriteAllText(path, $$"""{ "base": "{{Paths.TinySd.Replace("\\", "/")}}"{{extra}} }""");
+        return path;
+    }
+
+    [Fact]
+    public void ManifestSetsTheInitialNoise()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(0.8, IcdManifest.Load(WriteManifest(dir, ", \"pyramid_noise\": 0.8")).PyramidNoise);
+        Assert.Equal(0, IcdManifest.Load(WriteManifest(dir, "")).PyramidNoise); // white unless set
+        using var model = IcdModel.Load(WriteManifest(dir, ", \"pyramid_noise\": 0.8"));
+        Assert.Equal(0.8, model.InitialNoise.PyramidDiscount);
+    }
+
+    [Fact]
+    public void OutOfRangeDiscountNamesTheFileAndField()
+    {
+        using var dir = new TempDir();
+        string path = WriteManifest(dir, ", \"pyramid_noise\": 1.5");
+        var e = Assert.Throws<InvalidDataException>(() => IcdManifest.Load(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("pyramid_noise", e.Message);
+    }
+
+    [Fact]
+    public void GenerationStartsFromTheModelsNoise()
+    {
+        var options = new GenerateOptions { Seed = 5 };
+        byte[] Generate(double discount)
+        {
+            using var model = IcdModel.FromNetworks(StableDiffusionLoader.Load(Paths.TinySd), new IcdManifest { Base = Paths.TinySd, PyramidNoise = discount }, "tiny-sd");
+            Assert.Equal(discount, model.InitialNoise.PyramidDiscount);
+            return new IcdPipeline(model).Generate("a cat", options).Image.Pixels;
+        }
+        var white = Generate(0);
+        Assert.Equal(white, Generate(0));
+        Assert.NotEqual(white, Generate(0.8));
+    }
+}
