@@ -49,4 +49,21 @@ public class InitialNoiseTests
         Assert.Equal(white, Generate(0));
         Assert.NotEqual(white, Generate(0.8));
     }
+
+    [Fact]
+    public void InversionStartsFromTheModelsNoise()
+    {
+        foreach (double discount in new[] { 0.0, 0.8 })
+        {
+            using var model = IcdModel.FromNetworks(StableDiffusionLoader.Load(Paths.TinySd), new IcdManifest { Base = Paths.TinySd, PyramidNoise = discount }, "tiny-sd");
+            var options = new InversionOptions { Seed = 10500 };
+            using var trajectory = new IcdPipeline(model).Invert(PipelineTests.TestImage(), "a photo", options);
+            using var scope = new Icd.Torch.TensorScope();
+            // x_19 = α_19·z0 + σ_19·ε0, ε0 drawn from the seed as the model's training noise.
+            using var gen = new Icd.Torch.Generator(10500);
+            var expected = model.Schedule.AddNoise(trajectory.Z0, new TrainingNoise(discount).Sample(trajectory.Z0.Shape, gen), 19);
+            Assert.Equal(19, trajectory.Timesteps[0]);
+            Assert.Equal(expected.ToArray<float>(), trajectory.Latents[0].ToArray<float>());
+        }
+    }
 }

@@ -41,17 +41,21 @@ public sealed class InversionTrajectory : IDisposable
 /// <summary>
 /// iCD inversion (METHOD B4): x_start = α·z0 + σ·ε0 with ε0 from the seeded CPU generator
 /// (a slightly noised latent at t = 19 for iCD; t = 0 for Inverse-and-Edit), then the forward
-/// model's jumps with the source prompt and w = 0: one NFE per forward segment.
+/// model's jumps with the source prompt and w = 0: one NFE per forward segment. ε0 is white unless
+/// the model was trained on other noise (<paramref name="startNoise"/> of <c>Encode</c>, the model's
+/// <c>InitialNoise</c>): the students never saw white noise at t = 19 then.
 /// </summary>
 public static class ForwardEncoder
 {
     public static InversionTrajectory Encode(Denoiser forward, NoiseSchedule schedule, Tensor z0, Tensor text,
-        IReadOnlyList<StepPair> steps, ulong seed, Action<int>? onStep = null)
+        IReadOnlyList<StepPair> steps, ulong seed, Action<int>? onStep = null, Training.TrainingNoise? startNoise = null)
     {
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
         using var gen = new Generator(seed);
-        var noise = Tensor.Randn(z0.Shape, gen, z0.DType, z0.Device);
+        var noise = startNoise is { PyramidDiscount: > 0 } pyramid
+            ? pyramid.Sample(z0.Shape, gen).To(z0.DType)
+            : Tensor.Randn(z0.Shape, gen, z0.DType, z0.Device);
         var x = schedule.AddNoise(z0, noise, steps[0].T);
         var latents = new List<Tensor> { x.Share().DetachFromScope() };
         var timesteps = new List<long> { steps[0].T };

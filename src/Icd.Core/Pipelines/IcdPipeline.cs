@@ -50,7 +50,7 @@ public sealed class IcdPipeline(IcdModel model)
         var (text, _) = Model.EncodePrompts(prompt);
         var steps = options.StartTimestep is { } start ? Model.Boundaries.WithForwardStart(start).Forward : Model.Boundaries.Forward;
         return ForwardEncoder.Encode(Model.Forward, Model.Schedule, z0, text, steps, options.Seed,
-            i => progress?.Report(new StepProgress(Phase.Invert, i + 1, steps.Count, i + 1, clock.Elapsed)));
+            i => progress?.Report(new StepProgress(Phase.Invert, i + 1, steps.Count, i + 1, clock.Elapsed)), Model.InitialNoise);
     }
 
     /// <summary>Invert, then decode with the same prompt at w = 0; metrics against the preprocessed input.</summary>

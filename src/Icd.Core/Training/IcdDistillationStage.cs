@@ -247,7 +247,7 @@ public sealed class IcdDistillationStage : ITrainingStage
         _validation ??= _data.Fixed(Math.Min(_run.BatchSize, 4)).DetachFromScope();
         var z0 = _validation.Z0;
         using var gen = new Generator(_run.Seed + 99);
-        var start = _schedule.AddNoise(z0, Tensor.Randn(z0.Shape, gen), Enumerable.Repeat(_o.ForwardStart, (int)z0.Size(0)).ToArray());
+        var start = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, gen), Enumerable.Repeat(_o.ForwardStart, (int)z0.Size(0)).ToArray());
         var x = RoundTrip(start, _o.ForwardStart, _validation.Text);
         UNetLora.Activate(_unet, null);
         return new Dictionary<string, double> { ["val_latent_mse"] = Losses.Mse(x, start).Item() };
