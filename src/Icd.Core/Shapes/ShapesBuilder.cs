@@ -130,7 +130,8 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
     private UNet2DConditionModel BuildTeacher(IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,
         IProgress<TrainProgress>? progress, CancellationToken ct)
     {
-        options.TeacherNoise.Validate(); // both settings checked before phase 1, not after it
+        options.TeacherNoise.Validate(); // settings checked before phase 1, not after it
+        options.DistillationNoise.Validate();
         Losses.CheckSnrGamma(options.TeacherSnrGamma, nameof(options.TeacherSnrGamma));
         UNet2DConditionModel unet;
         using (Init.Seed(3)) unet = new UNet2DConditionModel(ShapesModelConfigs.UNet());
@@ -139,10 +140,6 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             TrainTeacherPhase(unet, "teacher-pyramid", pyramid, options.TeacherNoise, options.TeacherSnrGamma, source, tokenizer, vae, text, progress, ct);
         return unet;
     }
-
-    /// <summary>The noise the teacher ended its training on: every distillation stage uses it, and
-    /// generation starts from it (manifest <c>pyramid_noise</c>).</summary>
-    private TrainingNoise TeacherTrainingNoise => options.TeacherPyramid is null ? TrainingNoise.White : options.TeacherNoise;
 
     private void TrainTeacherPhase(UNet2DConditionModel unet, string name, RunOptions run, TrainingNoise noise, double? snrGamma,
         IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text, IProgress<TrainProgress>? progress, CancellationToken ct)
@@ -178,7 +175,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         var student = GuidanceDistillationStage.NewStudent(teacher, ShapesModelConfigs.GuidanceEmbeddingDim);
         var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Guidance.Seed, captionDropout: 0) { Validation = HeldBack };
         using (var stage = new GuidanceDistillationStage(teacher, student, data, NoiseSchedule.StableDiffusion, text, tokenizer, options.GuidanceSet, options.Guidance)
-               { Noise = TeacherTrainingNoise })
+               { Noise = options.DistillationNoise })
             new TrainingRun(Work("guidance"), options.Guidance).Run(stage, resume: true, progress, ct);
         Save(student, config, dir, "diffusion_pytorch_model.safetensors");
         student.Eval();
@@ -214,7 +211,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         {
             Rank = options.LoraRank, Alpha = options.LoraAlpha, GuidanceSet = options.GuidanceSet, ForwardPreservation = lf, ReversePreservation = lr,
         };
-        using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Icd, icd) { Noise = TeacherTrainingNoise };
+        using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Icd, icd) { Noise = options.DistillationNoise };
         new TrainingRun(Work(work), options.Icd).Run(stage, resume: true, progress, ct);
         stage.Export(forward, reverse, DType.Float16);
     }
@@ -244,7 +241,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Cycle.Seed, captionDropout: 0) { Validation = HeldBack };
         var cycle = IcdDistillationOptions.CycleFineTuning(options.LoraRank, options.LoraAlpha);
         using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Cycle, cycle, createAdapters: false,
-            new CycleContext(vae, lpips)) { Noise = TeacherTrainingNoise };
+            new CycleContext(vae, lpips)) { Noise = options.DistillationNoise };
         new TrainingRun(Work("cycle"), options.Cycle).Run(stage, resume: true, progress, ct);
         Lora.LoraFile.WritePeft(output, Lora.UNetLora.Adapters(distilled, IcdDistillationStage.Forward), dtype: DType.Float16);
     }
@@ -263,7 +260,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             ForwardLora = "forward.safetensors",
             ReverseLora = "reverse.safetensors",
             LoraAlpha = options.LoraAlpha,
-            PyramidNoise = TeacherTrainingNoise.PyramidDiscount,
+            PyramidNoise = options.DistillationNoise.PyramidDiscount,
             Description = "Shapes world iCD model (built by `icd shapes build`)",
             Defaults = new EditDefaults { Guidance = 3, Tau = 0.8, CrossReplace = 0.3, SelfReplace = 0.6, Amplify = 2, Seed = 30, GenerationGuidance = 3 },
         };
