@@ -7,7 +7,7 @@ namespace Icd.Tests;
 public class BestStepSelectionTests
 {
     /// <summary>A stage whose state is the number of steps taken and whose validation metric is read
-    /// from a table, so the selected step is known by hand.</summary>
+    /// from a table (entry i: after i steps), so the selected step is known by hand.</summary>
     private sealed class ScriptedStage(double[] metricAfterStep) : ITrainingStage
     {
         public long Taken { get; private set; }
@@ -19,7 +19,7 @@ public class BestStepSelectionTests
             return new Dictionary<string, double> { ["loss"] = 1.0 / Taken };
         }
 
-        public IReadOnlyDictionary<string, double> Validate() => new Dictionary<string, double> { ["val"] = metricAfterStep[Taken - 1] };
+        public IReadOnlyDictionary<string, double> Validate() => new Dictionary<string, double> { ["val"] = metricAfterStep[Taken] };
 
         public void SaveState(IDictionary<string, Tensor> into) => into["taken"] = Tensor.FromValues(new[] { Taken }).DetachFromScope();
 
@@ -28,7 +28,7 @@ public class BestStepSelectionTests
         public void Dispose() { }
     }
 
-    private static readonly double[] Metric = [5, 3, 4, 1, 2, 6]; // lowest after step 4
+    private static readonly double[] Metric = [7, 5, 3, 4, 1, 2, 6]; // lowest after step 4
 
     private static RunOptions Options(long steps) => new() { Steps = steps, CheckpointEvery = 1, LogEvery = 1, ValidateEvery = 1, SelectBy = "val" };
 
@@ -68,7 +68,7 @@ public class BestStepSelectionTests
     {
         using var dir = new TempDir();
         using (var first = new ScriptedStage(Metric)) new TrainingRun(dir.Path, Options(6)).Run(first, resume: false);
-        using var again = new ScriptedStage([9, 8, 7]);
+        using var again = new ScriptedStage([10, 9, 8, 7]);
         new TrainingRun(dir.Path, Options(3)).Run(again, resume: false);
         Assert.Equal(3, again.Taken); // not step 4 of the earlier run (metric 1)
     }
@@ -79,9 +79,50 @@ public class BestStepSelectionTests
         using var dir = new TempDir();
         using var stage = new ScriptedStage(Metric);
         var e = Assert.Throws<InvalidOperationException>(() => new TrainingRun(dir.Path, Options(2) with { SelectBy = "val_psnr" }).Run(stage, resume: false));
-        Assert.Contains("'val_psnr'", e.Message);
-        Assert.Contains("val", e.Message);
+        Assert.EndsWith("cannot select by 'val_psnr': validation reports val", e.Message);
         var a = Assert.Throws<ArgumentException>(() => (Options(2) with { ValidateEvery = 0 }).Validate());
         Assert.Contains("ValidateEvery", a.Message);
+        Assert.Throws<ArgumentException>(() => (Options(2) with { SelectBy = "max:" }).Validate());
+    }
+
+    [Fact]
+    public void TheStartingStateCompetes()
+    {
+        using var dir = new TempDir();
+        using var stage = new ScriptedStage([0.5, 5, 3]);
+        new TrainingRun(dir.Path, Options(2)).Run(stage, resume: false);
+        Assert.Equal(0, stage.Taken);
+    }
+
+    [Fact]
+    public void HigherIsBetterWithMax()
+    {
+        using var dir = new TempDir();
+        using var stage = new ScriptedStage(Metric);
+        new TrainingRun(dir.Path, Options(6) with { SelectBy = "max:val" }).Run(stage, resume: false);
+        Assert.Equal(0, stage.Taken); // 7, the highest, is the starting state's
+        using var late = new ScriptedStage([1, 2, 9, 3]);
+        new TrainingRun(dir.Path, Options(3) with { SelectBy = "max:val" }).Run(late, resume: false);
+        Assert.Equal(2, late.Taken);
+    }
+
+    [Fact]
+    public void ResumingAFinishedRunEndsInItsBestAgain()
+    {
+        using var dir = new TempDir();
+        using (var first = new ScriptedStage(Metric)) new TrainingRun(dir.Path, Options(6)).Run(first, resume: false);
+        using var again = new ScriptedStage(Metric);
+        new TrainingRun(dir.Path, Options(6)).Run(again, resume: true);
+        Assert.Equal(4, again.Taken);
+    }
+
+    [Fact]
+    public void ABestKeptForAnotherMetricIsDiscarded()
+    {
+        using var dir = new TempDir();
+        using (var first = new ScriptedStage(Metric)) new TrainingRun(dir.Path, Options(4)).Run(first, resume: false); // best: step 4 (1)
+        using var resumed = new ScriptedStage(Metric);
+        new TrainingRun(dir.Path, Options(6) with { SelectBy = "max:val" }).Run(resumed, resume: true);
+        Assert.Equal(6, resumed.Taken); // among steps 5 and 6 (2, 6), not the min-file's step 4
     }
 }

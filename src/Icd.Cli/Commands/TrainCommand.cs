@@ -56,7 +56,7 @@ internal static class TrainCommand
         var validateEvery = new Option<long>("--validate-every") { Description = "validation on a fixed batch every N steps (0: off)" };
         var selectBy = new Option<string?>("--select-by") { Description = "end in the state of the validated step with the lowest value of this validation column (e.g. val_latent_mse), not the last step" };
         var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "recompute UNet block activations in backward (less memory, ~1 more forward)" };
-        var pyramid = new Option<double>("--pyramid-noise") { Description = "multi-resolution training noise with this discount per level (0: white noise; the Shapes build uses 0.8). Distil (guidance, icd, cycle) with the teacher's value and put it in icd.json as pyramid_noise" };
+        var pyramid = new Option<double>("--pyramid-noise") { Description = "multi-resolution training noise with this discount per level (0: white noise; the Shapes teacher's second phase uses 0.8). For guidance, icd and cycle it is the distillation noise, which need not be the teacher's (the Shapes build distils on white noise); a model distilled on it sets pyramid_noise in icd.json" };
         var snrGamma = new Option<double?>("--snr-gamma") { Description = "teacher: Min-SNR-γ loss weighting (the Shapes build uses 5 with --pyramid-noise; default: plain MSE)" };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
         var command = new Command(name, description);

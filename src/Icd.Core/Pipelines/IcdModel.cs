@@ -92,7 +92,7 @@ public sealed class IcdModel : IDisposable
         var boundaries = Boundaries.FromLists(manifest.ReverseTimesteps, manifest.ForwardTimesteps, networks.Schedule.TrainSteps - 1);
         bool hasForward = UNetLora.Adapters(networks.UNet, ForwardAdapter).Count > 0;
         bool hasReverse = UNetLora.Adapters(networks.UNet, ReverseAdapter).Count > 0;
-        return new IcdModel(networks, boundaries, manifest.Defaults, source, hasForward, hasReverse, new Training.TrainingNoise(manifest.PyramidNoise));
+        return new IcdModel(networks, boundaries, manifest.Defaults, source, hasForward, hasReverse, new Training.TrainingNoise(manifest.PyramidNoise).Validate());
     }
 
     /// <summary>The guidance-distilled teacher's full UNet state dict (iCD's sd15_cfg_distill.pt,

@@ -53,7 +53,7 @@ public sealed class GuidanceDistillationStage : ITrainingStage
 
     public string Name => "guidance";
 
-    /// <summary>The noise of x_t: the teacher's training noise (<see cref="TrainingNoise"/>).</summary>
+    /// <summary>The noise of x_t (<see cref="TrainingNoise"/>; white unless set).</summary>
     public TrainingNoise Noise { get; init => field = value.Validate(); } = TrainingNoise.White;
 
     /// <summary>The guided teacher: ε_u + (w + 1)(ε_c − ε_u), per-sample embedded w.</summary>

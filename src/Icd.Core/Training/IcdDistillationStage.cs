@@ -118,8 +118,9 @@ public sealed class IcdDistillationStage : ITrainingStage
         return (x0 * _schedule.Alphas(tNext) + eps * _schedule.Sigmas(tNext)).MoveToOuterScope();
     }
 
-    /// <summary>The noise of x_t in every loss: the teacher's training noise (<see cref="TrainingNoise"/>), so
-    /// the students learn its trajectories from the noisy latents it was trained on.</summary>
+    /// <summary>The noise of x_t in every loss and in validation (<see cref="TrainingNoise"/>; white unless
+    /// set). Generation and inversion with the students should start from the same noise (manifest
+    /// <c>pyramid_noise</c>).</summary>
     public TrainingNoise Noise { get; init => field = value.Validate(); } = TrainingNoise.White;
 
     private long[] Draw(long high, int b) { using var r = Tensor.Randint(0, high, [b], _noise); return r.ToArray<long>(); }

@@ -14,8 +14,8 @@ namespace Icd.Training;
 /// low-frequency leak instead of from the caption, and then ignores colour words when generating or
 /// editing. Low-frequency noise hides the leak, so the colour has to come from the text. The coarsest
 /// level (1×1) is the "offset noise" of the diffusers training scripts.</para>
-/// A model trained on it is distilled, sampled and inverted with it too (<c>IcdModel.InitialNoise</c>,
-/// manifest <c>pyramid_noise</c>).
+/// Students distilled on it are sampled and inverted with it too (<c>IcdModel.InitialNoise</c>,
+/// manifest <c>pyramid_noise</c>); the distillation noise need not be the teacher's.
 /// </summary>
 public sealed record TrainingNoise(double PyramidDiscount = 0)
 {

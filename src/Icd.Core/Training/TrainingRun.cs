@@ -25,9 +25,16 @@ public sealed record RunOptions
     public long CheckpointEvery { get; init; } = 500;
     public long LogEvery { get; init; } = 10;
     public long ValidateEvery { get; init; }
-    /// <summary>A validation metric, lower is better: the run ends in the state of its best validated
-    /// step instead of its last (held-out model selection); null: the last step.</summary>
+    /// <summary>A validation column, lower is better ("max:NAME" for higher is better, e.g.
+    /// "max:val_psnr"): the run ends in the state of its best validated step, the starting state
+    /// included, instead of its last (held-out model selection); null: the last step.</summary>
     public string? SelectBy { get; init; }
+
+    /// <summary><see cref="SelectBy"/> split into the column name and whether higher is better.</summary>
+    public (string Column, bool Higher) Selection =>
+        SelectBy is null ? throw new InvalidOperationException("no SelectBy set")
+        : SelectBy.StartsWith("max:", StringComparison.Ordinal) ? (SelectBy[4..], true)
+        : (SelectBy.StartsWith("min:", StringComparison.Ordinal) ? SelectBy[4..] : SelectBy, false);
     public ulong Seed { get; init; } = 453645634; // the reference scripts' seed
 
     public RunOptions Validate()
@@ -40,6 +47,8 @@ public sealed record RunOptions
         if (LogEvery < 1) throw new ArgumentOutOfRangeException(nameof(LogEvery), LogEvery, "must be ≥ 1");
         if (WarmupSteps < 0) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), WarmupSteps, "must be ≥ 0");
         if (ValidateEvery < 0) throw new ArgumentOutOfRangeException(nameof(ValidateEvery), ValidateEvery, "must be ≥ 0 (0: no validation)");
+        if (SelectBy is not null && string.IsNullOrWhiteSpace(Selection.Column))
+            throw new ArgumentException($"'{SelectBy}' names no validation column", nameof(SelectBy));
         if (SelectBy is not null && ValidateEvery == 0)
             throw new ArgumentException($"selecting by '{SelectBy}' needs validation: set ValidateEvery > 0", nameof(SelectBy));
         return this;
@@ -103,6 +112,7 @@ public sealed class TrainingRun(string directory, RunOptions options)
                 if (File.Exists(stale)) File.Delete(stale);
         }
         var best = BestSoFar();
+        if (options.SelectBy is not null && start == 0) best = KeepIfBest(stage, 0, stage.Validate(), best); // the starting state competes too
         var sw = Stopwatch.StartNew();
         long done = 0;
         for (long step = start; step < options.Steps; step++)
@@ -118,8 +128,9 @@ public sealed class TrainingRun(string directory, RunOptions options)
             var all = new Dictionary<string, double>(losses);
             if (options.ValidateEvery > 0 && (step + 1) % options.ValidateEvery == 0)
             {
-                foreach (var (k, v) in stage.Validate()) all[k] = v;
-                if (options.SelectBy is { } metric) best = KeepIfBest(stage, step + 1, metric, all, best);
+                var validated = stage.Validate();
+                foreach (var (k, v) in validated) all[k] = v;
+                if (options.SelectBy is not null) best = KeepIfBest(stage, step + 1, validated, best);
             }
             if ((step + 1) % options.LogEvery == 0 || step + 1 == options.Steps) AppendLog(step + 1, all, sw.Elapsed.TotalSeconds);
             if ((step + 1) % options.CheckpointEvery == 0 || step + 1 == options.Steps) SaveCheckpoint(stage, step + 1);
@@ -131,21 +142,32 @@ public sealed class TrainingRun(string directory, RunOptions options)
         return done;
     }
 
-    /// <summary>The selection metric's best value so far (from <c>best.safetensors</c> when resuming).</summary>
+    /// <summary>The best selection score so far (value, negated when higher is better), from
+    /// <c>best.safetensors</c> when resuming; a file kept for another metric is discarded.</summary>
     private double BestSoFar()
     {
         if (options.SelectBy is null || !File.Exists(BestPath)) return double.PositiveInfinity;
-        using var file = SafetensorsFile.Open(BestPath);
-        return file.Metadata.TryGetValue("value", out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : double.PositiveInfinity;
+        using (var file = SafetensorsFile.Open(BestPath))
+        {
+            if (file.Metadata.TryGetValue("select_by", out var by) && by == options.SelectBy && file.Metadata.TryGetValue("score", out var v))
+                return double.Parse(v, CultureInfo.InvariantCulture);
+        }
+        File.Delete(BestPath);
+        return double.PositiveInfinity;
     }
 
-    private double KeepIfBest(ITrainingStage stage, long step, string metric, IReadOnlyDictionary<string, double> values, double best)
+    private double KeepIfBest(ITrainingStage stage, long step, IReadOnlyDictionary<string, double> validated, double best)
     {
-        if (!values.TryGetValue(metric, out double value))
-            throw new InvalidOperationException($"{stage.Name}: cannot select by '{metric}': validation reports {(values.Count == 0 ? "nothing" : string.Join(", ", values.Keys.Order(StringComparer.Ordinal)))}");
-        if (!(value < best)) return best;
-        WriteState(stage, step, BestPath, new Dictionary<string, string> { ["metric"] = metric, ["value"] = value.ToString("R", CultureInfo.InvariantCulture) });
-        return value;
+        var (column, higher) = options.Selection;
+        if (!validated.TryGetValue(column, out double value))
+            throw new InvalidOperationException($"{stage.Name}: cannot select by '{column}': validation reports {(validated.Count == 0 ? "nothing" : string.Join(", ", validated.Keys.Order(StringComparer.Ordinal)))}");
+        double score = higher ? -value : value;
+        if (!(score < best)) return best;
+        WriteState(stage, step, BestPath, new Dictionary<string, string>
+        {
+            ["select_by"] = options.SelectBy!, ["value"] = value.ToString("R", CultureInfo.InvariantCulture), ["score"] = score.ToString("R", CultureInfo.InvariantCulture),
+        });
+        return score;
     }
 
     /// <summary>Loads a saved state into the stage; returns the step it was saved at.</summary>
