@@ -272,6 +272,23 @@ public class TrainingTests
     }
 
     [Fact]
+    public void DistillationStagesFollowTheLearningRateSchedule()
+    {
+        // Cosine over 4 steps, no warm-up: lr·½(1 + cos(π·k/4)) = lr·{1, 0.8536, 0.5, 0.1464}; with a
+        // 2-step warm-up, step 0 runs at lr/2.
+        var run = Run(4) with { CosineDecay = true };
+        double[] expected = [1, 0.5 * (1 + Math.Sqrt(0.5)), 0.5, 0.5 * (1 - Math.Sqrt(0.5))];
+        var (net, data) = Tiny(8);
+        using var _ = net;
+        using (var icd = new IcdDistillationStage(net.UNet, data, net.Schedule, run, new IcdDistillationOptions { Rank = 4, GuidanceSet = [0] }))
+            for (int k = 0; k < 4; k++) Assert.Equal(run.LearningRate * expected[k], icd.Step(k)["lr"], 12);
+        using var plain = new UNet2DConditionModel(net.UNet.Config with { TimeCondProjDim = null });
+        using var student = GuidanceDistillationStage.NewStudent(plain, 32);
+        using var guidance = new GuidanceDistillationStage(plain, student, data, net.Schedule, net.TextEncoder, net.Tokenizer, [0, 3], run with { WarmupSteps = 2 });
+        Assert.Equal(run.LearningRate / 2, guidance.Step(0)["lr"], 12);
+    }
+
+    [Fact]
     public void DenoisingValidationByHand()
     {
         var (net, data) = Tiny(9);

@@ -24,6 +24,7 @@ public sealed class ClipStage : ITrainingStage
     private readonly RunOptions _options;
     private readonly InfiniteSampler _sampler;
     private readonly AdamW _optimizer;
+    private readonly LearningRateSchedule _lr;
     private readonly int _size;
 
     public ClipStage(ClipTextModel text, ImageEncoder image, Linear textProjection, ClipTokenizer tokenizer, IImageCaptionSource source, int imageSize, RunOptions options)
@@ -34,6 +35,7 @@ public sealed class ClipStage : ITrainingStage
         _tokenizer = tokenizer;
         _source = source;
         _options = options.Validate();
+        _lr = options.Schedule();
         _size = imageSize;
         _sampler = new InfiniteSampler(source.Count, options.Seed);
         _logitScale = Tensor.FromValues(new[] { (float)Math.Log(1 / 0.07) }).DetachFromScope().RequiresGrad_();
@@ -46,6 +48,7 @@ public sealed class ClipStage : ITrainingStage
 
     public IReadOnlyDictionary<string, double> Step(long step)
     {
+        _optimizer.LearningRate = _lr(step);
         using var scope = new TensorScope();
         int b = _options.BatchSize;
         var items = Enumerable.Range(0, b).Select(_ => _source.Get(_sampler.Next())).ToList();
@@ -59,7 +62,7 @@ public sealed class ClipStage : ITrainingStage
         StageState.ClipAndStep(_optimizer, _options.GradClip);
         using var noGrad = Autograd.NoGrad();
         double accuracy = logits.Argmax(1).Eq(labels).To(DType.Float32).Mean().Item();
-        return new Dictionary<string, double> { ["loss"] = loss.Item(), ["accuracy"] = accuracy, ["temperature"] = 1 / Math.Exp(_logitScale.Item()) };
+        return new Dictionary<string, double> { ["loss"] = loss.Item(), ["accuracy"] = accuracy, ["temperature"] = 1 / Math.Exp(_logitScale.Item()), ["lr"] = _optimizer.LearningRate };
     }
 
     /// <summary>Unit-normalised image and text embeddings.</summary>

@@ -60,6 +60,7 @@ public sealed class IcdDistillationStage : ITrainingStage
     private readonly long[] _grid;
     private readonly AdamW _forwardOptimizer;
     private readonly AdamW? _reverseOptimizer;
+    private readonly LearningRateSchedule _lr;
     private readonly CycleContext? _cycle;
     private readonly Generator _noise;
     private readonly int _dim;
@@ -75,6 +76,7 @@ public sealed class IcdDistillationStage : ITrainingStage
         _data = data;
         _schedule = schedule;
         _run = run.Validate();
+        _lr = run.Schedule();
         _o = options;
         _grid = Boundaries.DdimGrid(options.DdimSteps, schedule.TrainSteps);
         teacher.SetRequiresGrad(false); // the base weights are frozen; only adapters train
@@ -127,7 +129,11 @@ public sealed class IcdDistillationStage : ITrainingStage
 
     public IReadOnlyDictionary<string, double> Step(long step)
     {
-        var losses = new Dictionary<string, double>();
+        // Warm-up and cosine decay (RunOptions) apply to both students' optimizers.
+        double lr = _lr(step);
+        _forwardOptimizer.LearningRate = lr;
+        if (_reverseOptimizer is not null) _reverseOptimizer.LearningRate = lr;
+        var losses = new Dictionary<string, double> { ["lr"] = lr };
         using var scope = new TensorScope();
         var batch = _data.Next(_run.BatchSize);
         int b = _run.BatchSize;
