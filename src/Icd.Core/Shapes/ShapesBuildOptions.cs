@@ -8,7 +8,7 @@ public sealed record ShapesBuildOptions
 {
     public ulong DataSeed { get; init; } = 20240627;
     public long PoolSize { get; init; } = 20000;
-    // Sized for about two hours on 2 CPU cores (see the model card for what was run).
+    // Sized for under three hours on 2 CPU cores (see the model card for what was run).
     public RunOptions Vae { get; init; } = new() { Steps = 6000, BatchSize = 8, LearningRate = 1e-3, CosineDecay = true, CheckpointEvery = 100, LogEvery = 20, ValidateEvery = 250 };
     public RunOptions Clip { get; init; } = new() { Steps = 400, BatchSize = 32, LearningRate = 1e-3, CheckpointEvery = 100, LogEvery = 20 };
     public RunOptions Teacher { get; init; } = new() { Steps = 6000, BatchSize = 16, LearningRate = 5e-4, WarmupSteps = 100, CosineDecay = true, CheckpointEvery = 100, LogEvery = 20, ValidateEvery = 250 };

@@ -99,7 +99,7 @@ public sealed class IcdDistillationStage : ITrainingStage
         _noise = new Generator(run.Seed + 3);
     }
 
-    public string Name => "icd";
+    public string Name => _o.CycleLoss > 0 ? "cycle" : "icd";
 
     private Tensor Eps(string? adapter, Tensor x, long[] t, Tensor text, double[] w)
     {
