@@ -162,7 +162,7 @@ public class TrainingTests
         using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, Run(3), options);
         var reverseBefore = UNetLora.Adapters(net.UNet, IcdDistillationStage.Reverse).Values.First().B.ToArray<float>();
         var losses = stage.Step(0);
-        Assert.Equal(new[] { "forward_cd", "preserve_forward", "preserve_reverse", "reverse_cd" }, losses.Keys.Order());
+        Assert.Equal(new[] { "forward_cd", "lr", "preserve_forward", "preserve_reverse", "reverse_cd" }, losses.Keys.Order());
         Assert.All(losses.Values, v => Assert.True(double.IsFinite(v)));
         foreach (var (name, p) in net.UNet.NamedParameters()) Assert.Equal(baseBefore[name], p.ToArray<float>()); // frozen bit for bit
         Assert.NotEqual(reverseBefore, UNetLora.Adapters(net.UNet, IcdDistillationStage.Reverse).Values.First().B.ToArray<float>());
