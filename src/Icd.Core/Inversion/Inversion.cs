@@ -53,9 +53,7 @@ public static class ForwardEncoder
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
         using var gen = new Generator(seed);
-        var noise = startNoise is { PyramidDiscount: > 0 } pyramid
-            ? pyramid.Sample(z0.Shape, gen).To(z0.DType).To(z0.Device)
-            : Tensor.Randn(z0.Shape, gen, z0.DType, z0.Device);
+        var noise = (startNoise ?? Training.TrainingNoise.White).Sample(z0.Shape, gen, z0.DType, z0.Device);
         var x = schedule.AddNoise(z0, noise, steps[0].T);
         var latents = new List<Tensor> { x.Share().DetachFromScope() };
         var timesteps = new List<long> { steps[0].T };

@@ -28,10 +28,10 @@ public sealed record TrainingNoise(double PyramidDiscount = 0)
         return this;
     }
 
-    /// <summary>ε of an NCHW shape.</summary>
-    public Tensor Sample(long[] shape, Generator generator)
+    /// <summary>ε of an NCHW shape (pyramid noise is drawn in fp32 on the CPU, then converted).</summary>
+    public Tensor Sample(long[] shape, Generator generator, DType dtype = DType.Float32, Device? device = null)
     {
-        if (PyramidDiscount == 0) return Tensor.Randn(shape, generator);
+        if (PyramidDiscount == 0) return Tensor.Randn(shape, generator, dtype, device);
         if (shape.Length != 4) throw new ArgumentException($"pyramid noise needs an NCHW shape, got [{string.Join(", ", shape)}]", nameof(shape));
         var eps = Tensor.Randn(shape, generator);
         using var scope = new TensorScope();
@@ -44,6 +44,7 @@ public sealed record TrainingNoise(double PyramidDiscount = 0)
             var coarse = Tensor.Randn([shape[0], shape[1], h, w], generator);
             eps = eps + Functional.Interpolate(coarse, height, width, InterpolationMode.Nearest) * weight;
         }
-        return (eps / Math.Sqrt(variance)).MoveToOuterScope();
+        var noise = (eps / Math.Sqrt(variance)).To(dtype);
+        return (device is { } d ? noise.To(d) : noise).MoveToOuterScope();
     }
 }
