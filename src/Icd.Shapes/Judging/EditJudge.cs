@@ -26,9 +26,9 @@ public static class EditJudge
             throw new ArgumentException($"edited image is {edited.Width}×{edited.Height}, the edit is {size}×{size}", nameof(edited));
         return edit.Kind switch
         {
-            EditKind.ChangeColour => JudgeColour(edit, edited, Solid(edit.Target.Objects[edit.TargetObject], size), edit.Target.Objects[edit.TargetObject].Colour, "object"),
-            EditKind.ChangeBackground => JudgeColour(edit, edited, AwayFromObjects(edit.Target, size), edit.Target.Background, "background"),
-            EditKind.RemoveObject => JudgeColour(edit, edited, Solid(edit.Source.Objects[edit.SourceObject], size), edit.Target.Background, "removed object's region"),
+            EditKind.ChangeColour => JudgeColour(edit, edited, JudgeRegions.Solid(edit.Target.Objects[edit.TargetObject], size), edit.Target.Objects[edit.TargetObject].Colour, "object"),
+            EditKind.ChangeBackground => JudgeColour(edit, edited, JudgeRegions.AwayFromObjects(edit.Target, size), edit.Target.Background, "background"),
+            EditKind.RemoveObject => JudgeColour(edit, edited, JudgeRegions.Solid(edit.Source.Objects[edit.SourceObject], size), edit.Target.Background, "removed object's region"),
             _ => JudgeSegmentation(edit, edited),
         };
     }
@@ -70,7 +70,7 @@ public static class EditJudge
     private static JudgeResult JudgeColour(Edit edit, RgbImage edited, PixelMask region, Colour wanted, string what)
     {
         if (region.Count == 0) return new JudgeResult(edit.Kind, false, $"the {what} has no pixels to measure");
-        var median = MedianColour(edited, region);
+        var median = JudgeRegions.MedianColour(edited, region);
         var nearest = Palette.Nearest(median);
         bool ok = nearest == wanted;
         return new JudgeResult(edit.Kind, ok, $"{what} median {median} is nearest to {Words.Of(nearest)}; wanted {Words.Of(wanted)}", nearest);
@@ -80,21 +80,9 @@ public static class EditJudge
     {
         int size = edit.ImageSize;
         var target = edit.Target.Objects[edit.TargetObject];
-        var objectRgb = Palette.Rgb(target.Colour);
-        var backgroundRgb = Palette.Rgb(edit.Target.Background);
-        var segmented = new bool[size * size];
-        for (int y = 0; y < size; y++)
-        {
-            for (int x = 0; x < size; x++)
-            {
-                if (!ObjectPlacement.InCell(target.Position, size, x, y)) continue;
-                var pixel = edited[x, y];
-                segmented[y * size + x] = ColourMath.RgbDistanceSquared(pixel, objectRgb) < ColourMath.RgbDistanceSquared(pixel, backgroundRgb);
-            }
-        }
-        var segmentation = new PixelMask(size, size, segmented);
-        double iouTarget = segmentation.IoU(Solid(target, size));
-        var sourceMask = edit.SourceObject >= 0 ? Solid(edit.Source.Objects[edit.SourceObject], size) : PixelMask.Empty(size, size);
+        var segmentation = JudgeRegions.Segment(edited, target.Position, target.Colour, edit.Target.Background);
+        double iouTarget = segmentation.IoU(JudgeRegions.Solid(target, size));
+        var sourceMask = edit.SourceObject >= 0 ? JudgeRegions.Solid(edit.Source.Objects[edit.SourceObject], size) : PixelMask.Empty(size, size);
         // For an addition the source mask is empty: an empty segmentation then matches the source
         // perfectly (IoU 1), rightly calling an unchanged cell a failure.
         double iouSource = segmentation.IoU(sourceMask);
@@ -102,62 +90,5 @@ public static class EditJudge
         return new JudgeResult(edit.Kind, ok,
             $"segmented {Words.Of(target.Colour)} object: IoU {iouTarget:F3} with the target {Words.Of(target.Size)} {Words.Of(target.Shape)}, {iouSource:F3} with the source",
             IouTarget: iouTarget, IouSource: iouSource);
-    }
-
-    /// <summary>An object's solid pixels: more than half covered.</summary>
-    private static PixelMask Solid(ShapeObject obj, int size) => ShapesRenderer.Coverage(obj, size).Above(0.5f);
-
-    /// <summary>Pixels with no object coverage anywhere in their 3×3 neighbourhood, so anti-aliasing
-    /// (or a model's blur) at object edges does not enter the background's median.</summary>
-    private static PixelMask AwayFromObjects(Scene scene, int size)
-    {
-        var touched = new bool[size * size];
-        foreach (var obj in scene.Objects)
-        {
-            var coverage = ShapesRenderer.Coverage(obj, size).Values;
-            for (int i = 0; i < coverage.Length; i++) touched[i] |= coverage[i] > 0;
-        }
-        var away = new bool[size * size];
-        for (int y = 0; y < size; y++)
-        {
-            for (int x = 0; x < size; x++)
-            {
-                bool clear = true;
-                for (int dy = -1; dy <= 1 && clear; dy++)
-                    for (int dx = -1; dx <= 1 && clear; dx++)
-                    {
-                        int nx = x + dx, ny = y + dy;
-                        if (nx >= 0 && ny >= 0 && nx < size && ny < size && touched[ny * size + nx]) clear = false;
-                    }
-                away[y * size + x] = clear;
-            }
-        }
-        return new PixelMask(size, size, away);
-    }
-
-    /// <summary>The per-channel median over <paramref name="region"/>, robust to edge pixels and grain.</summary>
-    private static (byte R, byte G, byte B) MedianColour(RgbImage image, PixelMask region)
-    {
-        var histograms = new int[3, 256];
-        int count = 0;
-        for (int p = 0; p < region.Values.Length; p++)
-        {
-            if (!region.Values[p]) continue;
-            for (int c = 0; c < 3; c++) histograms[c, image.Pixels[p * 3 + c]]++;
-            count++;
-        }
-        var median = new byte[3];
-        for (int c = 0; c < 3; c++)
-        {
-            int seen = 0, v = 0;
-            while (true)
-            {
-                seen += histograms[c, v];
-                if (2 * seen >= count) break;
-                v++;
-            }
-            median[c] = (byte)v;
-        }
-        return (median[0], median[1], median[2]);
     }
 }
