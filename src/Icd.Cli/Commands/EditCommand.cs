@@ -179,6 +179,6 @@ internal static class EditCommand
     {
         var reverse = ModelOptions.ParseList(list, "--steps").Select(v => (long)v).ToArray();
         var forward = new[] { m.Boundaries.ForwardStart }.Concat(reverse.Order().SkipLast(1)).ToArray();
-        return IcdModel.FromNetworks(m.Networks, new IcdManifest { Base = m.Source, ReverseTimesteps = reverse, ForwardTimesteps = forward, Defaults = m.Defaults, PyramidNoise = m.InitialNoise.PyramidDiscount }, m.Source);
+        return IcdModel.FromNetworks(m.Networks, new IcdManifest { Base = m.Source, ReverseTimesteps = reverse, ForwardTimesteps = forward, Defaults = m.Defaults, PyramidNoise = m.InversionNoise.PyramidDiscount, GenerationNoise = m.GenerationNoise.PyramidDiscount }, m.Source);
     }
 }

@@ -42,8 +42,8 @@ public sealed class InversionTrajectory : IDisposable
 /// iCD inversion (METHOD B4): x_start = α·z0 + σ·ε0 with ε0 from the seeded CPU generator
 /// (a slightly noised latent at t = 19 for iCD; t = 0 for Inverse-and-Edit), then the forward
 /// model's jumps with the source prompt and w = 0: one NFE per forward segment. ε0 is white unless
-/// the model was trained on other noise (<paramref name="startNoise"/> of <c>Encode</c>, the model's
-/// <c>InitialNoise</c>): the students never saw white noise at t = 19 then.
+/// the students were distilled on other noise (<paramref name="startNoise"/> of <c>Encode</c>, the model's
+/// <c>InversionNoise</c>): the students never saw white noise at t = 19 then.
 /// </summary>
 public static class ForwardEncoder
 {

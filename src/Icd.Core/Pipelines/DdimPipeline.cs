@@ -45,6 +45,30 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
         return new InversionTrajectory(latents, grid, z0.Share().DetachFromScope());
     }
 
+    /// <summary>N-step DDIM sampling with the teacher from the model's generation noise: generation's
+    /// baseline, N NFE (one per step; the guidance-distilled teacher embeds w).</summary>
+    public GenerateResult Generate(string prompt, GenerateOptions options, IProgress<StepProgress>? progress = null, CancellationToken ct = default)
+    {
+        var sw = Stopwatch.StartNew();
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        int size = (options.Size ?? Model.ImageSize) / Model.VaeScale;
+        using var gen = new Generator(options.Seed);
+        var x = (options.StartNoise ?? Model.GenerationNoise).Sample([1, Model.Networks.UNet.Config.InChannels, size, size], gen);
+        var (text, _) = Model.EncodePrompts(prompt);
+        var grid = Grid.Reverse().ToArray();
+        for (int i = 0; i < grid.Length; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            long t = grid[i];
+            using var eps = Model.Teacher.Epsilon(x, t, text, [options.Guidance.At(i, t)]);
+            x = Ddim.Step(Model.Schedule, eps, t, x, t - Stride).Previous;
+            progress?.Report(new StepProgress(Phase.Denoise, i + 1, grid.Length, i + 1, sw.Elapsed));
+        }
+        var image = Model.DecodeLatents(x)[0];
+        return new GenerateResult(image, Steps, sw.Elapsed);
+    }
+
     /// <summary>DDIM inversion with <paramref name="source"/>, then DDIM sampling of [source, target] with P2P.</summary>
     public EditResult Edit(RgbImage image, string source, string target, EditOptions options,
         IProgress<StepProgress>? progress = null, CancellationToken ct = default)

@@ -37,9 +37,15 @@ public sealed record IcdManifest
     [JsonPropertyName("forward_timesteps")] public long[] ForwardTimesteps { get; init; } = [19, 259, 519, 779];
     [JsonPropertyName("reverse_timesteps")] public long[] ReverseTimesteps { get; init; } = [259, 519, 779, 999];
     [JsonPropertyName("defaults")] public EditDefaults Defaults { get; init; } = new();
-    /// <summary>The discount of the multi-resolution noise the model was trained on (0: white noise);
-    /// generation starts from that noise (<see cref="Icd.Training.TrainingNoise"/>).</summary>
+    /// <summary>The discount of the multi-resolution noise the students were distilled on (0: white
+    /// noise; <see cref="Icd.Training.TrainingNoise"/>): inversion's start noise, and generation's
+    /// unless <see cref="GenerationNoise"/> says otherwise.</summary>
     [JsonPropertyName("pyramid_noise")] public double PyramidNoise { get; init; }
+    /// <summary>The discount of the noise generation starts from, when the teacher expects other noise
+    /// at t = T than its students were distilled on (the Shapes model: a teacher fine-tuned on
+    /// pyramid noise, students distilled on white noise, which from white noise generate texture, not
+    /// scenes). Null: <see cref="PyramidNoise"/>.</summary>
+    [JsonPropertyName("generation_noise")] public double? GenerationNoise { get; init; }
     [JsonPropertyName("variant")] public string? Variant { get; init; }
     [JsonPropertyName("description")] public string? Description { get; init; }
 
@@ -50,6 +56,7 @@ public sealed record IcdManifest
             throw new InvalidDataException($"{source}: forward_timesteps and reverse_timesteps must not be empty");
         if (!(LoraAlpha > 0)) throw new InvalidDataException($"{source}: lora_alpha must be positive");
         if (!(PyramidNoise >= 0 && PyramidNoise < 1)) throw new InvalidDataException($"{source}: pyramid_noise must be in [0, 1) (0: white noise), got {PyramidNoise}");
+        if (GenerationNoise is { } g && !(g >= 0 && g < 1)) throw new InvalidDataException($"{source}: generation_noise must be in [0, 1) (0: white noise), got {g}");
         return this;
     }
 

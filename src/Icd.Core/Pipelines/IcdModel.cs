@@ -22,10 +22,11 @@ public sealed class IcdModel : IDisposable
     public const string ReverseAdapter = "reverse";
 
     private IcdModel(StableDiffusionModels networks, Boundaries boundaries, EditDefaults defaults, string source, bool hasForward, bool hasReverse,
-        Training.TrainingNoise initialNoise)
+        Training.TrainingNoise inversionNoise, Training.TrainingNoise generationNoise)
     {
         Networks = networks;
-        InitialNoise = initialNoise;
+        InversionNoise = inversionNoise;
+        GenerationNoise = generationNoise;
         Boundaries = boundaries;
         Defaults = defaults;
         Source = source;
@@ -46,9 +47,13 @@ public sealed class IcdModel : IDisposable
     public Denoiser Reverse { get; }
     public Denoiser Teacher { get; }
 
-    /// <summary>The noise generation starts from: the noise the model was trained on (manifest
-    /// <c>pyramid_noise</c>; white unless set).</summary>
-    public Training.TrainingNoise InitialNoise { get; }
+    /// <summary>The noise inversion's first latent (t = 19, or 0) is drawn from: the students'
+    /// distillation noise (manifest <c>pyramid_noise</c>; white unless set).</summary>
+    public Training.TrainingNoise InversionNoise { get; }
+
+    /// <summary>The noise generation starts from at t = T: what the teacher was last trained on
+    /// (manifest <c>generation_noise</c>, else <c>pyramid_noise</c>).</summary>
+    public Training.TrainingNoise GenerationNoise { get; }
 
     public ClipTokenizer Tokenizer => Networks.Tokenizer;
     public NoiseSchedule Schedule => Networks.Schedule;
@@ -92,7 +97,8 @@ public sealed class IcdModel : IDisposable
         var boundaries = Boundaries.FromLists(manifest.ReverseTimesteps, manifest.ForwardTimesteps, networks.Schedule.TrainSteps - 1);
         bool hasForward = UNetLora.Adapters(networks.UNet, ForwardAdapter).Count > 0;
         bool hasReverse = UNetLora.Adapters(networks.UNet, ReverseAdapter).Count > 0;
-        return new IcdModel(networks, boundaries, manifest.Defaults, source, hasForward, hasReverse, new Training.TrainingNoise(manifest.PyramidNoise).Validate());
+        return new IcdModel(networks, boundaries, manifest.Defaults, source, hasForward, hasReverse,
+            new Training.TrainingNoise(manifest.PyramidNoise).Validate(), new Training.TrainingNoise(manifest.GenerationNoise ?? manifest.PyramidNoise).Validate());
     }
 
     /// <summary>The guidance-distilled teacher's full UNet state dict (iCD's sd15_cfg_distill.pt,

@@ -30,7 +30,7 @@ public sealed class IcdPipeline(IcdModel model)
         using var inference = Autograd.NoGrad();
         int size = (options.Size ?? Model.ImageSize) / Model.VaeScale;
         using var gen = new Generator(options.Seed);
-        var x = Model.InitialNoise.Sample([1, Model.Networks.UNet.Config.InChannels, size, size], gen);
+        var x = (options.StartNoise ?? Model.GenerationNoise).Sample([1, Model.Networks.UNet.Config.InChannels, size, size], gen);
         var (text, _) = Model.EncodePrompts(prompt);
         int nfe = 0;
         x = Denoise(x, (i, t) => (text, options.Guidance.At(i, t)), ref nfe, progress, sw, ct);
@@ -50,7 +50,7 @@ public sealed class IcdPipeline(IcdModel model)
         var (text, _) = Model.EncodePrompts(prompt);
         var steps = options.StartTimestep is { } start ? Model.Boundaries.WithForwardStart(start).Forward : Model.Boundaries.Forward;
         return ForwardEncoder.Encode(Model.Forward, Model.Schedule, z0, text, steps, options.Seed,
-            i => progress?.Report(new StepProgress(Phase.Invert, i + 1, steps.Count, i + 1, clock.Elapsed)), Model.InitialNoise);
+            i => progress?.Report(new StepProgress(Phase.Invert, i + 1, steps.Count, i + 1, clock.Elapsed)), Model.InversionNoise);
     }
 
     /// <summary>Invert, then decode with the same prompt at w = 0; metrics against the preprocessed input.</summary>

@@ -32,6 +32,8 @@ public sealed record GenerateOptions
     public ulong Seed { get; init; } = 30;
     public GuidanceSchedule Guidance { get; init; } = GuidanceSchedule.Constant(7);
     public int? Size { get; init; }
+    /// <summary>The noise x_T is drawn from; null: the model's <c>GenerationNoise</c>.</summary>
+    public Training.TrainingNoise? StartNoise { get; init; }
 }
 
 public sealed record EditOptions

@@ -27,8 +27,8 @@ public sealed record ShapesBuildOptions
     /// SD's schedule; a teacher trained on white noise alone took colours from the noise, not the
     /// caption (see <see cref="TrainingNoise"/> and the model card).</summary>
     public TrainingNoise TeacherNoise { get; init; } = new(PyramidDiscount: 0.8);
-    /// <summary>The noise of the distillation stages (guidance, iCD, cycle), and so of generation and
-    /// inversion (manifest <c>pyramid_noise</c>). White: distilling on the teacher's pyramid noise gave
+    /// <summary>The noise of the distillation stages (guidance, iCD, cycle), and so of inversion's start
+    /// noise (manifest <c>pyramid_noise</c>; generation starts from <see cref="TeacherNoise"/>). White: distilling on the teacher's pyramid noise gave
     /// students 4 dB worse at reconstruction (22.3 against 26.2 dB, fifth build's trial).</summary>
     public TrainingNoise DistillationNoise { get; init; } = TrainingNoise.White;
     /// <summary>Min-SNR-γ weighting of the teacher's second phase (null: plain MSE).</summary>

@@ -261,6 +261,9 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             ReverseLora = "reverse.safetensors",
             LoraAlpha = options.LoraAlpha,
             PyramidNoise = options.DistillationNoise.PyramidDiscount,
+            // Generation starts from the noise the teacher was last trained on: its students,
+            // distilled on white noise, copy its white-noise trajectories, which end in texture.
+            GenerationNoise = options.TeacherPyramid is null ? null : options.TeacherNoise.PyramidDiscount,
             Description = "Shapes world iCD model (built by `icd shapes build`)",
             Defaults = new EditDefaults { Guidance = 3, Tau = 0.8, CrossReplace = 0.3, SelfReplace = 0.6, Amplify = 2, Seed = 30, GenerationGuidance = 3 },
         };

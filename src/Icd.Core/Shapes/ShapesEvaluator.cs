@@ -24,19 +24,22 @@ public sealed record ShapesEvalOptions
     public int DdimSteps { get; init; } = 50;
     public ulong BenchmarkSeed { get; init; } = 7;
     public int GridCases { get; init; } = 12;
+    /// <summary>Held-out captions for the generation table (0: no table).</summary>
+    public int GenerationImages { get; init; } = 32;
     /// <summary>Which stream the scenes come from: the held-out benchmark (what reports show), or the
     /// training stream, for tuning editing settings without looking at the benchmark.</summary>
     public ShapesSplit Split { get; init; } = ShapesSplit.HeldOut;
     /// <summary>Edit kinds of the editing table; null: all.</summary>
     public IReadOnlyList<EditKind>? Kinds { get; init; }
 
-    public static ShapesEvalOptions Quick { get; } = new() { InversionImages = 2, EditsPerKind = 1, DdimSteps = 10, GridCases = 3 };
+    public static ShapesEvalOptions Quick { get; } = new() { InversionImages = 2, EditsPerKind = 1, DdimSteps = 10, GridCases = 3, GenerationImages = 2 };
 }
 
 /// <summary>
-/// <c>icd shapes eval</c>: the inversion table (METHOD H Table 2 layout, on held-out scenes) and the
-/// editing table per edit kind (prompt switch, Prompt-to-Prompt, guided, DDIM + P2P), judged against
-/// the world's exact ground truth; writes report.md, results.json and grid.png.
+/// <c>icd shapes eval</c>: the inversion table (METHOD H Table 2 layout, on held-out scenes), the
+/// editing table per edit kind (prompt switch, Prompt-to-Prompt, guided, DDIM + P2P) and the
+/// generation table (teacher and student from held-out captions), judged against the world's exact
+/// ground truth; writes report.md, results.json, grid.png and generation.png.
 /// </summary>
 public sealed class ShapesEvaluator(string modelPath, string reportDirectory, ShapesEvalOptions options)
 {
@@ -55,6 +58,9 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         string cyclePath = Path.Combine(modelDirectory, ShapesBuilder.CycleManifest);
         using var inverseAndEdit = File.Exists(cyclePath) ? IcdModel.Load(cyclePath) : null;
         var (editing, grid) = EditingTable(model, inverseAndEdit ?? model, held);
+        var stream = new SceneStream(options.BenchmarkSeed, options.Split);
+        var captions = Enumerable.Range(0, options.GenerationImages).Select(i => stream.At(i)).Select(s => (s, CaptionWriter.Describe(s).Text)).ToList();
+        var (generation, generationGrid) = GenerationTable.Run(model, captions, options.DdimSteps, Math.Min(options.GridCases, captions.Count), Log);
         var report = new StringBuilder();
         report.AppendLine("# Shapes world evaluation").AppendLine();
         report.AppendLine($"Model: `{modelPath}`; {options.InversionImages} {split} images for inversion, {options.EditsPerKind} edits per kind; DDIM baseline {options.DdimSteps} steps.").AppendLine();
@@ -66,9 +72,19 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         foreach (var r in editing) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Kind} | {r.Method} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Preservation:F2} | {r.Success:P0} | {r.Nfe} | {r.Seconds:F2} |"));
         report.AppendLine().AppendLine("![grid](grid.png)").AppendLine();
         report.AppendLine("Grid columns: source | iCD reconstruction | prompt switch | Prompt-to-Prompt | guided (Inverse-and-Edit) | DDIM + P2P | ground truth.");
+        if (generation.Count > 0)
+        {
+            report.AppendLine().AppendLine($"## Generation ({captions.Count} {split} captions, judged against their scenes)").AppendLine();
+            report.AppendLine($"Start noise: {(model.GenerationNoise.PyramidDiscount > 0 ? $"pyramid (discount {model.GenerationNoise.PyramidDiscount.ToString(CultureInfo.InvariantCulture)}, manifest `generation_noise`)" : "white")} unless the row says otherwise; caption i uses seed {GenerationTable.SeedBase} + i.").AppendLine();
+            report.AppendLine("| method | background right | objects right (colour, in place) | whole caption right | NFE | s/image |").AppendLine("|---|---|---|---|---|---|");
+            foreach (var r in generation) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Background:P0} | {r.Objects:P0} | {r.AllCorrect:P0} | {r.Nfe} | {r.Seconds:F2} |"));
+            report.AppendLine().AppendLine("![generation](generation.png)").AppendLine();
+            report.AppendLine($"Columns: the caption's scene | {string.Join(" | ", generation.Select(r => r.Name))}.");
+        }
         File.WriteAllText(Path.Combine(reportDirectory, "report.md"), report.ToString());
-        File.WriteAllText(Path.Combine(reportDirectory, "results.json"), JsonSerializer.Serialize(new { inversion, editing }, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(reportDirectory, "results.json"), JsonSerializer.Serialize(new { inversion, editing, generation }, new JsonSerializerOptions { WriteIndented = true }));
         if (grid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "grid.png"), ImageGrid.Compose(grid));
+        if (generationGrid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "generation.png"), ImageGrid.Compose(generationGrid));
         return report.ToString();
     }
 

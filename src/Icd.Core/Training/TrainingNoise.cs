@@ -14,8 +14,9 @@ namespace Icd.Training;
 /// low-frequency leak instead of from the caption, and then ignores colour words when generating or
 /// editing. Low-frequency noise hides the leak, so the colour has to come from the text. The coarsest
 /// level (1×1) is the "offset noise" of the diffusers training scripts.</para>
-/// Students distilled on it are sampled and inverted with it too (<c>IcdModel.InitialNoise</c>,
-/// manifest <c>pyramid_noise</c>); the distillation noise need not be the teacher's.
+/// Students distilled on it are inverted with it too (<c>IcdModel.InversionNoise</c>, manifest
+/// <c>pyramid_noise</c>); the distillation noise need not be the teacher's, and generation starts
+/// from the teacher's (<c>IcdModel.GenerationNoise</c>, manifest <c>generation_noise</c>).
 /// </summary>
 public sealed record TrainingNoise(double PyramidDiscount = 0)
 {
