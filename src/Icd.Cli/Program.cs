@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(EditCommand.Create());
         root.Subcommands.Add(ShapesCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         // Exceptions reach CommandRunner, which prints one clear line instead of a stack trace.
         var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         return CommandRunner.Run(() => root.Parse(args).Invoke(invocation));

@@ -17,14 +17,23 @@ public static class ImageFile
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= ImageReadOptions.Default;
-        byte[] file = ReadAllBytes(path);
+        return Decode(ReadAllBytes(path), path, options);
+    }
+
+    /// <summary>Decodes a PNG or JPEG held in memory (an upload); <paramref name="name"/> names it in errors.</summary>
+    /// <exception cref="ImageFormatException">Not a PNG or JPEG, corrupt, truncated, or larger than <see cref="ImageReadOptions.MaxPixels"/>.</exception>
+    public static RgbImage Decode(byte[] file, string name, ImageReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(name);
+        options ??= ImageReadOptions.Default;
         DecodedImage decoded;
         if (PngDecoder.HasSignature(file))
-            decoded = PngDecoder.Decode(file, path, options);
+            decoded = PngDecoder.Decode(file, name, options);
         else if (JpegSegments.HasSignature(file))
-            decoded = JpegDecoder.Decode(file, path, options);
+            decoded = JpegDecoder.Decode(file, name, options);
         else
-            throw new ImageFormatException(path, "not a PNG or JPEG file");
+            throw new ImageFormatException(name, "not a PNG or JPEG file");
         return OrientationTransform.Apply(decoded.Image, decoded.Orientation);
     }
 

@@ -37,7 +37,7 @@ internal static class DemoCommand
         return command;
     }
 
-    private static string ExampleImage => Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(ModelOptions.DefaultModel)!)!)!, "examples", "shapes", "scene.png");
+    internal static string ExampleImage => Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(ModelOptions.DefaultModel)!)!)!, "examples", "shapes", "scene.png");
 
     public const string ExampleSource = "a large red circle in the center on a gray background";
     public const string ExampleTarget = "a large blue circle in the center on a gray background";

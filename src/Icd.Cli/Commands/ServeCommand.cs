@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Icd.Web;
+using Microsoft.Extensions.Hosting;
+
+namespace Icd.Cli.Commands;
+
+/// <summary><c>icd serve</c>: the local web page (generate, reconstruct, edit) over one loaded model.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var model = ModelOptions.Model();
+        var guided = new Option<string?>("--guided-model") { Description = "model for guided (Inverse-and-Edit) edits; default: inverse-and-edit.json beside --model when there is one, else --model" };
+        var host = new Option<string>("--host") { Description = "address to listen on (loopback by default: anyone who can reach the page can run model work)", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "port to listen on", DefaultValueFactory = _ => 5757 };
+        var command = new Command("serve", "Serve the local web page: upload an image, edit it with a prompt, watch the steps");
+        foreach (var o in new Option[] { model, guided, host, port }) command.Options.Add(o);
+        command.SetAction(async (parse, ct) =>
+        {
+            int p = parse.GetValue(port);
+            if (p is < 1 or > 65535) throw new ArgumentException($"--port {p}: expected 1–65535");
+            string modelPath = parse.GetValue(model)!;
+            using var m = ModelOptions.Load(modelPath);
+            string? guidedPath = parse.GetValue(guided) ?? BesideManifest(modelPath, "inverse-and-edit.json");
+            using var g = guidedPath is null ? null : ModelOptions.Load(guidedPath);
+            bool bundled = Path.GetFullPath(modelPath) == Path.GetFullPath(ModelOptions.DefaultModel) && File.Exists(DemoCommand.ExampleImage);
+            var options = new WebOptions
+            {
+                Url = $"http://{parse.GetValue(host)}:{p}",
+                ExampleImage = bundled ? DemoCommand.ExampleImage : null,
+                ExampleSource = DemoCommand.ExampleSource,
+                ExampleTarget = DemoCommand.ExampleTarget,
+            };
+            await using var app = WebServer.Build(m, g, options);
+            await app.StartAsync(ct);
+            Console.WriteLine($"icd serve: {options.Url}  (model {m.Source}{(g is null ? "" : $"; guided edits: {g.Source}")}); Ctrl+C stops");
+            await app.WaitForShutdownAsync(ct);
+            return 0;
+        });
+        return command;
+    }
+
+    private static string? BesideManifest(string modelPath, string name)
+    {
+        string dir = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+        string path = Path.Combine(dir, name);
+        return File.Exists(path) && Path.GetFullPath(path) != Path.GetFullPath(modelPath) ? path : null;
+    }
+}
