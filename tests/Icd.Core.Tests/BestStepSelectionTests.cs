@@ -13,6 +13,8 @@ public class BestStepSelectionTests
         public long Taken { get; private set; }
         public string Name => "scripted";
 
+        public IReadOnlyList<Icd.Torch.Optim.AdamW> Optimizers => [];
+
         public IReadOnlyDictionary<string, double> Step(long step)
         {
             Taken = step + 1;

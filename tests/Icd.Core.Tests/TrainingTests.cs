@@ -4,6 +4,7 @@ using Icd.Imaging;
 using Icd.Lora;
 using Icd.Sampling;
 using Icd.Torch;
+using Icd.Torch.Optim;
 using Icd.Training;
 
 namespace Icd.Tests;
@@ -162,7 +163,7 @@ public class TrainingTests
         using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, Run(3), options);
         var reverseBefore = UNetLora.Adapters(net.UNet, IcdDistillationStage.Reverse).Values.First().B.ToArray<float>();
         var losses = stage.Step(0);
-        Assert.Equal(new[] { "forward_cd", "lr", "preserve_forward", "preserve_reverse", "reverse_cd" }, losses.Keys.Order());
+        Assert.Equal(new[] { "forward_cd", "preserve_forward", "preserve_reverse", "reverse_cd" }, losses.Keys.Order());
         Assert.All(losses.Values, v => Assert.True(double.IsFinite(v)));
         foreach (var (name, p) in net.UNet.NamedParameters()) Assert.Equal(baseBefore[name], p.ToArray<float>()); // frozen bit for bit
         Assert.NotEqual(reverseBefore, UNetLora.Adapters(net.UNet, IcdDistillationStage.Reverse).Values.First().B.ToArray<float>());
@@ -272,20 +273,72 @@ public class TrainingTests
     }
 
     [Fact]
-    public void DistillationStagesFollowTheLearningRateSchedule()
+    public void TheRunSetsEveryOptimizersLearningRateFromItsSchedule()
     {
         // Cosine over 4 steps, no warm-up: lr·½(1 + cos(π·k/4)) = lr·{1, 0.8536, 0.5, 0.1464}; with a
-        // 2-step warm-up, step 0 runs at lr/2.
-        var run = Run(4) with { CosineDecay = true };
+        // 2-step warm-up, step 0 runs at lr/2. The rate a stage's optimizers hold during its step is
+        // what the run set, and the log records it.
+        var run = Run(4) with { CosineDecay = true, CheckpointEvery = 100 };
         double[] expected = [1, 0.5 * (1 + Math.Sqrt(0.5)), 0.5, 0.5 * (1 - Math.Sqrt(0.5))];
+        using var dir = new TempDir();
+        using (var stage = new RateRecordingStage())
+        {
+            new TrainingRun(dir.Path, run).Run(stage, resume: false);
+            Assert.Equal(expected.Select(e => run.LearningRate * e), stage.Seen, new Tolerance(1e-12));
+            var logged = File.ReadAllLines(Path.Combine(dir.Path, "log.csv"));
+            int column = Array.IndexOf(logged[0].Split(','), "lr");
+            Assert.Equal(run.LearningRate * expected[3], double.Parse(logged[^1].Split(',')[column], System.Globalization.CultureInfo.InvariantCulture), 12);
+        }
+        using (var stage = new RateRecordingStage())
+        {
+            new TrainingRun(dir.Path, run with { Steps = 1, WarmupSteps = 2, CosineDecay = false }).Run(stage, resume: false);
+            Assert.Equal(run.LearningRate / 2, stage.Seen[0], 12);
+        }
+        // The iCD stage hands over both students' optimizers (the cycle stage, forward only).
         var (net, data) = Tiny(8);
         using var _ = net;
         using (var icd = new IcdDistillationStage(net.UNet, data, net.Schedule, run, new IcdDistillationOptions { Rank = 4, GuidanceSet = [0] }))
-            for (int k = 0; k < 4; k++) Assert.Equal(run.LearningRate * expected[k], icd.Step(k)["lr"], 12);
-        using var plain = new UNet2DConditionModel(net.UNet.Config with { TimeCondProjDim = null });
-        using var student = GuidanceDistillationStage.NewStudent(plain, 32);
-        using var guidance = new GuidanceDistillationStage(plain, student, data, net.Schedule, net.TextEncoder, net.Tokenizer, [0, 3], run with { WarmupSteps = 2 });
-        Assert.Equal(run.LearningRate / 2, guidance.Step(0)["lr"], 12);
+            Assert.Equal(2, icd.Optimizers.Count);
+    }
+
+    /// <summary>A stage with two optimizers that records the learning rate they hold at each step.</summary>
+    private sealed class RateRecordingStage : ITrainingStage
+    {
+        private readonly Tensor _weight = Tensor.Zeros([1]).RequiresGrad_().DetachFromScope();
+        private readonly AdamW _a, _b;
+
+        public RateRecordingStage()
+        {
+            _a = new AdamW([_weight], new AdamWOptions(123));
+            _b = new AdamW([_weight], new AdamWOptions(456));
+        }
+
+        public List<double> Seen { get; } = [];
+        public string Name => "rates";
+        public IReadOnlyList<AdamW> Optimizers => [_a, _b];
+
+        public IReadOnlyDictionary<string, double> Step(long step)
+        {
+            Assert.Equal(_a.LearningRate, _b.LearningRate);
+            Seen.Add(_a.LearningRate);
+            return new Dictionary<string, double> { ["loss"] = 1 };
+        }
+
+        public void SaveState(IDictionary<string, Tensor> into) => into["w"] = _weight.Detach().DetachFromScope();
+        public void LoadState(IReadOnlyDictionary<string, Tensor> from) { }
+
+        public void Dispose()
+        {
+            _a.Dispose();
+            _b.Dispose();
+            _weight.Dispose();
+        }
+    }
+
+    private sealed class Tolerance(double eps) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= eps;
+        public int GetHashCode(double obj) => 0;
     }
 
     [Fact]

@@ -26,7 +26,6 @@ public sealed class AutoencoderStage : ITrainingStage
     private readonly AdamW _optimizer;
     private readonly Generator _noise;
     private readonly int _size;
-    private readonly LearningRateSchedule _lr;
 
     public AutoencoderStage(AutoencoderKL vae, IImageCaptionSource source, int imageSize, RunOptions options, double klWeight = 1e-6)
     {
@@ -40,7 +39,6 @@ public sealed class AutoencoderStage : ITrainingStage
         vae.Train();
         _optimizer = new AdamW(vae.Parameters(), new AdamWOptions(options.LearningRate, WeightDecay: options.WeightDecay));
         _noise = new Generator(options.Seed + 3);
-        _lr = options.Schedule();
     }
 
     public string Name => "vae";
@@ -48,7 +46,6 @@ public sealed class AutoencoderStage : ITrainingStage
     public IReadOnlyDictionary<string, double> Step(long step)
     {
         using var scope = new TensorScope();
-        _optimizer.LearningRate = _lr(step);
         var x = Images(_source, Enumerable.Range(0, _options.BatchSize).Select(_ => _sampler.Next()));
         var dist = _vae.Encode(x);
         var z = dist.Sample(_noise);
@@ -59,7 +56,7 @@ public sealed class AutoencoderStage : ITrainingStage
         var loss = mse + kl * (_klWeight / PixelElements);
         Autograd.Backward([loss]);
         double norm = StageState.ClipAndStep(_optimizer, _options.GradClip);
-        return new Dictionary<string, double> { ["loss"] = loss.Item(), ["mse"] = mse.Item(), ["kl"] = kl.Item(), ["psnr"] = Psnr(mse.Item()), ["grad_norm"] = norm, ["lr"] = _optimizer.LearningRate };
+        return new Dictionary<string, double> { ["loss"] = loss.Item(), ["mse"] = mse.Item(), ["kl"] = kl.Item(), ["psnr"] = Psnr(mse.Item()), ["grad_norm"] = norm };
     }
 
     /// <summary>Elements of one image (3·H·W): turns the per-sample sums of the objective into means.</summary>
@@ -102,6 +99,8 @@ public sealed class AutoencoderStage : ITrainingStage
         var means = Enumerable.Range(0, count).Select(i => _vae.Encode(ImageTensors.ToTensor(_source.Get(i).Image, _size, _size)).Mean).ToArray();
         return 1.0 / Tensor.Cat(means, 0).Std().Item();
     }
+
+    public IReadOnlyList<AdamW> Optimizers => [_optimizer];
 
     public void SaveState(IDictionary<string, Tensor> into)
     {

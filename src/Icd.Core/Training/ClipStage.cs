@@ -24,7 +24,6 @@ public sealed class ClipStage : ITrainingStage
     private readonly RunOptions _options;
     private readonly InfiniteSampler _sampler;
     private readonly AdamW _optimizer;
-    private readonly LearningRateSchedule _lr;
     private readonly int _size;
 
     public ClipStage(ClipTextModel text, ImageEncoder image, Linear textProjection, ClipTokenizer tokenizer, IImageCaptionSource source, int imageSize, RunOptions options)
@@ -35,7 +34,6 @@ public sealed class ClipStage : ITrainingStage
         _tokenizer = tokenizer;
         _source = source;
         _options = options.Validate();
-        _lr = options.Schedule();
         _size = imageSize;
         _sampler = new InfiniteSampler(source.Count, options.Seed);
         _logitScale = Tensor.FromValues(new[] { (float)Math.Log(1 / 0.07) }).DetachFromScope().RequiresGrad_();
@@ -48,7 +46,6 @@ public sealed class ClipStage : ITrainingStage
 
     public IReadOnlyDictionary<string, double> Step(long step)
     {
-        _optimizer.LearningRate = _lr(step);
         using var scope = new TensorScope();
         int b = _options.BatchSize;
         var items = Enumerable.Range(0, b).Select(_ => _source.Get(_sampler.Next())).ToList();
@@ -62,7 +59,7 @@ public sealed class ClipStage : ITrainingStage
         StageState.ClipAndStep(_optimizer, _options.GradClip);
         using var noGrad = Autograd.NoGrad();
         double accuracy = logits.Argmax(1).Eq(labels).To(DType.Float32).Mean().Item();
-        return new Dictionary<string, double> { ["loss"] = loss.Item(), ["accuracy"] = accuracy, ["temperature"] = 1 / Math.Exp(_logitScale.Item()), ["lr"] = _optimizer.LearningRate };
+        return new Dictionary<string, double> { ["loss"] = loss.Item(), ["accuracy"] = accuracy, ["temperature"] = 1 / Math.Exp(_logitScale.Item()) };
     }
 
     /// <summary>Unit-normalised image and text embeddings.</summary>
@@ -76,6 +73,8 @@ public sealed class ClipStage : ITrainingStage
 
     private static Tensor CrossEntropy(Tensor logits, Tensor labels) =>
         -logits.LogSoftmax(1).Gather(1, labels.Unsqueeze(1)).Mean();
+
+    public IReadOnlyList<AdamW> Optimizers => [_optimizer];
 
     public void SaveState(IDictionary<string, Tensor> into)
     {

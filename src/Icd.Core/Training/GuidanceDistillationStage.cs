@@ -21,7 +21,6 @@ public sealed class GuidanceDistillationStage : ITrainingStage
     private readonly double[] _guidanceSet;
     private readonly Tensor _unconditional;
     private readonly AdamW _optimizer;
-    private readonly LearningRateSchedule _lr;
     private readonly Generator _noise;
 
     public GuidanceDistillationStage(UNet2DConditionModel teacher, UNet2DConditionModel student, BatchBuilder data, NoiseSchedule schedule,
@@ -36,7 +35,6 @@ public sealed class GuidanceDistillationStage : ITrainingStage
         _data = data;
         _schedule = schedule;
         _options = options.Validate();
-        _lr = options.Schedule();
         _guidanceSet = guidanceSet;
         teacher.SetRequiresGrad(false);
         teacher.Eval();
@@ -112,7 +110,6 @@ public sealed class GuidanceDistillationStage : ITrainingStage
 
     public IReadOnlyDictionary<string, double> Step(long step)
     {
-        _optimizer.LearningRate = _lr(step);
         double total = 0;
         int dim = _student.Config.TimeCondProjDim!.Value;
         for (int micro = 0; micro < _options.GradientAccumulation; micro++)
@@ -133,8 +130,10 @@ public sealed class GuidanceDistillationStage : ITrainingStage
             total += loss.Item();
         }
         double norm = StageState.ClipAndStep(_optimizer, _options.GradClip);
-        return new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm, ["lr"] = _optimizer.LearningRate };
+        return new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm };
     }
+
+    public IReadOnlyList<AdamW> Optimizers => [_optimizer];
 
     public void SaveState(IDictionary<string, Tensor> into)
     {

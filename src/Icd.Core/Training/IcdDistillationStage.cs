@@ -60,7 +60,6 @@ public sealed class IcdDistillationStage : ITrainingStage
     private readonly long[] _grid;
     private readonly AdamW _forwardOptimizer;
     private readonly AdamW? _reverseOptimizer;
-    private readonly LearningRateSchedule _lr;
     private readonly CycleContext? _cycle;
     private readonly Generator _noise;
     private readonly int _dim;
@@ -76,7 +75,6 @@ public sealed class IcdDistillationStage : ITrainingStage
         _data = data;
         _schedule = schedule;
         _run = run.Validate();
-        _lr = run.Schedule();
         _o = options;
         _grid = Boundaries.DdimGrid(options.DdimSteps, schedule.TrainSteps);
         teacher.SetRequiresGrad(false); // the base weights are frozen; only adapters train
@@ -130,10 +128,7 @@ public sealed class IcdDistillationStage : ITrainingStage
     public IReadOnlyDictionary<string, double> Step(long step)
     {
         // Warm-up and cosine decay (RunOptions) apply to both students' optimizers.
-        double lr = _lr(step);
-        _forwardOptimizer.LearningRate = lr;
-        if (_reverseOptimizer is not null) _reverseOptimizer.LearningRate = lr;
-        var losses = new Dictionary<string, double> { ["lr"] = lr };
+        var losses = new Dictionary<string, double>();
         using var scope = new TensorScope();
         var batch = _data.Next(_run.BatchSize);
         int b = _run.BatchSize;
@@ -269,6 +264,8 @@ public sealed class IcdDistillationStage : ITrainingStage
         StageState.ClipAndStep(optimizer, _run.GradClip);
         return loss.Item();
     }
+
+    public IReadOnlyList<AdamW> Optimizers => _reverseOptimizer is null ? [_forwardOptimizer] : [_forwardOptimizer, _reverseOptimizer];
 
     public void SaveState(IDictionary<string, Tensor> into)
     {

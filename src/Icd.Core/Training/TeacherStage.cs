@@ -19,7 +19,6 @@ public sealed class TeacherStage : ITrainingStage
     private readonly RunOptions _options;
     private readonly AdamW _optimizer;
     private readonly Generator _noise;
-    private readonly LearningRateSchedule _lr;
 
     public TeacherStage(UNet2DConditionModel unet, BatchBuilder data, NoiseSchedule schedule, RunOptions options)
     {
@@ -32,7 +31,6 @@ public sealed class TeacherStage : ITrainingStage
         unet.GradientCheckpointing = options.GradientCheckpointing;
         _optimizer = new AdamW(unet.Parameters(), new AdamWOptions(options.LearningRate, WeightDecay: options.WeightDecay));
         _noise = new Generator(options.Seed + 3);
-        _lr = options.Schedule();
         _validation = new DenoisingValidation(data, schedule, Math.Min(options.BatchSize, 8), options.Seed + 99);
     }
 
@@ -68,7 +66,6 @@ public sealed class TeacherStage : ITrainingStage
 
     public IReadOnlyDictionary<string, double> Step(long step)
     {
-        _optimizer.LearningRate = _lr(step);
         double total = 0;
         for (int micro = 0; micro < _options.GradientAccumulation; micro++)
         {
@@ -86,8 +83,10 @@ public sealed class TeacherStage : ITrainingStage
             total += loss.Item();
         }
         double norm = StageState.ClipAndStep(_optimizer, _options.GradClip);
-        return new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm, ["lr"] = _optimizer.LearningRate };
+        return new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm };
     }
+
+    public IReadOnlyList<AdamW> Optimizers => [_optimizer];
 
     public void SaveState(IDictionary<string, Tensor> into)
     {

@@ -73,6 +73,10 @@ public interface ITrainingStage : IDisposable
     /// <summary>One optimisation step (all of this method's optimizer steps for one batch); returns named losses.</summary>
     IReadOnlyDictionary<string, double> Step(long step);
 
+    /// <summary>Every optimizer the stage steps. <see cref="TrainingRun"/> sets their learning rate from
+    /// the run's schedule before each step, so no stage can forget to (three once did).</summary>
+    IReadOnlyList<AdamW> Optimizers { get; }
+
     /// <summary>Everything needed to continue bit-exactly: trainable tensors, optimizer state, RNG states.</summary>
     void SaveState(IDictionary<string, Tensor> into);
 
@@ -114,10 +118,13 @@ public sealed class TrainingRun(string directory, RunOptions options)
         var best = BestSoFar();
         if (options.SelectBy is not null && start == 0) best = KeepIfBest(stage, 0, stage.Validate(), best); // the starting state competes too
         var sw = Stopwatch.StartNew();
+        var schedule = options.Schedule();
         long done = 0;
         for (long step = start; step < options.Steps; step++)
         {
             ct.ThrowIfCancellationRequested();
+            double lr = schedule(step);
+            foreach (var optimizer in stage.Optimizers) optimizer.LearningRate = lr;
             IReadOnlyDictionary<string, double> losses;
             using (new TensorScope()) losses = stage.Step(step);
             foreach (var (name, value) in losses)
@@ -125,7 +132,7 @@ public sealed class TrainingRun(string directory, RunOptions options)
                 if (!double.IsFinite(value)) throw new InvalidOperationException($"{stage.Name}: loss '{name}' is {value} at step {step}; lower the learning rate or check the data");
             }
             done++;
-            var all = new Dictionary<string, double>(losses);
+            var all = new Dictionary<string, double>(losses) { ["lr"] = lr };
             if (options.ValidateEvery > 0 && (step + 1) % options.ValidateEvery == 0)
             {
                 var validated = stage.Validate();
