@@ -55,6 +55,16 @@ public sealed class IcdModel : IDisposable
     /// (manifest <c>generation_noise</c>, else <c>pyramid_noise</c>).</summary>
     public Training.TrainingNoise GenerationNoise { get; }
 
+    /// <summary>x_T of a generation request: its start noise (default <see cref="GenerationNoise"/>)
+    /// drawn from its seed, at its size (default the model's).</summary>
+    public Tensor GenerationStart(GenerateOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        int size = (options.Size ?? ImageSize) / VaeScale;
+        using var gen = new Generator(options.Seed);
+        return (options.StartNoise ?? GenerationNoise).Sample([1, Networks.UNet.Config.InChannels, size, size], gen);
+    }
+
     public ClipTokenizer Tokenizer => Networks.Tokenizer;
     public NoiseSchedule Schedule => Networks.Schedule;
 

@@ -28,9 +28,7 @@ public sealed class IcdPipeline(IcdModel model)
         var sw = Stopwatch.StartNew();
         using var scope = new TensorScope();
         using var inference = Autograd.NoGrad();
-        int size = (options.Size ?? Model.ImageSize) / Model.VaeScale;
-        using var gen = new Generator(options.Seed);
-        var x = (options.StartNoise ?? Model.GenerationNoise).Sample([1, Model.Networks.UNet.Config.InChannels, size, size], gen);
+        var x = Model.GenerationStart(options);
         var (text, _) = Model.EncodePrompts(prompt);
         int nfe = 0;
         x = Denoise(x, (i, t) => (text, options.Guidance.At(i, t)), ref nfe, progress, sw, ct);
