@@ -71,4 +71,14 @@ public class JobQueueTests
         foreach (var job in waiting) Assert.Equal(JobState.Done, WaitFor(job!).State);
         Assert.Equal(0, overlap);
     }
+
+    [Fact]
+    public void OldFinishedJobsAreForgotten()
+    {
+        using var queue = new JobQueue();
+        var jobs = new List<Job>();
+        for (int i = 0; i < JobQueue.MaxKept + 3; i++) jobs.Add(WaitFor(queue.Submit("test", $"job {i}", 1, (_, _) => Empty)!));
+        Assert.All(jobs.Take(3), j => Assert.Null(queue.Find(j.Id)));
+        Assert.All(jobs.Skip(3), j => Assert.Same(j, queue.Find(j.Id)));
+    }
 }
