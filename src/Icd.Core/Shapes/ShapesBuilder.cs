@@ -184,11 +184,12 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
 
     /// <summary>Table 2's students: the model's (both preservation losses) and, after the cycle
     /// fine-tuning, the two ablations (none; L_f only), each from fresh adapters with the same run.</summary>
-    private static readonly (string Work, string Prefix, string Description, double Lf, double Lr)[] Students =
+    /// <summary>The model's student, then Table 2's ablations, with their preservation coefficients.</summary>
+    private (string Work, string Prefix, string Description, double Lf, double Lr)[] Students =>
     [
-        ("icd", "", "fCD4 + L_f | CD4 + L_r", 1.5, 1.5),
+        ("icd", "", "fCD4 + L_f | CD4 + L_r", options.Preservation, options.Preservation),
         ("icd-no-preservation", NoPreservationPrefix, "fCD4 | CD4 (no preservation losses)", 0, 0),
-        ("icd-lf-only", LfOnlyPrefix, "fCD4 + L_f | CD4", 1.5, 0),
+        ("icd-lf-only", LfOnlyPrefix, "fCD4 + L_f | CD4", options.Preservation, 0),
     ];
 
     /// <summary>Where the model's extra students live in its folder (the evaluation reads them).</summary>
