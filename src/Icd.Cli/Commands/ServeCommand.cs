@@ -23,7 +23,8 @@ internal static class ServeCommand
             using var m = ModelOptions.Load(modelPath);
             string? guidedPath = parse.GetValue(guided) ?? BesideManifest(modelPath, "inverse-and-edit.json");
             using var g = guidedPath is null ? null : ModelOptions.Load(guidedPath);
-            bool bundled = Path.GetFullPath(modelPath) == Path.GetFullPath(ModelOptions.DefaultModel) && File.Exists(DemoCommand.ExampleImage);
+            string manifest = Directory.Exists(modelPath) ? Path.Combine(modelPath, "icd.json") : modelPath;
+            bool bundled = Path.GetFullPath(manifest) == Path.GetFullPath(ModelOptions.DefaultModel) && File.Exists(DemoCommand.ExampleImage);
             var options = new WebOptions
             {
                 Url = $"http://{parse.GetValue(host)}:{p}",

@@ -112,7 +112,7 @@ internal sealed class ModelWork(IcdModel model, IcdModel guidedModel, long maxUp
     {
         string text = form.Optional("blend");
         if (text.Length == 0) return null;
-        var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var parts = text.ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length != 2) throw new BadRequestException($"'blend' is '{text}'; expected two words, \"source-word target-word\"");
         if (!Words(source).Contains(parts[0])) throw new BadRequestException($"'blend': '{parts[0]}' is not a word of the source prompt");
         if (!Words(target).Contains(parts[1])) throw new BadRequestException($"'blend': '{parts[1]}' is not a word of the target prompt");
