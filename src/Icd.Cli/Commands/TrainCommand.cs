@@ -58,10 +58,11 @@ internal static class TrainCommand
         var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "recompute UNet block activations in backward (less memory, ~1 more forward)" };
         var pyramid = new Option<double>("--pyramid-noise") { Description = "multi-resolution training noise with this discount per level (0: white noise; the Shapes teacher's second phase uses 0.8). For guidance, icd and cycle it is the distillation noise, which need not be the teacher's (the Shapes build distils on white noise); a model distilled on it sets pyramid_noise in icd.json" };
         var snrGamma = new Option<double?>("--snr-gamma") { Description = "teacher: Min-SNR-γ loss weighting (the Shapes build uses 5 with --pyramid-noise; default: plain MSE)" };
+        var preservation = new Option<double>("--preservation") { Description = "icd: coefficient of both preservation losses L_f and L_r; cycle: of L_f (METHOD D1: 1.5; the Shapes build uses 3 for icd)", DefaultValueFactory = _ => 1.5 };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
         var command = new Command(name, description);
         foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, seed, rank, alpha,
-                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, checkpointing, cacheDir, fromScratch, pyramid, snrGamma })
+                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, checkpointing, cacheDir, fromScratch, pyramid, snrGamma, preservation })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -79,6 +80,8 @@ internal static class TrainCommand
             var noise = new TrainingNoise(discount);
             double? gamma = parse.GetValue(snrGamma);
             if (gamma is { } gv && !(gv > 0)) throw new ArgumentException($"--snr-gamma must be > 0, got {gv}");
+            double keep = parse.GetValue(preservation);
+            if (!(keep >= 0 && double.IsFinite(keep))) throw new ArgumentException($"--preservation must be ≥ 0 (0: off), got {keep}");
             string outDir = parse.GetValue(output)!;
             using var net = StableDiffusionLoader.Load(parse.GetValue(model)!);
             net.Vae.SetRequiresGrad(false);
@@ -115,7 +118,10 @@ internal static class TrainCommand
                 }
                 case "icd":
                 {
-                    var options = new IcdDistillationOptions { Rank = parse.GetValue(rank), Alpha = parse.GetValue(alpha), GuidanceSet = w };
+                    var options = new IcdDistillationOptions
+                    {
+                        Rank = parse.GetValue(rank), Alpha = parse.GetValue(alpha), GuidanceSet = w, ForwardPreservation = keep, ReversePreservation = keep,
+                    };
                     using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options) { Noise = noise };
                     trainingRun.Run(stage, parse.GetValue(resume), progress);
                     stage.Export(Path.Combine(outDir, "forward.safetensors"), Path.Combine(outDir, "reverse.safetensors"));
@@ -128,7 +134,7 @@ internal static class TrainCommand
                     UNetLora.AttachFile(net.UNet, IcdDistillationStage.Forward, fwd, parse.GetValue(alpha));
                     UNetLora.AttachFile(net.UNet, IcdDistillationStage.Reverse, rev, parse.GetValue(alpha));
                     using var lpips = LoadLpips(parse.GetValue(lpipsVgg), parse.GetValue(lpipsLin), parse.GetValue(lpipsShapes));
-                    var options = IcdDistillationOptions.CycleFineTuning(parse.GetValue(rank), parse.GetValue(alpha));
+                    var options = IcdDistillationOptions.CycleFineTuning(parse.GetValue(rank), parse.GetValue(alpha)) with { ForwardPreservation = keep };
                     using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options, createAdapters: false, new CycleContext(net.Vae, lpips)) { Noise = noise };
                     trainingRun.Run(stage, parse.GetValue(resume), progress);
                     LoraFile.WritePeft(Path.Combine(outDir, "forward_cycle.safetensors"), UNetLora.Adapters(net.UNet, IcdDistillationStage.Forward));
