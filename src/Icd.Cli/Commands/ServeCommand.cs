@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Icd.Pipelines;
 using Icd.Web;
 using Microsoft.Extensions.Hosting;
 
@@ -23,8 +24,7 @@ internal static class ServeCommand
             using var m = ModelOptions.Load(modelPath);
             string? guidedPath = parse.GetValue(guided) ?? BesideManifest(modelPath, "inverse-and-edit.json");
             using var g = guidedPath is null ? null : ModelOptions.Load(guidedPath);
-            string manifest = Directory.Exists(modelPath) ? Path.Combine(modelPath, "icd.json") : modelPath;
-            bool bundled = Path.GetFullPath(manifest) == Path.GetFullPath(ModelOptions.DefaultModel) && File.Exists(DemoCommand.ExampleImage);
+            bool bundled = Path.GetFullPath(IcdManifest.PathOf(modelPath)) == Path.GetFullPath(ModelOptions.DefaultModel) && File.Exists(DemoCommand.ExampleImage);
             var options = new WebOptions
             {
                 Url = $"http://{parse.GetValue(host)}:{p}",
@@ -43,8 +43,7 @@ internal static class ServeCommand
 
     private static string? BesideManifest(string modelPath, string name)
     {
-        string dir = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
-        string path = Path.Combine(dir, name);
+        string path = Path.Combine(IcdManifest.DirectoryOf(modelPath), name);
         return File.Exists(path) && Path.GetFullPath(path) != Path.GetFullPath(modelPath) ? path : null;
     }
 }

@@ -1,5 +1,7 @@
 using System.Text.Json.Serialization;
 using Icd.Common;
+using Icd.Editing;
+using Icd.Editing.PromptToPrompt;
 
 namespace Icd.Pipelines;
 
@@ -13,6 +15,15 @@ public sealed record EditDefaults
     [JsonPropertyName("amplify")] public double Amplify { get; init; } = 4;
     [JsonPropertyName("seed")] public ulong Seed { get; init; } = 30;
     [JsonPropertyName("generation_guidance")] public double GenerationGuidance { get; init; } = 7;
+
+    /// <summary>Prompt-to-Prompt as <c>icd edit</c> runs it by default: both attention controls from
+    /// the first step to these bounds, and the target's new words amplified by <see cref="Amplify"/>.</summary>
+    public PromptToPromptOptions PromptToPrompt(string source, string target, (string Source, string Target)? blend = null) => new()
+    {
+        CrossReplace = (0, CrossReplace), SelfReplace = (0, SelfReplace),
+        Amplify = EditWords.DefaultAmplify(source, target, Amplify),
+        Blend = blend,
+    };
 }
 
 /// <summary>
@@ -48,6 +59,12 @@ public sealed record IcdManifest
     [JsonPropertyName("generation_noise")] public double? GenerationNoise { get; init; }
     [JsonPropertyName("variant")] public string? Variant { get; init; }
     [JsonPropertyName("description")] public string? Description { get; init; }
+
+    /// <summary>The manifest of a model path: <c>icd.json</c> in a folder, else the path itself.</summary>
+    public static string PathOf(string modelPath) => Directory.Exists(modelPath) ? Path.Combine(modelPath, "icd.json") : modelPath;
+
+    /// <summary>The folder a model's manifest sits in, where its relative files live.</summary>
+    public static string DirectoryOf(string modelPath) => Path.GetDirectoryName(Path.GetFullPath(PathOf(modelPath)))!;
 
     public IcdManifest Validate(string source)
     {

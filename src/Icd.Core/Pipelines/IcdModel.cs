@@ -77,7 +77,7 @@ public sealed class IcdModel : IDisposable
     /// <summary>Loads <c>icd.json</c> (or a folder holding one), or a plain diffusers folder (teacher only).</summary>
     public static IcdModel Load(string path)
     {
-        string manifestPath = Directory.Exists(path) ? Path.Combine(path, "icd.json") : path;
+        string manifestPath = IcdManifest.PathOf(path);
         if (!File.Exists(manifestPath))
         {
             if (Directory.Exists(path) && File.Exists(Path.Combine(path, "model_index.json")))

@@ -182,9 +182,8 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         return student;
     }
 
-    /// <summary>Table 2's students: the model's (both preservation losses) and, after the cycle
-    /// fine-tuning, the two ablations (none; L_f only), each from fresh adapters with the same run.</summary>
-    /// <summary>The model's student, then Table 2's ablations, with their preservation coefficients.</summary>
+    /// <summary>Table 2's students: the model's (both preservation losses, × <see cref="ShapesBuildOptions.Preservation"/>)
+    /// and, after the cycle fine-tuning, the two ablations (none; L_f only), each from fresh adapters with the same run.</summary>
     private (string Work, string Prefix, string Description, double Lf, double Lr)[] Students =>
     [
         ("icd", "", "fCD4 + L_f | CD4 + L_r", options.Preservation, options.Preservation),

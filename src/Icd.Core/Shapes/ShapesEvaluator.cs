@@ -2,9 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Icd.Editing;
 using Icd.Editing.Guidance;
-using Icd.Editing.PromptToPrompt;
 using Icd.Imaging;
 using Icd.Metrics;
 using Icd.Pipelines;
@@ -49,7 +47,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
     {
         Directory.CreateDirectory(reportDirectory);
         using var model = IcdModel.Load(modelPath);
-        string modelDirectory = Directory.Exists(modelPath) ? modelPath : Path.GetDirectoryName(Path.GetFullPath(modelPath))!;
+        string modelDirectory = IcdManifest.DirectoryOf(modelPath);
         using var clip = ShapesClip.Load(modelDirectory, model);
         var held = ShapesBenchmark.Create(options.BenchmarkSeed, Math.Max(options.EditsPerKind, 1), options.Split);
         string split = options.Split == ShapesSplit.HeldOut ? "held-out" : "training-stream";
@@ -161,13 +159,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
             foreach (var e in cases)
             {
                 string src = e.SourceCaption.Text, trg = e.TargetCaption.Text;
-                var p2p = new PromptToPromptOptions
-                {
-                    CrossReplace = (0, d.CrossReplace), SelfReplace = (0, d.SelfReplace),
-                    Blend = e.Blend.SourceIndex >= 0 && e.Blend.TargetIndex >= 0 ? (e.Blend.Source, e.Blend.Target) : null,
-                    // As `icd edit` does by default: the target's new words × the model's factor.
-                    Amplify = EditWords.DefaultAmplify(src, trg, d.Amplify),
-                };
+                var p2p = d.PromptToPrompt(src, trg, e.Blend.SourceIndex >= 0 && e.Blend.TargetIndex >= 0 ? (e.Blend.Source, e.Blend.Target) : null);
                 var baseOptions = new EditOptions { Guidance = new GuidanceSchedule.Dynamic(d.Guidance, d.Tau), PromptToPrompt = p2p };
                 void Add(string method, Func<(RgbImage, int, TimeSpan)> run)
                 {

@@ -119,7 +119,7 @@ public sealed class IcdDistillationStage : ITrainingStage
     }
 
     /// <summary>The noise of x_t in every loss and in validation (<see cref="TrainingNoise"/>; white unless
-    /// set). Generation and inversion with the students should start from the same noise (manifest
+    /// set). Inversion with the students should start from the same noise (manifest
     /// <c>pyramid_noise</c>).</summary>
     public TrainingNoise Noise { get; init => field = value.Validate(); } = TrainingNoise.White;
 
@@ -127,7 +127,6 @@ public sealed class IcdDistillationStage : ITrainingStage
 
     public IReadOnlyDictionary<string, double> Step(long step)
     {
-        // Warm-up and cosine decay (RunOptions) apply to both students' optimizers.
         var losses = new Dictionary<string, double>();
         using var scope = new TensorScope();
         var batch = _data.Next(_run.BatchSize);

@@ -1,7 +1,5 @@
 using System.Globalization;
-using Icd.Editing;
 using Icd.Editing.Guidance;
-using Icd.Editing.PromptToPrompt;
 using Icd.Imaging;
 using Icd.Pipelines;
 using Icd.Sampling;
@@ -80,12 +78,7 @@ internal sealed class ModelWork(IcdModel model, IcdModel guidedModel, long maxUp
             Method = method == "switch" ? EditMethod.PromptSwitch : EditMethod.PromptToPrompt,
             Inversion = new InversionOptions { Seed = seed },
             Guidance = new GuidanceSchedule.Dynamic(w, tau),
-            PromptToPrompt = new PromptToPromptOptions
-            {
-                CrossReplace = (0, D.CrossReplace), SelfReplace = (0, D.SelfReplace),
-                Amplify = EditWords.DefaultAmplify(source, target, D.Amplify),
-                Blend = Blend(form, source, target),
-            },
+            PromptToPrompt = D.PromptToPrompt(source, target, Blend(form, source, target)),
             IncludeReconstruction = true,
         };
         var pipeline = new IcdPipeline(model);
