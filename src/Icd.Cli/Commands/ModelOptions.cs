@@ -23,11 +23,12 @@ internal static class ModelOptions
 
     public static Option<int?> Size() => new("--size") { Description = "image size in pixels (default: the model's)" };
 
-    public static IcdModel Load(string path)
+    /// <param name="sharing">a loaded model whose networks this one may use (see <see cref="IcdModel.Load(string, IcdModel?)"/>).</param>
+    public static IcdModel Load(string path, IcdModel? sharing = null)
     {
         if (!File.Exists(path) && !Directory.Exists(path))
             throw new FileNotFoundException($"model not found: {path}" + (path == DefaultModel ? " (build the bundled model with `icd shapes build`)" : ""), path);
-        return IcdModel.Load(path);
+        return IcdModel.Load(path, sharing);
     }
 
     public static RgbImage ReadImage(string path)

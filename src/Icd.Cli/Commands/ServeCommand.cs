@@ -23,7 +23,7 @@ internal static class ServeCommand
             string modelPath = parse.GetValue(model)!;
             using var m = ModelOptions.Load(modelPath);
             string? guidedPath = parse.GetValue(guided) ?? BesideManifest(modelPath, "inverse-and-edit.json");
-            using var g = guidedPath is null ? null : ModelOptions.Load(guidedPath);
+            using var g = guidedPath is null ? null : ModelOptions.Load(guidedPath, sharing: m); // one copy of the networks when both manifests share them
             bool bundled = Path.GetFullPath(IcdManifest.PathOf(modelPath)) == Path.GetFullPath(ModelOptions.DefaultModel) && File.Exists(DemoCommand.ExampleImage);
             var options = new WebOptions
             {

@@ -21,10 +21,11 @@ public sealed class IcdModel : IDisposable
     public const string ForwardAdapter = "forward";
     public const string ReverseAdapter = "reverse";
 
-    private IcdModel(StableDiffusionModels networks, Boundaries boundaries, EditDefaults defaults, string source, bool hasForward, bool hasReverse,
-        Training.TrainingNoise inversionNoise, Training.TrainingNoise generationNoise)
+    private IcdModel(StableDiffusionModels networks, Boundaries boundaries, EditDefaults defaults, string source, string? forwardAdapter, string? reverseAdapter,
+        Training.TrainingNoise inversionNoise, Training.TrainingNoise generationNoise, NetworkSharing? sharing)
     {
         Networks = networks;
+        _sharing = sharing;
         InversionNoise = inversionNoise;
         GenerationNoise = generationNoise;
         Boundaries = boundaries;
@@ -32,12 +33,21 @@ public sealed class IcdModel : IDisposable
         Source = source;
         // A plain (not guidance-distilled) UNet does classical CFG: its denoisers need ε(x, t, "").
         if (networks.UNet.Config.TimeCondProjDim is null) _unconditional = EncodePrompts("").Embeddings.DetachFromScope();
-        Forward = new Denoiser(networks.UNet, hasForward ? ForwardAdapter : null, _unconditional);
-        Reverse = new Denoiser(networks.UNet, hasReverse ? ReverseAdapter : null, _unconditional);
+        Forward = new Denoiser(networks.UNet, forwardAdapter, _unconditional);
+        Reverse = new Denoiser(networks.UNet, reverseAdapter, _unconditional);
         Teacher = new Denoiser(networks.UNet, null, _unconditional);
     }
 
     private readonly Tensor? _unconditional;
+
+    /// <summary>Which files the networks were loaded from and which LoRA files sit on the UNet under
+    /// which adapter name; one instance per set of networks, held by every model that uses them.
+    /// Null for networks that did not come from a manifest (<see cref="FromNetworks"/>).</summary>
+    private readonly NetworkSharing? _sharing;
+
+    /// <summary>True for a model loaded onto another model's networks (<see cref="Load(string, IcdModel?)"/>):
+    /// disposing it leaves the networks to their owner.</summary>
+    public bool SharesNetworks => _sharing is not null && !ReferenceEquals(_sharing.Owner, this);
 
     public StableDiffusionModels Networks { get; }
     public Boundaries Boundaries { get; }
@@ -75,7 +85,17 @@ public sealed class IcdModel : IDisposable
     public int ImageSize => (Networks.UNet.Config.SampleSize ?? 64) * VaeScale;
 
     /// <summary>Loads <c>icd.json</c> (or a folder holding one), or a plain diffusers folder (teacher only).</summary>
-    public static IcdModel Load(string path)
+    public static IcdModel Load(string path) => Load(path, sharing: null);
+
+    /// <summary>
+    /// Loads a manifest onto the networks of <paramref name="sharing"/> when both name the same base
+    /// folder, variant and teacher UNet file: its LoRA files become further adapters on the one UNet.
+    /// A second model built on the same networks (Inverse-and-Edit's cycle-fine-tuned forward student,
+    /// an ablation student) then costs its adapters, megabytes, not a second copy of the networks,
+    /// 3.4 GB at SD1.5's size. Otherwise (or with <paramref name="sharing"/> null) the manifest loads
+    /// its own networks. A model that shares must be disposed before the model it shares with.
+    /// </summary>
+    public static IcdModel Load(string path, IcdModel? sharing)
     {
         string manifestPath = IcdManifest.PathOf(path);
         if (!File.Exists(manifestPath))
@@ -86,14 +106,24 @@ public sealed class IcdModel : IDisposable
         }
         var manifest = IcdManifest.Load(manifestPath);
         string root = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
-        string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.Combine(root, p);
+        string Resolve(string p) => Path.GetFullPath(Path.IsPathRooted(p) ? p : Path.Combine(root, p));
+        string networksKey = string.Join("\n", Resolve(manifest.Base), manifest.Variant ?? "", manifest.UNet is null ? "" : Resolve(manifest.UNet));
+        if (sharing?._sharing is { } shared && shared.NetworksKey == networksKey)
+        {
+            string? forward = manifest.ForwardLora is null ? null : shared.Adapter(ForwardAdapter, Resolve(manifest.ForwardLora), manifest.LoraAlpha);
+            string? reverse = manifest.ReverseLora is null ? null : shared.Adapter(ReverseAdapter, Resolve(manifest.ReverseLora), manifest.LoraAlpha);
+            return Create(sharing.Networks, manifest, manifestPath, forward, reverse, shared);
+        }
         var networks = StableDiffusionLoader.Load(Resolve(manifest.Base), manifest.Variant);
         try
         {
             if (manifest.UNet is not null) LoadTeacherWeights(networks.UNet, Resolve(manifest.UNet));
-            if (manifest.ForwardLora is not null) UNetLora.AttachFile(networks.UNet, ForwardAdapter, Resolve(manifest.ForwardLora), manifest.LoraAlpha);
-            if (manifest.ReverseLora is not null) UNetLora.AttachFile(networks.UNet, ReverseAdapter, Resolve(manifest.ReverseLora), manifest.LoraAlpha);
-            return FromNetworks(networks, manifest, manifestPath);
+            var own = new NetworkSharing(networks.UNet, networksKey);
+            string? forward = manifest.ForwardLora is null ? null : own.Adapter(ForwardAdapter, Resolve(manifest.ForwardLora), manifest.LoraAlpha);
+            string? reverse = manifest.ReverseLora is null ? null : own.Adapter(ReverseAdapter, Resolve(manifest.ReverseLora), manifest.LoraAlpha);
+            var model = Create(networks, manifest, manifestPath, forward, reverse, own);
+            own.Owner = model;
+            return model;
         }
         catch
         {
@@ -102,13 +132,20 @@ public sealed class IcdModel : IDisposable
         }
     }
 
+    /// <summary>A model over networks built in code; its students are the UNet's "forward" and
+    /// "reverse" adapters when it has them. Other manifests cannot load onto these networks.</summary>
     public static IcdModel FromNetworks(StableDiffusionModels networks, IcdManifest manifest, string source)
     {
-        var boundaries = Boundaries.FromLists(manifest.ReverseTimesteps, manifest.ForwardTimesteps, networks.Schedule.TrainSteps - 1);
         bool hasForward = UNetLora.Adapters(networks.UNet, ForwardAdapter).Count > 0;
         bool hasReverse = UNetLora.Adapters(networks.UNet, ReverseAdapter).Count > 0;
-        return new IcdModel(networks, boundaries, manifest.Defaults, source, hasForward, hasReverse,
-            new Training.TrainingNoise(manifest.PyramidNoise).Validate(), new Training.TrainingNoise(manifest.GenerationNoise ?? manifest.PyramidNoise).Validate());
+        return Create(networks, manifest, source, hasForward ? ForwardAdapter : null, hasReverse ? ReverseAdapter : null, sharing: null);
+    }
+
+    private static IcdModel Create(StableDiffusionModels networks, IcdManifest manifest, string source, string? forwardAdapter, string? reverseAdapter, NetworkSharing? sharing)
+    {
+        var boundaries = Boundaries.FromLists(manifest.ReverseTimesteps, manifest.ForwardTimesteps, networks.Schedule.TrainSteps - 1);
+        return new IcdModel(networks, boundaries, manifest.Defaults, source, forwardAdapter, reverseAdapter,
+            new Training.TrainingNoise(manifest.PyramidNoise).Validate(), new Training.TrainingNoise(manifest.GenerationNoise ?? manifest.PyramidNoise).Validate(), sharing);
     }
 
     /// <summary>The guidance-distilled teacher's full UNet state dict (iCD's sd15_cfg_distill.pt,
@@ -161,6 +198,6 @@ public sealed class IcdModel : IDisposable
     public void Dispose()
     {
         _unconditional?.Dispose();
-        Networks.Dispose();
+        if (!SharesNetworks) Networks.Dispose();
     }
 }

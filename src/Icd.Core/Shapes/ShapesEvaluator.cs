@@ -54,7 +54,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         var inversion = InversionTable(model, modelDirectory, clip, held.Select(e => (e.SourceImage, e.SourceCaption.Text)).Take(options.InversionImages).ToList());
         // Inverse-and-Edit encodes with its cycle-fine-tuned forward model (from t = 0) when the build wrote one.
         string cyclePath = Path.Combine(modelDirectory, ShapesBuilder.CycleManifest);
-        using var inverseAndEdit = File.Exists(cyclePath) ? IcdModel.Load(cyclePath) : null;
+        using var inverseAndEdit = File.Exists(cyclePath) ? IcdModel.Load(cyclePath, sharing: model) : null;
         var (editing, grid) = EditingTable(model, inverseAndEdit ?? model, held);
         var stream = new SceneStream(options.BenchmarkSeed, options.Split);
         var captions = Enumerable.Range(0, options.GenerationImages).Select(i => stream.At(i)).Select(s => (s, CaptionWriter.Describe(s).Text)).ToList();
@@ -121,7 +121,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
             {
                 string path = Path.Combine(modelDirectory, manifest);
                 if (!File.Exists(path)) { Log?.Invoke($"inversion: {name} skipped ({path} not found)"); continue; }
-                own = IcdModel.Load(path);
+                own = IcdModel.Load(path, sharing: model);
             }
             using (own)
             {
