@@ -51,6 +51,7 @@ public class ShapesBuildTests
         Assert.Contains("Shapes-LPIPS", report);
         foreach (var row in new[] { "(no preservation)", "fCD4 + L_f \\| CD4 (unguided)", "cycle (from t = 0)" }) Assert.Contains(row, report);
         Assert.True(File.Exists(Path.Combine(dir.Path, "report", "grid.png")));
+        Assert.Contains("| of them, in one-object captions |", report);
         // Tuning runs: training-stream scenes, one edit kind, no inversion table.
         string tuning = new ShapesEvaluator(model, Path.Combine(dir.Path, "tuning"), ShapesEvalOptions.Quick with
             { EditsPerKind = 1, InversionImages = 0, Split = ShapesSplit.Train, Kinds = [EditKind.ChangeColour] }).Run();

@@ -16,7 +16,10 @@ namespace Icd.Shapes;
 /// </summary>
 internal static class GenerationTable
 {
-    public sealed record Row(string Name, double Background, double Objects, double AllCorrect, int Nfe, double Seconds);
+    /// <param name="ObjectsAlone">objects right among captions with a single object, of <paramref name="AloneCount"/>
+    /// such captions (null: none). With one object there is no other colour word it could be bound to by mistake, so a
+    /// miss there means the model did not take the object's colour from the caption at all.</param>
+    public sealed record Row(string Name, double Background, double Objects, double? ObjectsAlone, int AloneCount, double AllCorrect, int Nfe, double Seconds);
 
     /// <summary>Per caption i the seed is <see cref="SeedBase"/> + i, the same for every row.</summary>
     public const ulong SeedBase = 1000;
@@ -52,8 +55,10 @@ internal static class GenerationTable
                 nfe = result.Nfe;
                 if (i < grid.Count) grid[i].Add(result.Image);
             }
-            rows.Add(new Row(name, verdicts.Average(v => v.Background ? 1.0 : 0.0),
-                verdicts.SelectMany(v => v.Objects).Average(o => o ? 1.0 : 0.0), verdicts.Average(v => v.All ? 1.0 : 0.0), nfe, seconds.Average()));
+            var alone = verdicts.Where(v => v.Objects.Count == 1).ToList();
+            rows.Add(new Row(name, verdicts.Average(v => v.Background ? 1.0 : 0.0), verdicts.SelectMany(v => v.Objects).Average(o => o ? 1.0 : 0.0),
+                alone.Count == 0 ? null : alone.Average(v => v.Objects[0] ? 1.0 : 0.0), alone.Count,
+                verdicts.Average(v => v.All ? 1.0 : 0.0), nfe, seconds.Average()));
         }
         return (rows, grid.Select(r => (IReadOnlyList<RgbImage>)r).ToList());
     }

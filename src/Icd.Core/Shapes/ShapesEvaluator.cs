@@ -74,8 +74,12 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         {
             report.AppendLine().AppendLine($"## Generation ({captions.Count} {split} captions, judged against their scenes)").AppendLine();
             report.AppendLine($"Start noise: {(model.GenerationNoise.PyramidDiscount > 0 ? $"pyramid (discount {model.GenerationNoise.PyramidDiscount.ToString(CultureInfo.InvariantCulture)}, manifest `generation_noise`)" : "white")} unless the row says otherwise; caption i uses seed {GenerationTable.SeedBase} + i.").AppendLine();
-            report.AppendLine("| method | background right | objects right (colour, in place) | whole caption right | NFE | s/image |").AppendLine("|---|---|---|---|---|---|");
-            foreach (var r in generation) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Background:P0} | {r.Objects:P0} | {r.AllCorrect:P0} | {r.Nfe} | {r.Seconds:F2} |"));
+            report.AppendLine("| method | background right | objects right (colour, in place) | of them, in one-object captions | whole caption right | NFE | s/image |").AppendLine("|---|---|---|---|---|---|---|");
+            foreach (var r in generation)
+            {
+                string alone = r.ObjectsAlone is { } a ? string.Create(CultureInfo.InvariantCulture, $"{a:P0} ({Math.Round(a * r.AloneCount)}/{r.AloneCount})") : "–";
+                report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Background:P0} | {r.Objects:P0} | {alone} | {r.AllCorrect:P0} | {r.Nfe} | {r.Seconds:F2} |"));
+            }
             report.AppendLine().AppendLine("![generation](generation.png)").AppendLine();
             report.AppendLine($"Columns: the caption's scene | {string.Join(" | ", generation.Select(r => r.Name))}.");
         }
