@@ -91,8 +91,8 @@ public sealed class IcdModel : IDisposable
     /// Loads a manifest onto the networks of <paramref name="sharing"/> when both name the same base
     /// folder, variant and teacher UNet file: its LoRA files become further adapters on the one UNet.
     /// A second model built on the same networks (Inverse-and-Edit's cycle-fine-tuned forward student,
-    /// an ablation student) then costs its adapters, megabytes, not a second copy of the networks,
-    /// 3.4 GB at SD1.5's size. Otherwise (or with <paramref name="sharing"/> null) the manifest loads
+    /// an ablation student) then costs its adapters, megabytes, not a second copy of the networks
+    /// (about 4 GB in fp32 at SD1.5's size, 3.4 of them the UNet). Otherwise (or with <paramref name="sharing"/> null) the manifest loads
     /// its own networks. A model that shares must be disposed before the model it shares with.
     /// </summary>
     public static IcdModel Load(string path, IcdModel? sharing)
