@@ -22,10 +22,11 @@ public sealed class IcdModel : IDisposable
     public const string ReverseAdapter = "reverse";
 
     private IcdModel(StableDiffusionModels networks, Boundaries boundaries, EditDefaults defaults, string source, string? forwardAdapter, string? reverseAdapter,
-        Training.TrainingNoise inversionNoise, Training.TrainingNoise generationNoise, NetworkSharing? sharing)
+        Training.TrainingNoise inversionNoise, Training.TrainingNoise generationNoise, NetworkSharing? sharing, bool sharesNetworks)
     {
         Networks = networks;
         _sharing = sharing;
+        SharesNetworks = sharesNetworks;
         InversionNoise = inversionNoise;
         GenerationNoise = generationNoise;
         Boundaries = boundaries;
@@ -47,7 +48,7 @@ public sealed class IcdModel : IDisposable
 
     /// <summary>True for a model loaded onto another model's networks (<see cref="Load(string, IcdModel?)"/>):
     /// disposing it leaves the networks to their owner.</summary>
-    public bool SharesNetworks => _sharing is not null && !ReferenceEquals(_sharing.Owner, this);
+    public bool SharesNetworks { get; }
 
     public StableDiffusionModels Networks { get; }
     public Boundaries Boundaries { get; }
@@ -108,26 +109,19 @@ public sealed class IcdModel : IDisposable
         string root = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
         string Resolve(string p) => Path.GetFullPath(Path.IsPathRooted(p) ? p : Path.Combine(root, p));
         string networksKey = string.Join("\n", Resolve(manifest.Base), manifest.Variant ?? "", manifest.UNet is null ? "" : Resolve(manifest.UNet));
-        if (sharing?._sharing is { } shared && shared.NetworksKey == networksKey)
-        {
-            string? forward = manifest.ForwardLora is null ? null : shared.Adapter(ForwardAdapter, Resolve(manifest.ForwardLora), manifest.LoraAlpha);
-            string? reverse = manifest.ReverseLora is null ? null : shared.Adapter(ReverseAdapter, Resolve(manifest.ReverseLora), manifest.LoraAlpha);
-            return Create(sharing.Networks, manifest, manifestPath, forward, reverse, shared);
-        }
-        var networks = StableDiffusionLoader.Load(Resolve(manifest.Base), manifest.Variant);
+        bool shares = sharing?._sharing?.NetworksKey == networksKey;
+        var networks = shares ? sharing!.Networks : StableDiffusionLoader.Load(Resolve(manifest.Base), manifest.Variant);
         try
         {
-            if (manifest.UNet is not null) LoadTeacherWeights(networks.UNet, Resolve(manifest.UNet));
-            var own = new NetworkSharing(networks.UNet, networksKey);
-            string? forward = manifest.ForwardLora is null ? null : own.Adapter(ForwardAdapter, Resolve(manifest.ForwardLora), manifest.LoraAlpha);
-            string? reverse = manifest.ReverseLora is null ? null : own.Adapter(ReverseAdapter, Resolve(manifest.ReverseLora), manifest.LoraAlpha);
-            var model = Create(networks, manifest, manifestPath, forward, reverse, own);
-            own.Owner = model;
-            return model;
+            if (!shares && manifest.UNet is not null) LoadTeacherWeights(networks.UNet, Resolve(manifest.UNet));
+            var adapters = shares ? sharing!._sharing! : new NetworkSharing(networks.UNet, networksKey);
+            string? forward = manifest.ForwardLora is null ? null : adapters.Adapter(ForwardAdapter, Resolve(manifest.ForwardLora), manifest.LoraAlpha);
+            string? reverse = manifest.ReverseLora is null ? null : adapters.Adapter(ReverseAdapter, Resolve(manifest.ReverseLora), manifest.LoraAlpha);
+            return Create(networks, manifest, manifestPath, forward, reverse, adapters, shares);
         }
         catch
         {
-            networks.Dispose();
+            if (!shares) networks.Dispose(); // another model's networks stay with it
             throw;
         }
     }
@@ -138,14 +132,15 @@ public sealed class IcdModel : IDisposable
     {
         bool hasForward = UNetLora.Adapters(networks.UNet, ForwardAdapter).Count > 0;
         bool hasReverse = UNetLora.Adapters(networks.UNet, ReverseAdapter).Count > 0;
-        return Create(networks, manifest, source, hasForward ? ForwardAdapter : null, hasReverse ? ReverseAdapter : null, sharing: null);
+        return Create(networks, manifest, source, hasForward ? ForwardAdapter : null, hasReverse ? ReverseAdapter : null, sharing: null, sharesNetworks: false);
     }
 
-    private static IcdModel Create(StableDiffusionModels networks, IcdManifest manifest, string source, string? forwardAdapter, string? reverseAdapter, NetworkSharing? sharing)
+    private static IcdModel Create(StableDiffusionModels networks, IcdManifest manifest, string source, string? forwardAdapter, string? reverseAdapter,
+        NetworkSharing? sharing, bool sharesNetworks)
     {
         var boundaries = Boundaries.FromLists(manifest.ReverseTimesteps, manifest.ForwardTimesteps, networks.Schedule.TrainSteps - 1);
         return new IcdModel(networks, boundaries, manifest.Defaults, source, forwardAdapter, reverseAdapter,
-            new Training.TrainingNoise(manifest.PyramidNoise).Validate(), new Training.TrainingNoise(manifest.GenerationNoise ?? manifest.PyramidNoise).Validate(), sharing);
+            new Training.TrainingNoise(manifest.PyramidNoise).Validate(), new Training.TrainingNoise(manifest.GenerationNoise ?? manifest.PyramidNoise).Validate(), sharing, sharesNetworks);
     }
 
     /// <summary>The guidance-distilled teacher's full UNet state dict (iCD's sd15_cfg_distill.pt,

@@ -16,9 +16,6 @@ internal sealed class NetworkSharing(UNet2DConditionModel unet, string networksK
     /// <summary>Base folder, variant and teacher UNet file, as full paths.</summary>
     public string NetworksKey { get; } = networksKey;
 
-    /// <summary>The model that loaded the networks and disposes them.</summary>
-    public IcdModel? Owner { get; set; }
-
     /// <summary>The adapter holding <paramref name="file"/> at <paramref name="alpha"/>, attached on
     /// first use: the first file of a role gets the role's name, later ones "role-2", "role-3", …</summary>
     public string Adapter(string role, string file, double alpha)
