@@ -52,13 +52,18 @@ public class ShapesBuildTests
         foreach (var row in new[] { "(no preservation)", "fCD4 + L_f \\| CD4 (unguided)", "cycle (from t = 0)" }) Assert.Contains(row, report);
         Assert.True(File.Exists(Path.Combine(dir.Path, "report", "grid.png")));
         Assert.Contains("| of them, in one-object captions |", report);
+        // The colour-binding check: a row per method and its grid (10 colours × 1 seed, teacher then student).
+        string binding = report[report.IndexOf("## Colour binding", StringComparison.Ordinal)..];
+        Assert.Equal(["| DDIM10 (teacher)", "| iCD reverse"], binding.Split('\n').Where(l => l.StartsWith("| DDIM") || l.StartsWith("| iCD")).Select(l => l[..l.IndexOf(',')]));
+        Assert.True(File.Exists(Path.Combine(dir.Path, "report", "colour-binding.png")));
         // Tuning runs: training-stream scenes, one edit kind, no inversion table.
         string tuning = new ShapesEvaluator(model, Path.Combine(dir.Path, "tuning"), ShapesEvalOptions.Quick with
-            { EditsPerKind = 1, InversionImages = 0, Split = ShapesSplit.Train, Kinds = [EditKind.ChangeColour] }).Run();
+            { EditsPerKind = 1, InversionImages = 0, Split = ShapesSplit.Train, Kinds = [EditKind.ChangeColour], BindingSeeds = 0 }).Run();
         Assert.Contains("training-stream", tuning);
         Assert.DoesNotContain("(unguided)", tuning);
         Assert.Equal(4, tuning.Split('\n').Count(l => l.StartsWith("| ChangeColour |")));
         Assert.DoesNotContain("| ChangeShape |", tuning);
+        Assert.DoesNotContain("## Colour binding", tuning);
         // A second build finds every stage's output and does nothing.
         builder.Build();
         // A teacher phase that would train again under the distilled UNet of the old teacher is refused by name.

@@ -22,6 +22,27 @@ public class GenerationJudgeTests
     }
 
     [Fact]
+    public void MeasuredColourIsTheColourRenderedWhereTheObjectIs()
+    {
+        foreach (var scene in Scenes(20))
+        {
+            var obj = scene.Objects[0];
+            Assert.Equal(obj.Colour, GenerationJudge.MeasuredColour(obj, ShapesRenderer.Render(scene, 64)));
+            // Every other colour an object may have (not the background's) is read back as itself.
+            foreach (var colour in Palette.All.Where(c => c != obj.Colour && c != scene.Background))
+                Assert.Equal(colour, GenerationJudge.MeasuredColour(obj, ShapesRenderer.Render(scene.WithObject(0, obj with { Colour = colour }), 64)));
+        }
+    }
+
+    [Fact]
+    public void MeasuredColourNamesANonSquareImage()
+    {
+        var scene = Scenes(1).First();
+        var ex = Assert.Throws<ArgumentException>(() => GenerationJudge.MeasuredColour(scene.Objects[0], new RgbImage(64, 32, new byte[64 * 32 * 3])));
+        Assert.Contains("64×32", ex.Message);
+    }
+
+    [Fact]
     public void ARecolouredObjectFailsAndOnlyIt()
     {
         foreach (var scene in Scenes(40))

@@ -29,15 +29,16 @@ internal static class ShapesCommand
         shapes.Subcommands.Add(build);
 
         var model = new Option<string>("--model") { Description = "the Shapes model folder", DefaultValueFactory = _ => Path.Combine("models", "shapes") };
-        var report = new Option<string>("--report") { Description = "report folder (report.md, results.json, grid.png, generation.png)", DefaultValueFactory = _ => Path.Combine("reports", "shapes") };
+        var report = new Option<string>("--report") { Description = "report folder (report.md, results.json, grid.png, generation.png, colour-binding.png)", DefaultValueFactory = _ => Path.Combine("reports", "shapes") };
         var evalQuick = new Option<bool>("--quick") { Description = "a few images and edits only" };
         var images = new Option<int?>("--images") { Description = "held-out images for the inversion table (default 24)" };
         var perKind = new Option<int?>("--edits-per-kind") { Description = "edits per edit kind (default 16)" };
         var split = new Option<ShapesSplit>("--split") { Description = "scenes from the held-out benchmark, or from the training stream (for tuning editing settings)", DefaultValueFactory = _ => ShapesSplit.HeldOut };
         var generations = new Option<int?>("--generations") { Description = "held-out captions for the generation table (default 32; 0: none)" };
+        var bindingSeeds = new Option<int?>("--binding-seeds") { Description = "seeds per caption colour in the colour-binding check (default 6; 0: none)" };
         var kinds = new Option<EditKind[]>("--kinds") { Description = "edit kinds of the editing table, e.g. ChangeColour (default: all)", AllowMultipleArgumentsPerToken = true };
         var eval = new Command("eval", "Inversion and editing tables on held-out scenes, with image grids");
-        foreach (var o in new Option[] { model, report, evalQuick, images, perKind, generations, split, kinds }) eval.Options.Add(o);
+        foreach (var o in new Option[] { model, report, evalQuick, images, perKind, generations, bindingSeeds, split, kinds }) eval.Options.Add(o);
         eval.SetAction(parse =>
         {
             var baseOptions = parse.GetValue(evalQuick) ? ShapesEvalOptions.Quick : new ShapesEvalOptions();
@@ -46,6 +47,7 @@ internal static class ShapesCommand
                 InversionImages = parse.GetValue(images) ?? baseOptions.InversionImages,
                 EditsPerKind = parse.GetValue(perKind) ?? baseOptions.EditsPerKind,
                 GenerationImages = parse.GetValue(generations) ?? baseOptions.GenerationImages,
+                BindingSeeds = parse.GetValue(bindingSeeds) ?? baseOptions.BindingSeeds,
                 Split = parse.GetValue(split),
                 Kinds = parse.GetValue(kinds) is { Length: > 0 } k ? k : null,
             };

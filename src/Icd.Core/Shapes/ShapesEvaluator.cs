@@ -24,20 +24,23 @@ public sealed record ShapesEvalOptions
     public int GridCases { get; init; } = 12;
     /// <summary>Held-out captions for the generation table (0: no table).</summary>
     public int GenerationImages { get; init; } = 32;
+    /// <summary>Seeds per caption colour in the colour-binding check (0: no check).</summary>
+    public int BindingSeeds { get; init; } = 6;
     /// <summary>Which stream the scenes come from: the held-out benchmark (what reports show), or the
     /// training stream, for tuning editing settings without looking at the benchmark.</summary>
     public ShapesSplit Split { get; init; } = ShapesSplit.HeldOut;
     /// <summary>Edit kinds of the editing table; null: all.</summary>
     public IReadOnlyList<EditKind>? Kinds { get; init; }
 
-    public static ShapesEvalOptions Quick { get; } = new() { InversionImages = 2, EditsPerKind = 1, DdimSteps = 10, GridCases = 3, GenerationImages = 2 };
+    public static ShapesEvalOptions Quick { get; } = new() { InversionImages = 2, EditsPerKind = 1, DdimSteps = 10, GridCases = 3, GenerationImages = 2, BindingSeeds = 1 };
 }
 
 /// <summary>
 /// <c>icd shapes eval</c>: the inversion table (METHOD H Table 2 layout, on held-out scenes), the
 /// editing table per edit kind (prompt switch, Prompt-to-Prompt, guided, DDIM + P2P) and the
-/// generation table (teacher and student from held-out captions), judged against the world's exact
-/// ground truth; writes report.md, results.json, grid.png and generation.png.
+/// generation table (teacher and student from held-out captions) and the colour-binding check, judged
+/// against the world's exact ground truth; writes report.md, results.json, grid.png, generation.png and
+/// colour-binding.png.
 /// </summary>
 public sealed class ShapesEvaluator(string modelPath, string reportDirectory, ShapesEvalOptions options)
 {
@@ -45,6 +48,8 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
 
     public string Run()
     {
+        if (options.BindingSeeds < 0 || options.GenerationImages < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), $"generation images ({options.GenerationImages}) and binding seeds ({options.BindingSeeds}) must be ≥ 0");
         Directory.CreateDirectory(reportDirectory);
         using var model = IcdModel.Load(modelPath);
         string modelDirectory = IcdManifest.DirectoryOf(modelPath);
@@ -59,6 +64,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         var stream = new SceneStream(options.BenchmarkSeed, options.Split);
         var captions = Enumerable.Range(0, options.GenerationImages).Select(i => stream.At(i)).Select(s => (s, CaptionWriter.Describe(s).Text)).ToList();
         var (generation, generationGrid) = GenerationTable.Run(model, captions, options.DdimSteps, Math.Min(options.GridCases, captions.Count), Log);
+        var (binding, bindingGrid) = ColourBindingTable.Run(model, options.BindingSeeds, options.DdimSteps, Log);
         var report = new StringBuilder();
         report.AppendLine("# Shapes world evaluation").AppendLine();
         report.AppendLine($"Model: `{modelPath}`; {options.InversionImages} {split} images for inversion, {options.EditsPerKind} edits per kind; DDIM baseline {options.DdimSteps} steps.").AppendLine();
@@ -83,10 +89,25 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
             report.AppendLine().AppendLine("![generation](generation.png)").AppendLine();
             report.AppendLine($"Columns: the caption's scene | {string.Join(" | ", generation.Select(r => r.Name))}.");
         }
+        if (binding.Count > 0)
+        {
+            var example = CaptionWriter.Describe(ColourBindingTable.SceneOf(ColourBindingTable.Colours[0])).Text;
+            report.AppendLine().AppendLine("## Colour binding: does an object's colour come from the caption or from the noise?").AppendLine();
+            report.AppendLine($"One caption per colour (\"{example}\" and its {ColourBindingTable.Colours.Count - 1} recolourings), each from seeds " +
+                $"{ColourBindingTable.SeedBase}–{ColourBindingTable.SeedBase + (ulong)options.BindingSeeds - 1}. " +
+                $"Seed's share: per seed, the share of captions that came out in that seed's commonest colour. A model that reads the colour word scores " +
+                string.Create(CultureInfo.InvariantCulture, $"{1.0 / ColourBindingTable.Colours.Count:P0}") + "; one that takes the colour from the noise scores 100 %.").AppendLine();
+            report.AppendLine("| method | colour right | seed's share | NFE | s/image |").AppendLine("|---|---|---|---|---|");
+            foreach (var r in binding)
+                report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name} | {r.ColourRight:P0} | {r.SeedShare:P0} | {r.Nfe} | {r.Seconds:F2} |"));
+            report.AppendLine().AppendLine("![colour binding](colour-binding.png)").AppendLine();
+            report.AppendLine($"Rows: {string.Join(", ", ColourBindingTable.Colours.Select(Words.Of))}. Columns: {string.Join(", then ", binding.Select(r => $"{r.Name} on {r.Seeds} seeds"))}.");
+        }
         File.WriteAllText(Path.Combine(reportDirectory, "report.md"), report.ToString());
-        File.WriteAllText(Path.Combine(reportDirectory, "results.json"), JsonSerializer.Serialize(new { inversion, editing, generation }, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(reportDirectory, "results.json"), JsonSerializer.Serialize(new { inversion, editing, generation, binding }, new JsonSerializerOptions { WriteIndented = true }));
         if (grid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "grid.png"), ImageGrid.Compose(grid));
         if (generationGrid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "generation.png"), ImageGrid.Compose(generationGrid));
+        if (bindingGrid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "colour-binding.png"), ImageGrid.Compose(bindingGrid));
         return report.ToString();
     }
 

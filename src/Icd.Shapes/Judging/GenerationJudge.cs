@@ -65,4 +65,16 @@ public static class GenerationJudge
         }
         return new GenerationVerdict(background, objects, reasons.Count == 0 ? "as captioned" : string.Join("; ", reasons));
     }
+
+    /// <summary>The palette colour nearest (CIELAB) to the median of <paramref name="obj"/>'s solid
+    /// pixels in <paramref name="image"/>, whatever colour the object was meant to have: what came
+    /// out where the object should be (a colour edit is judged the same way).</summary>
+    public static Colour MeasuredColour(ShapeObject obj, RgbImage image)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.Width != image.Height)
+            throw new ArgumentException($"image is {image.Width}×{image.Height}; the Shapes world is square", nameof(image));
+        return Palette.Nearest(JudgeRegions.MedianColour(image, JudgeRegions.Solid(obj, image.Width)));
+    }
 }
