@@ -13,7 +13,7 @@ namespace Icd.Shapes;
 /// <para>Two numbers per method: colour right (the colour measured where the circle should be is the
 /// caption's), and the seed's share: for each seed, the share of captions that came out in that
 /// seed's commonest colour, averaged over seeds (<see cref="SeedShare"/>). Reading every colour word
-/// gives 1/10; ignoring them all gives 1.</para>
+/// gives one over the number of captions (1/11); ignoring them all gives 1.</para>
 /// </summary>
 internal static class ColourBindingTable
 {
