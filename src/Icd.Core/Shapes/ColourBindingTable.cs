@@ -45,17 +45,9 @@ internal static class ColourBindingTable
     {
         var rows = new List<Row>();
         if (seeds <= 0) return (rows, []);
-        double w = model.Defaults.GenerationGuidance;
-        var guidance = GuidanceSchedule.Constant(w);
-        var ddim = new DdimPipeline(model, ddimSteps);
-        var icd = new IcdPipeline(model);
+        var guidance = GuidanceSchedule.Constant(model.Defaults.GenerationGuidance);
         var grid = Colours.Select(_ => new List<RgbImage>()).ToList();
-        var methods = new (string Name, Func<string, GenerateOptions, GenerateResult> Run)[]
-        {
-            ($"DDIM{ddimSteps} (teacher), w = {w}", (c, o) => ddim.Generate(c, o)),
-            ($"iCD reverse, w = {w}", (c, o) => icd.Generate(c, o)),
-        };
-        foreach (var (name, run) in methods)
+        foreach (var (name, run) in GenerationTable.Generators(model, ddimSteps))
         {
             log?.Invoke($"colour binding: {name}");
             var measured = new List<IReadOnlyList<Colour>>();

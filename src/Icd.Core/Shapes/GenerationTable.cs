@@ -24,23 +24,28 @@ internal static class GenerationTable
     /// <summary>Per caption i the seed is <see cref="SeedBase"/> + i, the same for every row.</summary>
     public const ulong SeedBase = 1000;
 
+    /// <summary>The teacher (DDIM, <paramref name="ddimSteps"/> steps) and the reverse student (iCD), caption →
+    /// image, named as the generation and colour-binding tables show them; callers pass the model's
+    /// generation guidance in the options.</summary>
+    internal static (string Name, Func<string, GenerateOptions, GenerateResult> Run)[] Generators(IcdModel model, int ddimSteps)
+    {
+        double w = model.Defaults.GenerationGuidance;
+        var ddim = new DdimPipeline(model, ddimSteps);
+        var icd = new IcdPipeline(model);
+        return [($"DDIM{ddimSteps} (teacher), w = {w}", (c, o) => ddim.Generate(c, o)), ($"iCD reverse, w = {w}", (c, o) => icd.Generate(c, o))];
+    }
+
     public static (List<Row> Rows, List<IReadOnlyList<RgbImage>> Grid) Run(IcdModel model, IReadOnlyList<(Scene Scene, string Caption)> captions,
         int ddimSteps, int gridRows, Action<string>? log)
     {
         var rows = new List<Row>();
         var grid = captions.Take(gridRows).Select(c => new List<RgbImage> { ShapesRenderer.Render(c.Scene, model.ImageSize) }).ToList();
         if (captions.Count == 0) return (rows, []);
-        double w = model.Defaults.GenerationGuidance;
-        var guidance = GuidanceSchedule.Constant(w);
-        var icd = new IcdPipeline(model);
-        var ddim = new DdimPipeline(model, ddimSteps);
-        var methods = new List<(string Name, Func<string, GenerateOptions, GenerateResult> Run, TrainingNoise? Noise)>
-        {
-            ($"DDIM{ddimSteps} (teacher), w = {w}", (c, o) => ddim.Generate(c, o), null),
-            ($"iCD reverse, w = {w}", (c, o) => icd.Generate(c, o), null),
-        };
+        var guidance = GuidanceSchedule.Constant(model.Defaults.GenerationGuidance);
+        var generators = Generators(model, ddimSteps);
+        var methods = generators.Select(g => (g.Name, g.Run, Noise: (TrainingNoise?)null)).ToList();
         if (model.GenerationNoise.PyramidDiscount > 0)
-            methods.Add(($"iCD reverse, w = {w}, from white noise", (c, o) => icd.Generate(c, o), TrainingNoise.White));
+            methods.Add(($"{generators[1].Name}, from white noise", generators[1].Run, TrainingNoise.White));
         foreach (var (name, run, noise) in methods)
         {
             log?.Invoke($"generation: {name}");
