@@ -61,7 +61,9 @@ public class ShapesBuildTests
             { EditsPerKind = 1, InversionImages = 0, Split = ShapesSplit.Train, Kinds = [EditKind.ChangeColour], BindingSeeds = 0 }).Run();
         Assert.Contains("training-stream", tuning);
         Assert.DoesNotContain("(unguided)", tuning);
-        Assert.Equal(4, tuning.Split('\n').Count(l => l.StartsWith("| ChangeColour |")));
+        // Four editing methods and the ceiling row (the ground truth through the VAE, no network evaluations).
+        Assert.Equal(5, tuning.Split('\n').Count(l => l.StartsWith("| ChangeColour |")));
+        Assert.Contains($"| ChangeColour | {ShapesEvaluator.VaeCeiling} |", tuning);
         Assert.DoesNotContain("| ChangeShape |", tuning);
         Assert.DoesNotContain("## Colour binding", tuning);
         // A second build finds every stage's output and does nothing.

@@ -124,9 +124,11 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         return (text, image);
     }
 
-    /// <summary>The teacher in two phases: ε-prediction on white noise (shapes, sizes, positions), then
-    /// a fine-tune on pyramid noise with Min-SNR weighting, which makes it take colours from the
-    /// caption (see <see cref="ShapesBuildOptions.TeacherNoise"/>).</summary>
+    /// <summary>The teacher in three phases: ε-prediction on white noise (shapes, sizes, positions); a
+    /// fine-tune on pyramid noise with Min-SNR weighting, which makes it take background colours from
+    /// the caption (see <see cref="ShapesBuildOptions.TeacherNoise"/>); and the same with
+    /// counterfactual noising, which makes it read object colour words
+    /// (<see cref="ShapesBuildOptions.TeacherCounterfactualPhase"/>).</summary>
     private UNet2DConditionModel BuildTeacher(IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,
         IProgress<TrainProgress>? progress, CancellationToken ct)
     {
@@ -135,14 +137,17 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         Losses.CheckSnrGamma(options.TeacherSnrGamma, nameof(options.TeacherSnrGamma));
         UNet2DConditionModel unet;
         using (Init.Seed(3)) unet = new UNet2DConditionModel(ShapesModelConfigs.UNet());
-        TrainTeacherPhase(unet, "teacher", options.Teacher, TrainingNoise.White, null, source, tokenizer, vae, text, progress, ct);
+        options.TeacherCounterfactual.Validate();
+        TrainTeacherPhase(unet, "teacher", options.Teacher, TrainingNoise.White, null, null, source, tokenizer, vae, text, progress, ct);
         if (options.TeacherPyramid is { } pyramid)
-            TrainTeacherPhase(unet, "teacher-pyramid", pyramid, options.TeacherNoise, options.TeacherSnrGamma, source, tokenizer, vae, text, progress, ct);
+            TrainTeacherPhase(unet, "teacher-pyramid", pyramid, options.TeacherNoise, options.TeacherSnrGamma, null, source, tokenizer, vae, text, progress, ct);
+        if (options.TeacherCounterfactualPhase is { } counterfactual)
+            TrainTeacherPhase(unet, "teacher-counterfactual", counterfactual, options.TeacherNoise, options.TeacherSnrGamma, options.TeacherCounterfactual, source, tokenizer, vae, text, progress, ct);
         return unet;
     }
 
     private void TrainTeacherPhase(UNet2DConditionModel unet, string name, RunOptions run, TrainingNoise noise, double? snrGamma,
-        IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text, IProgress<TrainProgress>? progress, CancellationToken ct)
+        CounterfactualNoising? counterfactual, IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text, IProgress<TrainProgress>? progress, CancellationToken ct)
     {
         string file = Path.Combine(Work(name), name + ".safetensors");
         if (File.Exists(file))
@@ -158,8 +163,10 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         Log?.Invoke(noise.PyramidDiscount > 0
             ? $"{name}: fine-tuning on pyramid noise (discount {noise.PyramidDiscount}){weighting}, so colours come from the caption"
             : $"{name}: ε-prediction training with caption dropout{weighting}");
+        if (counterfactual is { } c)
+            Log?.Invoke($"{name}: counterfactual noising, p = {c.Probability} for t ≥ {c.MinTimestep}: inputs from recoloured scenes, targets from the caption's");
         var data = new BatchBuilder(source, vae, text, tokenizer, 64, run.Seed, options.CaptionDropout) { Validation = HeldBack };
-        using (var stage = new TeacherStage(unet, data, NoiseSchedule.StableDiffusion, run) { Noise = noise, SnrGamma = snrGamma })
+        using (var stage = new TeacherStage(unet, data, NoiseSchedule.StableDiffusion, run) { Noise = noise, SnrGamma = snrGamma, Counterfactual = counterfactual })
             new TrainingRun(Work(name), run).Run(stage, resume: true, progress, ct);
         SafetensorsWriter.Write(file, unet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
     }

@@ -4,7 +4,7 @@ using Icd.Training;
 namespace Icd.Shapes;
 
 /// <summary><see cref="Count"/> consecutive scenes of the Shapes training stream (from <c>offset</c>) as a data source.</summary>
-public sealed class ShapesSource(ulong seed, long count, SceneSettings? settings = null, long offset = 0) : IImageCaptionSource
+public sealed class ShapesSource(ulong seed, long count, SceneSettings? settings = null, long offset = 0) : ICounterfactualSource
 {
     private readonly TrainingSet _set = new(seed, settings);
 
@@ -18,5 +18,12 @@ public sealed class ShapesSource(ulong seed, long count, SceneSettings? settings
     {
         var example = _set.Get(offset + index % Count);
         return (example.Image, example.Caption.Text);
+    }
+
+    /// <summary>The scene with its objects recoloured (<see cref="Recolouring"/>); its caption is unchanged.</summary>
+    public RgbImage Counterfactual(long index, ulong seed)
+    {
+        var scene = _set.Get(offset + index % Count).Scene;
+        return ShapesRenderer.Render(Recolouring.Recolour(scene, seed), _set.Settings.ImageSize);
     }
 }

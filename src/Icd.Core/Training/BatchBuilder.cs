@@ -6,8 +6,9 @@ using Icd.Torch;
 namespace Icd.Training;
 
 /// <summary>One training batch: clean latents z0 (a VAE sample × scaling factor, METHOD D1) and
-/// the frozen text encoder's embeddings of the (possibly dropped) captions.</summary>
-public sealed record TrainingBatch(Tensor Z0, Tensor Text, IReadOnlyList<string> Captions) : IDisposable
+/// the frozen text encoder's embeddings of the (possibly dropped) captions, and the source indices
+/// the rows came from.</summary>
+public sealed record TrainingBatch(Tensor Z0, Tensor Text, IReadOnlyList<string> Captions, IReadOnlyList<long> Indices) : IDisposable
 {
     /// <summary>Takes both tensors out of every scope: for a batch kept across steps (validation).</summary>
     public TrainingBatch DetachFromScope()
@@ -57,9 +58,11 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
         var logvars = new List<Tensor>();
         var captions = new List<string>();
         var texts = new List<Tensor?>();
+        var indices = new List<long>();
         for (int b = 0; b < batchSize; b++)
         {
             long index = Sampler.Next();
+            indices.Add(index);
             var (mean, logvar, embedding) = Moments(index, out string caption);
             means.Add(mean);
             logvars.Add(logvar);
@@ -83,7 +86,23 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
             _empty ??= EncodeCaptions([""]).DetachFromScope();
             text = Tensor.Cat(captions.Select((c, b) => c.Length == 0 ? _empty : texts[b]!).ToArray(), 0);
         }
-        return new TrainingBatch(z0.MoveToOuterScope(), text.MoveToOuterScope(), captions);
+        return new TrainingBatch(z0.MoveToOuterScope(), text.MoveToOuterScope(), captions, indices);
+    }
+
+    /// <summary>Whether <see cref="Counterfactual"/> can answer (the source is an <see cref="ICounterfactualSource"/>).</summary>
+    public bool HasCounterfactuals => source is ICounterfactualSource;
+
+    /// <summary>The latent (VAE mean × scaling factor, 1×C×h×w) of a counterfactual of item
+    /// <paramref name="index"/> (<see cref="CounterfactualNoising"/>).</summary>
+    public Tensor Counterfactual(long index, ulong seed)
+    {
+        if (source is not ICounterfactualSource counterfactuals)
+            throw new InvalidOperationException($"the training source ({source.GetType().Name}) draws no counterfactual images");
+        using var scope = new TensorScope();
+        using var noGrad = Autograd.NoGrad();
+        using var pixels = ImageTensors.ToTensor(counterfactuals.Counterfactual(index, seed), ImageSize, ImageSize);
+        using var dist = vae.Encode(pixels);
+        return (dist.Mean * vae.Config.ScalingFactor).MoveToOuterScope();
     }
 
     /// <summary>The frozen text encoder's hidden states for captions, (B, 77, D).</summary>
@@ -110,7 +129,7 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
             captions.Add(caption);
         }
         var z0 = Tensor.Cat(means.ToArray(), 0) * vae.Config.ScalingFactor;
-        return new TrainingBatch(z0.MoveToOuterScope(), EncodeCaptions(captions).MoveToOuterScope(), captions);
+        return new TrainingBatch(z0.MoveToOuterScope(), EncodeCaptions(captions).MoveToOuterScope(), captions, Enumerable.Range(0, count).Select(i => (long)i).ToList());
     }
 
     /// <summary>VAE moments of a training item, from memory, the disk cache or the VAE; with a disk

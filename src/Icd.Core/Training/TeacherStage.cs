@@ -9,7 +9,8 @@ namespace Icd.Training;
 /// Stage 1 (METHOD D): ε-prediction latent diffusion training of a UNet with a frozen VAE and
 /// text encoder. x_t = √ᾱ_t·z0 + √(1−ᾱ_t)·ε with t ~ U{0..999}; loss = MSE(ε_θ(x_t, t, c), ε).
 /// Caption dropout (in the batch builder) trains the unconditional branch used for CFG; ε may be
-/// multi-resolution noise (<see cref="Noise"/>).
+/// multi-resolution noise (<see cref="Noise"/>); some inputs may be noised from counterfactual images
+/// (<see cref="Counterfactual"/>).
 /// </summary>
 public sealed class TeacherStage : ITrainingStage
 {
@@ -41,6 +42,19 @@ public sealed class TeacherStage : ITrainingStage
 
     /// <summary>Min-SNR-γ loss weighting (<see cref="Losses.MinSnrWeights"/>); null: plain MSE.</summary>
     public double? SnrGamma { get; init => field = Losses.CheckSnrGamma(value, nameof(SnrGamma)); }
+
+    /// <summary>Counterfactual noising of captioned high-noise samples; null: none. The data source must
+    /// be an <see cref="ICounterfactualSource"/>.</summary>
+    public CounterfactualNoising? Counterfactual
+    {
+        get;
+        init
+        {
+            if (value is not null && !_data.HasCounterfactuals)
+                throw new ArgumentException("counterfactual noising needs a training source that draws counterfactual images (ICounterfactualSource)", nameof(Counterfactual));
+            field = value?.Validate();
+        }
+    }
 
     /// <summary>Held-out ε and x̂0 error at fixed noise and timesteps.</summary>
     public IReadOnlyDictionary<string, double> Validate()
@@ -74,16 +88,34 @@ public sealed class TeacherStage : ITrainingStage
             int b = _options.BatchSize;
             var t = Tensor.Randint(0, _schedule.TrainSteps, [b], _noise).ToArray<long>();
             var eps = Noise.Sample(batch.Z0.Shape, _noise);
-            var xt = _schedule.AddNoise(batch.Z0, eps, t);
+            var (input, target) = Counterfactual is { } counterfactual ? CounterfactualInput(counterfactual, batch, eps, t) : (batch.Z0, eps);
+            var xt = _schedule.AddNoise(input, eps, t);
             var cond = _unet.Config.TimeCondProjDim is { } dim ? Embeddings.GuidanceScale(new double[b], dim) : null;
             var pred = _unet.Forward(xt, Tensor.FromValues(t), batch.Text, cond);
-            var loss = (SnrGamma is { } gamma ? Losses.WeightedMse(pred, eps, Losses.MinSnrWeights(_schedule, t, gamma)) : Losses.Mse(pred, eps))
+            var loss = (SnrGamma is { } gamma ? Losses.WeightedMse(pred, target, Losses.MinSnrWeights(_schedule, t, gamma)) : Losses.Mse(pred, target))
                 / _options.GradientAccumulation;
             Autograd.Backward([loss]);
             total += loss.Item();
         }
         double norm = StageState.ClipAndStep(_optimizer, _options.GradClip);
         return new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm };
+    }
+
+    /// <summary>The noised-from latents (counterfactual rows swapped in) and the ε-target that still
+    /// names the caption's image. The draws come from the stage's noise generator, so a resumed run
+    /// draws the same rows.</summary>
+    private (Tensor Input, Tensor Target) CounterfactualInput(CounterfactualNoising counterfactual, TrainingBatch batch, Tensor eps, long[] t)
+    {
+        var u = Tensor.Rand([t.Length], _noise).ToArray<float>();
+        var seeds = Tensor.Randint(0, int.MaxValue, [t.Length], _noise).ToArray<long>();
+        var rows = new Tensor[t.Length];
+        for (int i = 0; i < t.Length; i++)
+        {
+            bool swap = t[i] >= counterfactual.MinTimestep && u[i] < counterfactual.Probability && batch.Captions[i].Length > 0;
+            rows[i] = swap ? _data.Counterfactual(batch.Indices[i], (ulong)seeds[i]) : batch.Z0.Narrow(0, i, 1);
+        }
+        var input = Tensor.Cat(rows, 0);
+        return (input, CounterfactualNoising.Target(_schedule, eps, batch.Z0, input, t));
     }
 
     public IReadOnlyList<AdamW> Optimizers => [_optimizer];
