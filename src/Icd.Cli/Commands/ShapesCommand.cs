@@ -14,11 +14,20 @@ internal static class ShapesCommand
         var output = new Option<string>("--out") { Description = "model folder to write", DefaultValueFactory = _ => Path.Combine("models", "shapes") };
         var work = new Option<string>("--work") { Description = "folder for checkpoints and logs", DefaultValueFactory = _ => Path.Combine("runs", "shapes") };
         var quick = new Option<bool>("--quick") { Description = "run every stage for a few steps (a smoke test, minutes)" };
+        var counterfactualSteps = new Option<int>("--counterfactual-steps")
+        {
+            Description = "add the teacher's third phase, counterfactual noising, for this many steps (a trial: the seventh build used 3000; see the model card)",
+        };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
-        foreach (var o in new Option[] { output, work, quick }) build.Options.Add(o);
+        foreach (var o in new Option[] { output, work, quick, counterfactualSteps }) build.Options.Add(o);
         build.SetAction(parse =>
         {
             var options = parse.GetValue(quick) ? ShapesBuildOptions.Quick : new ShapesBuildOptions();
+            if (parse.GetValue(counterfactualSteps) is var steps and not 0)
+            {
+                if (steps < 0) throw new ArgumentException($"--counterfactual-steps must be ≥ 0 (0: no third teacher phase), got {steps}");
+                options = options with { TeacherCounterfactualPhase = options.TeacherPyramid! with { Steps = steps, LearningRate = 2e-4, WarmupSteps = 0, CosineDecay = false } };
+            }
             var builder = new ShapesBuilder(parse.GetValue(output)!, parse.GetValue(work)!, options);
             builder.Log += message => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
             var sw = Stopwatch.StartNew();

@@ -124,10 +124,10 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         return (text, image);
     }
 
-    /// <summary>The teacher in three phases: ε-prediction on white noise (shapes, sizes, positions); a
-    /// fine-tune on pyramid noise with Min-SNR weighting, which makes it take background colours from
-    /// the caption (see <see cref="ShapesBuildOptions.TeacherNoise"/>); and the same with
-    /// counterfactual noising, which makes it read object colour words
+    /// <summary>The teacher in two phases: ε-prediction on white noise (shapes, sizes, positions), then
+    /// a fine-tune on pyramid noise with Min-SNR weighting, which makes it take background colours from
+    /// the caption (see <see cref="ShapesBuildOptions.TeacherNoise"/>); optionally a third with
+    /// counterfactual noising, which makes it read object colour words more
     /// (<see cref="ShapesBuildOptions.TeacherCounterfactualPhase"/>).</summary>
     private UNet2DConditionModel BuildTeacher(IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,
         IProgress<TrainProgress>? progress, CancellationToken ct)
