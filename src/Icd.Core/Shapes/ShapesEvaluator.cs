@@ -168,8 +168,8 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
     }
 
     /// <summary>The editing table's ceiling row: the ground-truth edited image encoded and decoded by
-    /// the VAE, no diffusion at all. A latent-space editor cannot beat it, so a success rate above
-    /// this row's is out of reach for the model, whatever the editing method.</summary>
+    /// the VAE, no diffusion at all. It is what a latent-space editor that found the target's latent
+    /// exactly would score: the practical ceiling of every editing method on this VAE.</summary>
     public const string VaeCeiling = "ground truth through the VAE (ceiling)";
 
     private (List<EditRow>, List<IReadOnlyList<RgbImage>>) EditingTable(IcdModel model, IcdModel inverseAndEdit, IReadOnlyList<Edit> edits)
