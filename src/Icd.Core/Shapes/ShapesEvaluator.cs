@@ -211,14 +211,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
                     return (r.Image, r.Nfe, r.Elapsed);
                 });
                 // The ceiling of every latent-space method: the exact target image through the VAE and back.
-                Add(VaeCeiling, () =>
-                {
-                    var started = Stopwatch.StartNew();
-                    using var scope = new TensorScope();
-                    using var noGrad = Autograd.NoGrad();
-                    var image = model.DecodeLatents(model.EncodeImage(model.Preprocess(e.TargetImage, new InversionOptions())))[0];
-                    return (image, 0, started.Elapsed);
-                });
+                Add(VaeCeiling, () => { var r = icd.AutoencoderRoundTrip(e.TargetImage, new InversionOptions()); return (r.Reconstruction, r.Nfe, r.Elapsed); });
                 if (grid.Count < options.GridCases && grid.Count < (Array.IndexOf(Enum.GetValues<EditKind>(), kind) + 1) * Math.Max(1, options.GridCases / 6))
                 {
                     var recon = icd.Reconstruct(e.SourceImage, src, new InversionOptions()).Reconstruction;

@@ -35,11 +35,6 @@ public sealed record CounterfactualNoising(double Probability, long MinTimestep)
     public static Tensor Target(NoiseSchedule schedule, Tensor eps, Tensor z0, Tensor counterfactual, IReadOnlyList<long> t)
     {
         using var scope = new TensorScope();
-        var ratio = t.Select(ti => (float)Math.Sqrt(schedule.AlphaBar(ti) / (1 - schedule.AlphaBar(ti)))).ToArray();
-        var shape = new long[z0.Shape.Length];
-        Array.Fill(shape, 1L);
-        shape[0] = t.Count;
-        var r = Tensor.FromValues(ratio, shape).To(z0.DType);
-        return (eps + (counterfactual - z0) * r).MoveToOuterScope();
+        return (eps + (counterfactual - z0) * schedule.Alphas(t) / schedule.Sigmas(t)).MoveToOuterScope();
     }
 }
