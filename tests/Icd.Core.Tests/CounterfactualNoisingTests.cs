@@ -68,7 +68,8 @@ public class CounterfactualNoisingTests
         var data = new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, 32, 1);
         using var scope = new TensorScope();
         // The counterfactual image is the scene with other object colours: it differs from the item's image.
-        var (image, _) = source.Get(3);
+        var (image, caption) = source.Get(3);
+        Assert.Equal(caption, source.Caption(3)); // the caption alone, without rendering, is the same
         var counterfactual = source.Counterfactual(3, 9);
         Assert.NotEqual(image.Pixels, counterfactual.Pixels);
         Assert.Equal(counterfactual.Pixels, source.Counterfactual(3, 9).Pixels);

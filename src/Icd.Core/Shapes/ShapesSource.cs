@@ -20,10 +20,12 @@ public sealed class ShapesSource(ulong seed, long count, SceneSettings? settings
         return (example.Image, example.Caption.Text);
     }
 
+    /// <summary>The caption without rendering the image (cached latents ask for it on every batch).</summary>
+    public string Caption(long index) => CaptionWriter.Describe(SceneOf(index)).Text;
+
     /// <summary>The scene with its objects recoloured (<see cref="Recolouring"/>); its caption is unchanged.</summary>
-    public RgbImage Counterfactual(long index, ulong seed)
-    {
-        var scene = _set.Get(offset + index % Count).Scene;
-        return ShapesRenderer.Render(Recolouring.Recolour(scene, seed), _set.Settings.ImageSize);
-    }
+    public RgbImage Counterfactual(long index, ulong seed) =>
+        ShapesRenderer.Render(Recolouring.Recolour(SceneOf(index), seed), _set.Settings.ImageSize);
+
+    private Scene SceneOf(long index) => _set.SceneAt(offset + index % Count);
 }

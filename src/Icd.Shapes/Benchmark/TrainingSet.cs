@@ -24,9 +24,12 @@ public sealed class TrainingSet
 
     public TrainingExample this[long index] => Get(index);
 
+    /// <summary>Example <paramref name="index"/>'s scene alone, without rendering it.</summary>
+    public Scene SceneAt(long index) => _stream.At(index);
+
     public TrainingExample Get(long index)
     {
-        var scene = _stream.At(index);
+        var scene = SceneAt(index);
         return new TrainingExample(index, scene, CaptionWriter.Describe(scene), ShapesRenderer.Render(scene, Settings.ImageSize));
     }
 
