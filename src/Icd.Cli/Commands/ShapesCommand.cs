@@ -18,8 +18,13 @@ internal static class ShapesCommand
         {
             Description = "add the teacher's third phase, counterfactual noising, for this many steps (a trial: the seventh build used 3000; see the model card)",
         };
+        var vaeObjectWeight = new Option<double?>("--vae-object-weight")
+        {
+            Description = "weight the VAE's squared error by 1 + K·(object coverage) per pixel (default 5; 0: plain)",
+        };
+        var noAblations = new Option<bool>("--no-ablations") { Description = "skip Table 2's ablation students (a later build with the same folders adds them)" };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
-        foreach (var o in new Option[] { output, work, quick, counterfactualSteps }) build.Options.Add(o);
+        foreach (var o in new Option[] { output, work, quick, counterfactualSteps, vaeObjectWeight, noAblations }) build.Options.Add(o);
         build.SetAction(parse =>
         {
             var options = parse.GetValue(quick) ? ShapesBuildOptions.Quick : new ShapesBuildOptions();
@@ -28,6 +33,12 @@ internal static class ShapesCommand
                 if (steps < 0) throw new ArgumentException($"--counterfactual-steps must be ≥ 0 (0: no third teacher phase), got {steps}");
                 options = options with { TeacherCounterfactualPhase = options.TeacherPyramid! with { Steps = steps, LearningRate = 2e-4, WarmupSteps = 0, CosineDecay = false } };
             }
+            if (parse.GetValue(vaeObjectWeight) is double k)
+            {
+                if (!(k >= 0 && double.IsFinite(k))) throw new ArgumentException($"--vae-object-weight must be a finite number ≥ 0 (0: plain squared error), got {k}");
+                options = options with { VaeObjectWeight = k };
+            }
+            if (parse.GetValue(noAblations)) options = options with { Ablations = false };
             var builder = new ShapesBuilder(parse.GetValue(output)!, parse.GetValue(work)!, options);
             builder.Log += message => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
             var sw = Stopwatch.StartNew();

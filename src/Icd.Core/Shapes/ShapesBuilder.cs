@@ -73,7 +73,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         AutoencoderKL vae;
         using (Init.Seed(1)) vae = new AutoencoderKL(ShapesModelConfigs.Vae());
         double scaling;
-        using (var stage = new AutoencoderStage(vae, source, 64, options.Vae) { Validation = HeldBack })
+        using (var stage = new AutoencoderStage(vae, source, 64, options.Vae, objectWeight: options.VaeObjectWeight) { Validation = HeldBack })
         {
             new TrainingRun(Work("vae"), options.Vae).Run(stage, resume: true, progress, ct);
             scaling = stage.ScalingFactor();

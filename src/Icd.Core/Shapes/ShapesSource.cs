@@ -4,7 +4,7 @@ using Icd.Training;
 namespace Icd.Shapes;
 
 /// <summary><see cref="Count"/> consecutive scenes of the Shapes training stream (from <c>offset</c>) as a data source.</summary>
-public sealed class ShapesSource(ulong seed, long count, SceneSettings? settings = null, long offset = 0) : ICounterfactualSource
+public sealed class ShapesSource(ulong seed, long count, SceneSettings? settings = null, long offset = 0) : ICounterfactualSource, IObjectCoverageSource
 {
     private readonly TrainingSet _set = new(seed, settings);
 
@@ -26,6 +26,19 @@ public sealed class ShapesSource(ulong seed, long count, SceneSettings? settings
     /// <summary>The scene with its objects recoloured (<see cref="Recolouring"/>); its caption is unchanged.</summary>
     public RgbImage Counterfactual(long index, ulong seed) =>
         ShapesRenderer.Render(Recolouring.Recolour(SceneOf(index), seed), _set.Settings.ImageSize);
+
+    /// <summary>The summed coverage of the scene's objects (see <see cref="ShapesRenderer.Coverage"/>).</summary>
+    public float[] ObjectCoverage(long index)
+    {
+        int size = _set.Settings.ImageSize;
+        var sum = new float[size * size];
+        foreach (var obj in SceneOf(index).Objects)
+        {
+            var c = ShapesRenderer.Coverage(obj, size).Values;
+            for (int i = 0; i < sum.Length; i++) sum[i] += c[i];
+        }
+        return sum;
+    }
 
     private Scene SceneOf(long index) => _set.SceneAt(offset + index % Count);
 }

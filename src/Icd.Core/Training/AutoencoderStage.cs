@@ -13,7 +13,12 @@ namespace Icd.Training;
 /// Squared error rather than latent diffusion's L1 because the Shapes world is judged by PSNR (an L1
 /// run reached 23.5 dB where squared error reached 26 dB at the same budget).
 /// </summary>
-/// <remarks>Why the sums: β = 1e-6 is tuned against a reconstruction loss summed over pixels. Against a
+/// <remarks>With an object weight k &gt; 0 (the Shapes build's), the squared error is weighted per pixel by
+/// 1 + k·(object coverage) (<see cref="Losses.PixelWeightedMse"/>). Objects cover a small share of the
+/// pixels, so the plain error lets the VAE spend its capacity on the background: the sixth Shapes
+/// build's VAE lost the colour of 15 of 130 held-out objects, and a VAE trained with k = 10 lost 3
+/// (model card).
+/// Why the sums: β = 1e-6 is tuned against a reconstruction loss summed over pixels. Against a
 /// per-pixel mean it is 3·H·W times stronger, which the first two Shapes builds did (the KL was 7 % of
 /// their loss).</remarks>
 public sealed class AutoencoderStage : ITrainingStage
@@ -26,9 +31,15 @@ public sealed class AutoencoderStage : ITrainingStage
     private readonly AdamW _optimizer;
     private readonly Generator _noise;
     private readonly int _size;
+    private readonly double _objectWeight;
 
-    public AutoencoderStage(AutoencoderKL vae, IImageCaptionSource source, int imageSize, RunOptions options, double klWeight = 1e-6)
+    public AutoencoderStage(AutoencoderKL vae, IImageCaptionSource source, int imageSize, RunOptions options, double klWeight = 1e-6, double objectWeight = 0)
     {
+        if (!(objectWeight >= 0 && double.IsFinite(objectWeight)))
+            throw new ArgumentOutOfRangeException(nameof(objectWeight), objectWeight, "must be a finite number ≥ 0 (0: plain squared error)");
+        if (objectWeight > 0 && source is not IObjectCoverageSource)
+            throw new ArgumentException($"an object weight of {objectWeight} needs a source that knows its objects' coverage ({nameof(IObjectCoverageSource)}); {source.GetType().Name} does not", nameof(source));
+        _objectWeight = objectWeight;
         _vae = vae;
         _source = source;
         _options = options.Validate();
@@ -46,17 +57,34 @@ public sealed class AutoencoderStage : ITrainingStage
     public IReadOnlyDictionary<string, double> Step(long step)
     {
         using var scope = new TensorScope();
-        var x = Images(_source, Enumerable.Range(0, _options.BatchSize).Select(_ => _sampler.Next()));
+        var indices = Enumerable.Range(0, _options.BatchSize).Select(_ => _sampler.Next()).ToArray();
+        var x = Images(_source, indices);
         var dist = _vae.Encode(x);
         var z = dist.Sample(_noise);
         var recon = _vae.Decode(z);
         var mse = Losses.Mse(recon, x);
+        var reconstruction = _objectWeight > 0 ? Losses.PixelWeightedMse(recon, x, PixelWeights(indices)) : mse;
         // KL(N(μ, σ²) ‖ N(0, 1)) = ½ Σ (μ² + σ² − 1 − log σ²), summed per sample, averaged over the batch.
         var kl = ((dist.Mean.Square() + dist.LogVar.Exp() - 1.0 - dist.LogVar).Sum() * 0.5) / _options.BatchSize;
-        var loss = mse + kl * (_klWeight / PixelElements);
+        var loss = reconstruction + kl * (_klWeight / PixelElements);
         Autograd.Backward([loss]);
         double norm = StageState.ClipAndStep(_optimizer, _options.GradClip);
         return new Dictionary<string, double> { ["loss"] = loss.Item(), ["mse"] = mse.Item(), ["kl"] = kl.Item(), ["psnr"] = Psnr(mse.Item()), ["grad_norm"] = norm };
+    }
+
+    /// <summary>1 + k·(object coverage) per pixel of each item, as (B, 1, S, S).</summary>
+    private Tensor PixelWeights(IReadOnlyList<long> indices)
+    {
+        var coverage = (IObjectCoverageSource)_source;
+        var weights = new float[indices.Count * _size * _size];
+        for (int b = 0; b < indices.Count; b++)
+        {
+            var c = coverage.ObjectCoverage(indices[b]);
+            if (c.Length != _size * _size)
+                throw new InvalidOperationException($"{_source.GetType().Name}.ObjectCoverage({indices[b]}) gave {c.Length} values for a {_size}×{_size} image");
+            for (int i = 0; i < c.Length; i++) weights[b * c.Length + i] = (float)(1 + _objectWeight * c[i]);
+        }
+        return Tensor.FromValues(weights, indices.Count, 1, _size, _size);
     }
 
     /// <summary>Elements of one image (3·H·W): turns the per-sample sums of the objective into means.</summary>

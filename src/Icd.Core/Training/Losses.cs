@@ -47,4 +47,18 @@ public static class Losses
         using var w = Tensor.FromArray(weights.ToArray()).To(perSample.DType);
         return (perSample * w).Mean().MoveToOuterScope();
     }
+
+    /// <summary>Σ w·(a − b)² / Σ w over every element, with per-pixel weights <paramref name="weights"/>
+    /// (B, 1, H, W) broadcast over the channels of (B, C, H, W) images: a weighted mean of the squared
+    /// error, equal to <see cref="Mse"/> when every weight is the same.</summary>
+    public static Tensor PixelWeightedMse(Tensor prediction, Tensor target, Tensor weights)
+    {
+        var shape = prediction.Shape;
+        if (shape.Length != 4) throw new ArgumentException($"needs (B, C, H, W) images, got shape [{string.Join(", ", shape)}]", nameof(prediction));
+        if (weights.Shape is not [var b, 1, var h, var w] || b != shape[0] || h != shape[2] || w != shape[3])
+            throw new ArgumentException($"needs weights of shape [{shape[0]}, 1, {shape[2]}, {shape[3]}], got [{string.Join(", ", weights.Shape)}]", nameof(weights));
+        using var scope = new TensorScope();
+        var d = prediction - target;
+        return ((d * d * weights).Mean() / weights.Mean()).MoveToOuterScope();
+    }
 }
