@@ -1,8 +1,10 @@
 namespace Icd.Imaging;
 
 /// <summary>Writes a file so that readers see either the old contents or the complete new ones, never a partial file.</summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
+    public static void WriteAllText(string path, string contents) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(contents));
+
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> contents)
     {
         string fullPath = Path.GetFullPath(path);

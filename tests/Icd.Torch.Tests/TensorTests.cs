@@ -115,6 +115,19 @@ public class TensorTests
         Assert.InRange(TorchRuntime.PhysicalCores(), 1, Environment.ProcessorCount);
     }
 
+    [Theory]
+    [InlineData("1", 1)]
+    [InlineData("2", 2)]
+    [InlineData(" 3 ", 3)]
+    [InlineData("4,1", 4)] // OpenMP's nested list: the outer team counts
+    [InlineData("0", null)]
+    [InlineData("-2", null)]
+    [InlineData("two", null)]
+    [InlineData("", null)]
+    [InlineData(null, null)]
+    public void OmpNumThreadsSetsTheThreadCountWhenItIsAPositiveNumber(string? value, int? threads) =>
+        Assert.Equal(threads, TorchRuntime.ThreadsFromEnvironment(value));
+
     [Fact]
     public void RuntimeReportsVersionAndBlas()
     {

@@ -19,10 +19,12 @@ namespace Icd.Cli.Bench;
 /// </summary>
 internal static class TrainBenchmark
 {
-    public static object Run(string modelDirectory, int batch, int steps, int imageSize)
+    public static readonly string[] Stages = ["teacher", "guidance", "icd", "cycle"];
+
+    public static object Run(string modelDirectory, int batch, int steps, int imageSize, IReadOnlyList<string> stages)
     {
         var rows = new List<object>();
-        foreach (var stage in new[] { "teacher", "guidance", "icd", "cycle" })
+        foreach (var stage in stages)
             foreach (bool checkpointing in new[] { false, true })
                 rows.Add(Measure(modelDirectory, stage, checkpointing, batch, steps, imageSize));
         return new { model = modelDirectory, batch, steps, image_size = imageSize, threads = TorchRuntime.Threads, stages = rows };

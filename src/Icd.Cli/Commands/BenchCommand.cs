@@ -54,13 +54,20 @@ internal static class BenchCommand
         var trainBatch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
         var trainSteps = new Option<int>("--steps") { Description = "timed steps per stage (after one warm-up step)", DefaultValueFactory = _ => 5 };
         var trainSize = new Option<int>("--size") { Description = "training image size", DefaultValueFactory = _ => 64 };
+        var trainStages = new Option<string[]>("--stages")
+        {
+            Description = $"stages to time (default: all of {string.Join(", ", TrainBenchmark.Stages)})", AllowMultipleArgumentsPerToken = true,
+        };
         var train = new Command("train", "Steps/s and peak RSS of every training stage, with and without gradient checkpointing");
-        foreach (var o in new Option[] { trainModel, trainBatch, trainSteps, trainSize }) train.Options.Add(o);
+        foreach (var o in new Option[] { trainModel, trainBatch, trainSteps, trainSize, trainStages }) train.Options.Add(o);
         train.SetAction(parse =>
         {
             if (parse.GetValue(trainSteps) < 1) throw new ArgumentException("--steps must be at least 1");
             if (parse.GetValue(trainBatch) < 1) throw new ArgumentException("--batch-size must be at least 1");
-            Print(TrainBenchmark.Run(parse.GetValue(trainModel)!, parse.GetValue(trainBatch), parse.GetValue(trainSteps), parse.GetValue(trainSize)));
+            var stages = parse.GetValue(trainStages) is { Length: > 0 } chosen ? chosen : TrainBenchmark.Stages;
+            if (stages.FirstOrDefault(s => !TrainBenchmark.Stages.Contains(s)) is { } unknown)
+                throw new ArgumentException($"--stages: unknown stage '{unknown}' (known: {string.Join(", ", TrainBenchmark.Stages)})");
+            Print(TrainBenchmark.Run(parse.GetValue(trainModel)!, parse.GetValue(trainBatch), parse.GetValue(trainSteps), parse.GetValue(trainSize), stages));
             return 0;
         });
         bench.Subcommands.Add(train);

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using Icd.Shapes;
+using Icd.Torch;
 using Icd.Training;
 
 namespace Icd.Cli.Commands;
@@ -23,8 +25,13 @@ internal static class ShapesCommand
             Description = "weight the VAE's squared error by 1 + K·(object coverage) per pixel (default 5; 0: plain)",
         };
         var noAblations = new Option<bool>("--no-ablations") { Description = "skip Table 2's ablation students (a later build with the same folders adds them)" };
+        var jobs = new Option<int?>("--jobs")
+        {
+            Description = "parts that train at the same time after the base: 2 builds the model's students and the ablations side by side, in two processes that share the cores (default: 2 on 2 or more cores)",
+        };
+        var part = new Option<ShapesBuildParts?>("--part") { Description = "build only this part: Base, Model (students, cycle) or Ablations; Model and Ablations need the base built (what each --jobs process runs)" };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
-        foreach (var o in new Option[] { output, work, quick, counterfactualSteps, vaeObjectWeight, noAblations }) build.Options.Add(o);
+        foreach (var o in new Option[] { output, work, quick, counterfactualSteps, vaeObjectWeight, noAblations, jobs, part }) build.Options.Add(o);
         build.SetAction(parse =>
         {
             var options = parse.GetValue(quick) ? ShapesBuildOptions.Quick : new ShapesBuildOptions();
@@ -42,7 +49,21 @@ internal static class ShapesCommand
             var builder = new ShapesBuilder(parse.GetValue(output)!, parse.GetValue(work)!, options);
             builder.Log += message => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
             var sw = Stopwatch.StartNew();
-            builder.Build(new TrainProgressLines(TimeSpan.FromSeconds(10)));
+            var progress = new TrainProgressLines(TimeSpan.FromSeconds(10));
+            int cores = TorchRuntime.PhysicalCores(), processes = parse.GetValue(jobs) ?? Math.Min(2, cores);
+            if (processes is < 1 or > 2) throw new ArgumentException($"--jobs must be 1 or 2, got {processes}");
+            if (parse.GetValue(part) is { } only) builder.Build(only, progress);
+            else
+            {
+                // Each part runs in a process of its own, started with the options that rebuild the same ShapesBuildOptions.
+                var arguments = new List<string> { "--out", parse.GetValue(output)!, "--work", parse.GetValue(work)! };
+                if (parse.GetValue(quick)) arguments.Add("--quick");
+                if (parse.GetValue(counterfactualSteps) is var c and not 0) arguments.AddRange(["--counterfactual-steps", c.ToString(CultureInfo.InvariantCulture)]);
+                if (parse.GetValue(vaeObjectWeight) is double w) arguments.AddRange(["--vae-object-weight", w.ToString("R", CultureInfo.InvariantCulture)]);
+                if (parse.GetValue(noAblations)) arguments.Add("--no-ablations");
+                bool sideBySide = processes == 2;
+                builder.BuildInParts((p, ct) => BuildPartProcess.Run(p, arguments, p != ShapesBuildParts.Base && sideBySide ? Math.Max(1, cores / 2) : cores, ct), sideBySide);
+            }
             Console.WriteLine($"built {parse.GetValue(output)} in {sw.Elapsed.TotalMinutes:F1} min");
             return 0;
         });

@@ -1,6 +1,8 @@
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Icd.Common;
 using Icd.Denoising;
+using Icd.Imaging;
 using Icd.Latents;
 using Icd.Metrics;
 using Icd.Pipelines;
@@ -30,8 +32,16 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
     /// <summary>Validation scenes: the 8 that follow the training pool in the stream.</summary>
     private ShapesSource HeldBack => ShapesSource.AfterPool(options.DataSeed, options.PoolSize, 8);
 
-    public void Build(IProgress<TrainProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>Builds every part the options ask for (<see cref="ShapesBuildOptions.Ablations"/>), one stage after another.</summary>
+    public void Build(IProgress<TrainProgress>? progress = null, CancellationToken ct = default) =>
+        Build(options.Ablations ? ShapesBuildParts.All : ShapesBuildParts.Base | ShapesBuildParts.Model, progress, ct);
+
+    /// <summary>Builds <paramref name="parts"/>. Without <see cref="ShapesBuildParts.Base"/>, the base must be built
+    /// already: two processes can then build the model's students and the ablations side by side.</summary>
+    public void Build(ShapesBuildParts parts, IProgress<TrainProgress>? progress = null, CancellationToken ct = default)
     {
+        if (!parts.HasFlag(ShapesBuildParts.Base) && !File.Exists(DistilledUNetFile))
+            throw new InvalidOperationException($"the base of the build (tokenizer to guidance-distilled UNet) is not built yet: {DistilledUNetFile} is missing; build with the base part first");
         Directory.CreateDirectory(ModelDirectory);
         var source = new ShapesSource(options.DataSeed, options.PoolSize);
         var tokenizer = BuildTokenizer();
@@ -43,14 +53,62 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         {
             using var teacher = BuildTeacher(source, tokenizer, vae, text, progress, ct);
             using var distilled = BuildGuidanceDistilled(source, tokenizer, vae, text, teacher, progress, ct);
-            BuildStudent(0, source, tokenizer, vae, text, distilled, progress, ct);
-            BuildCycle(source, tokenizer, vae, text, imageEncoder, distilled, progress, ct);
-            WriteManifest(); // the model is usable from here; the ablations only feed the evaluation
-            if (options.Ablations)
+            if (parts.HasFlag(ShapesBuildParts.Model))
+            {
+                BuildStudent(0, source, tokenizer, vae, text, distilled, progress, ct);
+                BuildCycle(source, tokenizer, vae, text, imageEncoder, distilled, progress, ct);
+                WriteManifest(); // the model is usable from here; the ablations only feed the evaluation
+            }
+            if (parts.HasFlag(ShapesBuildParts.Ablations))
                 for (int i = 1; i < Students.Length; i++) BuildStudent(i, source, tokenizer, vae, text, distilled, progress, ct);
         }
         WriteManifest();
     }
+
+    /// <summary>Builds every part through <paramref name="runPart"/> (the CLI starts a process per part,
+    /// each with the thread settings that suit it): the base first, then the model's students and the
+    /// ablation students, side by side when <paramref name="sideBySide"/> (they share nothing but the
+    /// finished base), then writes the manifests. On 2 cores two one-thread processes train the
+    /// students 1.5 times faster than one two-thread process (model card).</summary>
+    public void BuildInParts(Func<ShapesBuildParts, CancellationToken, Task> runPart, bool sideBySide, CancellationToken ct = default)
+    {
+        runPart(ShapesBuildParts.Base, ct).GetAwaiter().GetResult();
+        var parts = options.Ablations ? new[] { ShapesBuildParts.Model, ShapesBuildParts.Ablations } : [ShapesBuildParts.Model];
+        if (!sideBySide)
+            foreach (var part in parts) runPart(part, ct).GetAwaiter().GetResult();
+        else
+        {
+            using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var running = parts.Select(part => Run(part, failed)).ToArray();
+            try
+            {
+                Task.WaitAll(running); // waits for every part, failed or not
+            }
+            catch (AggregateException e)
+            {
+                // A part stopped because the other one failed reports a cancellation: the failure is the news.
+                var errors = e.InnerExceptions.Where(x => x is not OperationCanceledException).ToList();
+                if (errors.Count == 0) throw new OperationCanceledException("the build was cancelled", e, ct);
+                ExceptionDispatchInfo.Throw(errors.Count == 1 ? errors[0] : new AggregateException("both parts of the build failed", errors));
+            }
+        }
+        WriteManifest();
+
+        async Task Run(ShapesBuildParts part, CancellationTokenSource failed)
+        {
+            try
+            {
+                await runPart(part, failed.Token);
+            }
+            catch
+            {
+                failed.Cancel(); // one part failed: stop the other rather than leave it running
+                throw;
+            }
+        }
+    }
+
+    private string DistilledUNetFile => Path.Combine(ModelDirectory, "unet", "diffusion_pytorch_model.safetensors");
 
     private ClipTokenizer BuildTokenizer()
     {
@@ -176,7 +234,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
     {
         string dir = Path.Combine(ModelDirectory, "unet");
         var config = ShapesModelConfigs.UNet(ShapesModelConfigs.GuidanceEmbeddingDim);
-        if (File.Exists(Path.Combine(dir, "diffusion_pytorch_model.safetensors")))
+        if (File.Exists(DistilledUNetFile))
             return Checkpoints.StableDiffusionLoader.LoadUNet(dir);
         Log?.Invoke("guidance: distilling classifier-free guidance into the w-embedding");
         var student = GuidanceDistillationStage.NewStudent(teacher, ShapesModelConfigs.GuidanceEmbeddingDim);
@@ -255,12 +313,12 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
 
     private void WriteManifest()
     {
-        File.WriteAllText(Path.Combine(ModelDirectory, "model_index.json"), """
+        AtomicFile.WriteAllText(Path.Combine(ModelDirectory, "model_index.json"), """
             { "_class_name": "StableDiffusionPipeline", "scheduler": ["diffusers", "DDIMScheduler"], "text_encoder": ["transformers", "CLIPTextModel"],
               "tokenizer": ["transformers", "CLIPTokenizer"], "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"] }
             """);
         Directory.CreateDirectory(Path.Combine(ModelDirectory, "scheduler"));
-        File.WriteAllText(Path.Combine(ModelDirectory, "scheduler", "scheduler_config.json"), ConfigFile.Serialize(SchedulerConfig.StableDiffusion));
+        AtomicFile.WriteAllText(Path.Combine(ModelDirectory, "scheduler", "scheduler_config.json"), ConfigFile.Serialize(SchedulerConfig.StableDiffusion));
         var manifest = new IcdManifest
         {
             Base = "model",
@@ -274,12 +332,15 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             Description = "Shapes world iCD model (built by `icd shapes build`)",
             Defaults = new EditDefaults { Guidance = 3, Tau = 0.8, CrossReplace = 0.3, SelfReplace = 0.6, Amplify = 2, Seed = 30, GenerationGuidance = 3 },
         };
-        File.WriteAllText(Path.Combine(outputDirectory, "icd.json"), ConfigFile.Serialize(manifest));
+        // Only finished students get a manifest: a folder with one is a usable model. Writes are atomic,
+        // since two processes building parts side by side both write here.
+        if (File.Exists(Path.Combine(outputDirectory, manifest.ReverseLora)))
+            AtomicFile.WriteAllText(Path.Combine(outputDirectory, "icd.json"), ConfigFile.Serialize(manifest));
         if (File.Exists(Path.Combine(outputDirectory, "cycle_forward.safetensors")))
         {
             // Inverse-and-Edit: the cycle-fine-tuned forward model, encoding from t = 0.
             var iae = manifest with { ForwardLora = "cycle_forward.safetensors", ForwardTimesteps = [0, 259, 519, 779], Description = "Shapes world Inverse-and-Edit model" };
-            File.WriteAllText(Path.Combine(outputDirectory, CycleManifest), ConfigFile.Serialize(iae));
+            AtomicFile.WriteAllText(Path.Combine(outputDirectory, CycleManifest), ConfigFile.Serialize(iae));
         }
         foreach (var (_, prefix, description, _, _) in Students.Skip(1))
         {
@@ -290,7 +351,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
                 Base = "../model", ForwardLora = Path.GetFileName(prefix) + "forward.safetensors", ReverseLora = Path.GetFileName(prefix) + "reverse.safetensors",
                 Description = $"Shapes world ablation student: {description}",
             };
-            File.WriteAllText(Path.Combine(outputDirectory, ManifestOf(prefix)), ConfigFile.Serialize(ablation));
+            AtomicFile.WriteAllText(Path.Combine(outputDirectory, ManifestOf(prefix)), ConfigFile.Serialize(ablation));
         }
     }
 

@@ -8,13 +8,19 @@ public static unsafe class TorchRuntime
 {
     private static int _initialized;
 
-    /// <summary>Sets the intra-op thread count to the number of physical cores (once per process).
-    /// Hyper-threads share one core's FMA units, so more threads than cores only adds contention.</summary>
+    /// <summary>Sets the intra-op thread count (once per process): <c>OMP_NUM_THREADS</c> when it is set
+    /// to a positive number, else the number of physical cores. Hyper-threads share one core's FMA
+    /// units, so more threads than cores only adds contention.</summary>
     public static void Initialize()
     {
         if (Interlocked.Exchange(ref _initialized, 1) == 1) return;
-        Threads = PhysicalCores();
+        Threads = ThreadsFromEnvironment(Environment.GetEnvironmentVariable("OMP_NUM_THREADS")) ?? PhysicalCores();
     }
+
+    /// <summary>The thread count an <c>OMP_NUM_THREADS</c> value asks for; null when unset or not a positive number
+    /// (OpenMP's lists such as "2,1" ask for nested teams, which libtorch does not use: their first entry counts).</summary>
+    public static int? ThreadsFromEnvironment(string? value) =>
+        int.TryParse(value?.Split(',')[0].Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0 ? n : null;
 
     public static string Version
     {
