@@ -13,6 +13,10 @@ internal static class InfoCommand
         {
             Console.WriteLine($"libtorch     {TorchRuntime.Version}");
             Console.WriteLine($"threads      {TorchRuntime.Threads} (physical cores: {TorchRuntime.PhysicalCores()})");
+            // What libgomp and OpenBLAS read when they loaded (README, "Measured": small networks want other values).
+            var env = new[] { "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_NUM_THREADS" }
+                .Select(v => $"{v}={Environment.GetEnvironmentVariable(v) ?? (v == "OMP_WAIT_POLICY" ? "PASSIVE (icd's default)" : "(unset)")}");
+            Console.WriteLine($"thread env   {string.Join(' ', env)}");
             Console.WriteLine($"cuda devices {TorchRuntime.CudaDeviceCount}");
             Console.WriteLine($"blas         {TorchRuntime.BlasLibrary()}");
             Console.WriteLine($"sgemm 512³   {TorchRuntime.MeasureSgemmGflops():F1} GFLOP/s");
