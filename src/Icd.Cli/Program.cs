@@ -21,6 +21,9 @@ public static class Program
         root.Subcommands.Add(ShapesCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        // The Shapes world's networks are small: they want other thread settings, which libtorch
+        // reads when it loads, so they are chosen before anything touches it (README, "Measured").
+        if (args.Length > 0 && args[0] == "shapes") Icd.Torch.TorchRuntime.UseSmallNetworkThreading();
         // Exceptions reach CommandRunner, which prints one clear line instead of a stack trace.
         var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         return CommandRunner.Run(() => root.Parse(args).Invoke(invocation));

@@ -129,6 +129,14 @@ public class TensorTests
         Assert.Equal(threads, TorchRuntime.ThreadsFromEnvironment(value));
 
     [Fact]
+    public void SmallNetworkThreadingIsRefusedOnceLibtorchHasLoaded()
+    {
+        using (var t = Tensor.Ones([1])) { } // libtorch is loaded from here on
+        var e = Assert.Throws<InvalidOperationException>(TorchRuntime.UseSmallNetworkThreading);
+        Assert.Contains("before the first tensor operation", e.Message);
+    }
+
+    [Fact]
     public void RuntimeReportsVersionAndBlas()
     {
         Assert.StartsWith("1.", TorchRuntime.Version);

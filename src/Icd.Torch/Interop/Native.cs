@@ -32,6 +32,10 @@ internal static unsafe partial class Native
     [LibraryImport("libc.so.6", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SetEnv(string name, string value, int overwrite);
 
+    /// <summary>Sets a variable in the native environment (which libraries read with getenv) unless it is set.
+    /// .NET's own Environment.SetEnvironmentVariable does not reach it.</summary>
+    internal static void SetNativeEnvironmentDefault(string name, string value) => SetEnv(name, value, 0);
+
     /// <summary>Mirror of <c>icd_arg</c>: one boxed dispatcher argument or result.</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct IcdArg
