@@ -16,17 +16,7 @@ internal static unsafe partial class Native
         // and they fight OpenBLAS's own pthreads for the cores during every matmul: measured on
         // 2 cores, Shapes training runs 1.5–2× faster and the SD1.5 UNet at batch 2 15 % faster with
         // passive waiting. A value the user set is left alone.
-        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null)
-        {
-            try
-            {
-                SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0);
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                // Not glibc: libtorch keeps its default.
-            }
-        }
+        SetNativeEnvironmentDefault("OMP_WAIT_POLICY", "PASSIVE");
     }
 
     [LibraryImport("libc.so.6", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
@@ -34,7 +24,17 @@ internal static unsafe partial class Native
 
     /// <summary>Sets a variable in the native environment (which libraries read with getenv) unless it is set.
     /// .NET's own Environment.SetEnvironmentVariable does not reach it.</summary>
-    internal static void SetNativeEnvironmentDefault(string name, string value) => SetEnv(name, value, 0);
+    internal static void SetNativeEnvironmentDefault(string name, string value)
+    {
+        try
+        {
+            SetEnv(name, value, 0); // overwrite 0: a value the user set wins
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Not glibc: the libraries keep their defaults.
+        }
+    }
 
     /// <summary>Mirror of <c>icd_arg</c>: one boxed dispatcher argument or result.</summary>
     [StructLayout(LayoutKind.Sequential)]

@@ -37,8 +37,7 @@ public static unsafe class TorchRuntime
     {
         if (LibtorchLoaded())
             throw new InvalidOperationException("small-network thread settings must be chosen before the first tensor operation: OpenBLAS and OpenMP read them when libtorch loads");
-        foreach (var (name, value) in SmallNetworkThreading)
-            if (Environment.GetEnvironmentVariable(name) is null) Native.SetNativeEnvironmentDefault(name, value);
+        foreach (var (name, value) in SmallNetworkThreading) Native.SetNativeEnvironmentDefault(name, value);
     }
 
     private static bool LibtorchLoaded()
