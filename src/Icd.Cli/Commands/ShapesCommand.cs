@@ -24,6 +24,10 @@ internal static class ShapesCommand
         {
             Description = "weight the VAE's squared error by 1 + K·(object coverage) per pixel (default 5; 0: plain)",
         };
+        var icdSteps = new Option<int?>("--icd-steps")
+        {
+            Description = "optimisation steps of the iCD students and of Table 2's ablation students (default 1200; cosine decay over the run)",
+        };
         var noAblations = new Option<bool>("--no-ablations") { Description = "skip Table 2's ablation students (a later build with the same folders adds them)" };
         var jobs = new Option<int?>("--jobs")
         {
@@ -31,7 +35,7 @@ internal static class ShapesCommand
         };
         var part = new Option<ShapesBuildParts?>("--part") { Description = "build only this part: Base, Model (students, cycle) or Ablations; Model and Ablations need the base built (what each --jobs process runs)" };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
-        foreach (var o in new Option[] { output, work, quick, counterfactualSteps, vaeObjectWeight, noAblations, jobs, part }) build.Options.Add(o);
+        foreach (var o in new Option[] { output, work, quick, counterfactualSteps, vaeObjectWeight, icdSteps, noAblations, jobs, part }) build.Options.Add(o);
         build.SetAction(parse =>
         {
             var options = parse.GetValue(quick) ? ShapesBuildOptions.Quick : new ShapesBuildOptions();
@@ -44,6 +48,11 @@ internal static class ShapesCommand
             {
                 if (!(k >= 0 && double.IsFinite(k))) throw new ArgumentException($"--vae-object-weight must be a finite number ≥ 0 (0: plain squared error), got {k}");
                 options = options with { VaeObjectWeight = k };
+            }
+            if (parse.GetValue(icdSteps) is int n)
+            {
+                if (n < 1) throw new ArgumentException($"--icd-steps must be ≥ 1, got {n}");
+                options = options with { Icd = options.Icd with { Steps = n } };
             }
             if (parse.GetValue(noAblations)) options = options with { Ablations = false };
             var builder = new ShapesBuilder(parse.GetValue(output)!, parse.GetValue(work)!, options);
@@ -60,6 +69,7 @@ internal static class ShapesCommand
                 if (parse.GetValue(quick)) arguments.Add("--quick");
                 if (parse.GetValue(counterfactualSteps) is var c and not 0) arguments.AddRange(["--counterfactual-steps", c.ToString(CultureInfo.InvariantCulture)]);
                 if (parse.GetValue(vaeObjectWeight) is double w) arguments.AddRange(["--vae-object-weight", w.ToString("R", CultureInfo.InvariantCulture)]);
+                if (parse.GetValue(icdSteps) is int studentSteps) arguments.AddRange(["--icd-steps", studentSteps.ToString(CultureInfo.InvariantCulture)]);
                 if (parse.GetValue(noAblations)) arguments.Add("--no-ablations");
                 bool sideBySide = processes == 2;
                 builder.BuildInParts((p, ct) => BuildPartProcess.Run(p, arguments, p != ShapesBuildParts.Base && sideBySide ? Math.Max(1, cores / 2) : cores, ct), sideBySide);
