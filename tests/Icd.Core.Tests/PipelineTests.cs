@@ -75,6 +75,26 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public void ARegionCoveringEverythingWithoutFreshNoiseChangesNothing()
+    {
+        // x_src + 1·(x_trg − x_src) is x_trg up to float rounding, so the edit is the unconfined one.
+        var options = new EditOptions { PromptToPrompt = new PromptToPromptOptions { Blend = ("red", "blue") } };
+        var plain = _pipeline.Edit(TestImage(), "a red circle", "a blue circle", options);
+        var white = RgbImage.Blank(80, 80);
+        var confined = _pipeline.Edit(TestImage(), "a red circle", "a blue circle", options with { Region = white, RegionRenoise = 0 });
+        Assert.True(plain.Image.Pixels.Zip(confined.Image.Pixels).All(p => Math.Abs(p.First - p.Second) <= 1));
+        // The prompt switch runs as a [source, target] batch with a region, and the source prompt still reconstructs.
+        var switched = _pipeline.Edit(TestImage(), "a red circle", "a red circle",
+            new EditOptions { Method = EditMethod.PromptSwitch, Guidance = GuidanceSchedule.None, Region = white, RegionRenoise = 0, IncludeReconstruction = true });
+        Assert.Equal(switched.Reconstruction!.Pixels, switched.Image.Pixels);
+        Assert.Equal(8, switched.Nfe);
+        var partly = _pipeline.Edit(TestImage(), "a red circle", "a blue circle", options with { Region = white, RegionRenoise = 0.5 });
+        Assert.NotEqual(plain.Image.Pixels, partly.Image.Pixels);
+        var size = Assert.Throws<ArgumentException>(() => _pipeline.Edit(TestImage(), "a red circle", "a blue circle", options with { Region = RgbImage.Blank(64, 64) }));
+        Assert.Contains("64×64 but the image is 80×80", size.Message);
+    }
+
+    [Fact]
     public void ReconstructionReportsMetrics()
     {
         var r = _pipeline.Reconstruct(TestImage(), "a photo", new InversionOptions());

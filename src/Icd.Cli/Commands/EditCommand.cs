@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Icd.Editing;
 using Icd.Editing.PromptToPrompt;
+using Icd.Imaging;
 using Icd.Pipelines;
 using Icd.Sampling;
 
@@ -34,10 +35,12 @@ internal static class EditCommand
         var attentionGuidance = new Option<string?>("--attention-guidance") { Description = "guided: self_attn_map_l2 weight per step, e.g. 0,20000,20000,20000" };
         var rescale = new Option<string?>("--rescale") { Description = "guided: bounds lo,hi of the guidance-to-CFG norm ratio (default 0,1)" };
         var cfgSchedule = new Option<string?>("--cfg-schedule") { Description = "guided: w per reverse step (default 0,7,11,19)" };
+        var mask = new Option<string?>("--mask") { Description = "PNG or JPEG of the image's size: white where the edit may change the image, black where it must keep the reconstruction (p2p, switch, ddim)" };
+        var renoise = new Option<double?>("--renoise") { Description = "with --mask: share of the inverted noise's variance replaced by fresh noise inside the mask, 0–1 (default 0.5)" };
         var json = ModelOptions.Json();
         var command = new Command("edit", "Edit an image: invert with the source prompt, decode with the target prompt");
         foreach (var o in new Option[] { model, image, source, target, method, guidance, tau, cross, self, blend, amplify, noAmplify, steps, matchColors, seed, output, reconstruction,
-                     featureGuidance, attentionGuidance, rescale, cfgSchedule, ddimSteps, json })
+                     featureGuidance, attentionGuidance, rescale, cfgSchedule, ddimSteps, mask, renoise, json })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -54,6 +57,17 @@ internal static class EditCommand
                 var other => throw new ArgumentException($"--method '{other}': expected p2p, switch, guided or ddim"),
             };
             var input = ModelOptions.ReadImage(parse.GetValue(image)!);
+            RgbImage? region = null;
+            if (parse.GetValue(mask) is { } maskPath)
+            {
+                if (editMethod == EditMethod.Guided) throw new ArgumentException("--mask works with --method p2p, switch or ddim, not guided");
+                region = ModelOptions.ReadImage(maskPath);
+                if (region.Width != input.Width || region.Height != input.Height)
+                    throw new ArgumentException($"--mask {maskPath} is {region.Width}×{region.Height} but --image is {input.Width}×{input.Height}: they must be the same size");
+            }
+            double renoiseShare = parse.GetValue(renoise) ?? new EditOptions().RegionRenoise;
+            if (parse.GetValue(renoise) is not null && region is null) throw new ArgumentException("--renoise needs --mask");
+            if (!(renoiseShare is >= 0 and <= 1)) throw new ArgumentException($"--renoise must be between 0 and 1, got {renoiseShare}");
             using var m = ModelOptions.Load(parse.GetValue(model)!);
             var model1 = parse.GetValue(steps) is { } list ? WithSteps(m, list) : m;
             ModelOptions.WarnIfTruncated(m, src, "--source", quiet);
@@ -93,6 +107,8 @@ internal static class EditCommand
                     Blend = blendWords,
                 },
                 MatchColors = parse.GetValue(matchColors),
+                Region = region,
+                RegionRenoise = renoiseShare,
                 IncludeReconstruction = parse.GetValue(reconstruction) is not null,
             };
             if (editMethod == EditMethod.Guided)
@@ -109,6 +125,7 @@ internal static class EditCommand
                 ["icd:seed"] = options.Inversion.Seed.ToString(CultureInfo.InvariantCulture), ["icd:guidance"] = options.Guidance.ToString(),
                 ["icd:p2p"] = options.PromptToPrompt.ToString(), ["icd:model"] = m.Source,
             };
+            if (parse.GetValue(mask) is { } usedMask) metadata["icd:mask"] = $"{usedMask} (renoise {renoiseShare.ToString(CultureInfo.InvariantCulture)})";
             string outPath = parse.GetValue(output)!;
             ModelOptions.WriteImage(outPath, result.Image, metadata);
             if (parse.GetValue(reconstruction) is { } reconPath && result.Reconstruction is not null)

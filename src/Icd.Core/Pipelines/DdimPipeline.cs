@@ -78,7 +78,9 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
         var (text, tokens) = Model.EncodePrompts(source, target);
         long h = inversion.Final.Size(2), w = inversion.Final.Size(3);
         using var controller = new PromptToPromptController(tokens[0], tokens[1], Steps, options.PromptToPrompt, Model.Tokenizer, h, w);
-        var x = Tensor.Cat([inversion.Final, inversion.Final], 0);
+        using var region = Editing.RegionBlend.For(image, options.Region, mask => Model.Preprocess(mask, options.Inversion), h, w);
+        var targetStart = region?.Start(inversion.Final, options.RegionRenoise, options.Inversion.Seed + 1) ?? inversion.Final;
+        var x = Tensor.Cat([inversion.Final, targetStart], 0);
         var grid = Grid.Reverse().ToArray();
         int nfe = Steps;
         using (Model.Networks.UNet.UseController(controller))
@@ -92,6 +94,7 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
                 controller.EndStep();
                 using var step = Ddim.Step(Model.Schedule, eps, t, x, t - Stride);
                 x = controller.Blend(step.Previous);
+                if (region is not null) x = region.Apply(x);
                 nfe++;
                 progress?.Report(new StepProgress(Phase.Denoise, i + 1, grid.Length, nfe, sw.Elapsed));
             }

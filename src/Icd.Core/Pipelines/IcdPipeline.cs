@@ -97,27 +97,36 @@ public sealed class IcdPipeline(IcdModel model)
         var steps = Model.Boundaries.Reverse;
         Tensor x;
         string controllerKind = "none";
-        if (options.Method == EditMethod.PromptToPrompt)
+        long h = inversion.Final.Size(2), w = inversion.Final.Size(3);
+        using var region = RegionBlend.For(image, options.Region, mask => Preprocess(mask, options.Inversion), h, w);
+        if (options.Method == EditMethod.PromptToPrompt || region is not null)
         {
             // Batch [source, target]: the source row is the reconstruction (w = 0), the target row is
             // guided. The reference also runs two unconditional rows that never affect the output
-            // (METHOD B6); they are skipped here.
+            // (METHOD B6); they are skipped here. A region keeps the target row to the source row
+            // outside it after every step.
             var (text, tokens) = Model.EncodePrompts(source, target);
-            long h = inversion.Final.Size(2), w = inversion.Final.Size(3);
-            using var controller = new PromptToPromptController(tokens[0], tokens[1], steps.Count, options.PromptToPrompt, Model.Tokenizer, h, w);
-            controllerKind = controller.Kind;
-            x = Tensor.Cat([inversion.Final, inversion.Final], 0);
-            using (Model.Networks.UNet.UseController(controller))
+            var sourceTwice = Tensor.Cat([text.Narrow(0, 0, 1), text.Narrow(0, 0, 1)], 0);
+            using var controller = options.Method == EditMethod.PromptToPrompt
+                ? new PromptToPromptController(tokens[0], tokens[1], steps.Count, options.PromptToPrompt, Model.Tokenizer, h, w)
+                : null;
+            controllerKind = controller?.Kind ?? "none";
+            var targetStart = region?.Start(inversion.Final, options.RegionRenoise, options.Inversion.Seed + 1) ?? inversion.Final;
+            x = Tensor.Cat([inversion.Final, targetStart], 0);
+            using (controller is null ? null : Model.Networks.UNet.UseController(controller))
             {
                 for (int i = 0; i < steps.Count; i++)
                 {
                     ct.ThrowIfCancellationRequested();
                     var (t, s) = steps[i];
-                    controller.BeginStep(i);
-                    using var eps = Model.Reverse.Epsilon(x, t, text, [0, options.Guidance.At(i, t)]);
-                    controller.EndStep();
+                    // The SDXL rule (METHOD B6) for the prompt switch: the source prompt, unguided, while t > 1000·τ.
+                    bool sourceOnly = controller is null && options.SourcePromptAboveTau is { } tau && t > 1000 * tau;
+                    controller?.BeginStep(i);
+                    using var eps = Model.Reverse.Epsilon(x, t, sourceOnly ? sourceTwice : text, [0, sourceOnly ? 0 : options.Guidance.At(i, t)]);
+                    controller?.EndStep();
                     using var jump = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s);
-                    x = controller.Blend(jump.Previous);
+                    x = controller?.Blend(jump.Previous) ?? jump.Previous.Share();
+                    if (region is not null) x = region.Apply(x);
                     nfe++;
                     progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
                 }
@@ -133,7 +142,7 @@ public sealed class IcdPipeline(IcdModel model)
                 ? (sourceText, 0.0)
                 : (targetText, options.Guidance.At(i, t)), ref nfe, progress, sw, ct);
         }
-        var rows = options.Method == EditMethod.PromptToPrompt && !options.IncludeReconstruction ? x.Narrow(0, 1, 1) : x;
+        var rows = x.Size(0) == 2 && !options.IncludeReconstruction ? x.Narrow(0, 1, 1) : x;
         var images = Decode(rows);
         progress?.Report(new StepProgress(Phase.Decode, 1, 1, nfe, sw.Elapsed));
         var input = ImageTensors.ToImage(Preprocess(image, options.Inversion));

@@ -52,6 +52,15 @@ public sealed record EditOptions
     /// <summary>Match the output's global colour statistics to the input's (match_stats_255).</summary>
     public bool MatchColors { get; init; }
 
+    /// <summary>A mask image of the input's size: white where the edit may change the image, black
+    /// where it must keep the reconstruction (see <see cref="Editing.RegionBlend"/>); null: the whole
+    /// image. Not for guided editing.</summary>
+    public RgbImage? Region { get; init; }
+
+    /// <summary>With <see cref="Region"/>: the share λ ∈ [0, 1] of the inverted noise's variance that
+    /// fresh noise replaces inside the region at the start (0: none).</summary>
+    public double RegionRenoise { get; init; } = 0.5;
+
     /// <summary>Also decode the source branch (the reconstruction) — one more VAE decode.</summary>
     public bool IncludeReconstruction { get; init; }
 }
