@@ -35,7 +35,7 @@ public sealed record WebOptions
 /// GET  /api/example.png          the example image
 /// POST /api/generate             prompt [seed guidance tau]
 /// POST /api/reconstruct          image prompt [seed]                        (multipart)
-/// POST /api/edit                 image source target [method guidance tau seed blend]
+/// POST /api/edit                 image source target [method guidance tau seed blend mask]
 /// GET  /api/jobs/{id}            state, progress, result (NFE, seconds, metrics, image URLs)
 /// GET  /api/jobs/{id}/{name}.png an image of a finished job
 /// </code>

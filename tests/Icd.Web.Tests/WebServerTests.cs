@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Icd.Editing;
 using Icd.Imaging;
 using Icd.Metrics;
 using Icd.Pipelines;
@@ -59,11 +60,11 @@ public class WebServerTests(ServerFixture server) : IClassFixture<ServerFixture>
         return form;
     }
 
-    private static MultipartFormDataContent WithImage(MultipartFormDataContent form, byte[] png, string fileName = "input.png")
+    private static MultipartFormDataContent WithImage(MultipartFormDataContent form, byte[] png, string fileName = "input.png", string field = "image")
     {
         var content = new ByteArrayContent(png);
         content.Headers.ContentType = new("image/png");
-        form.Add(content, "image", fileName);
+        form.Add(content, field, fileName);
         return form;
     }
 
@@ -122,6 +123,19 @@ public class WebServerTests(ServerFixture server) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public async Task AnEditInsideAPaintedMaskRunsAndSaysSo()
+    {
+        // The mask is white on the left half: the job runs, and its summary says it used the mask.
+        var maskImage = RegionBlend.MaskImage(48, 48, p => p % 48 < 24);
+        var form = WithImage(WithImage(Form(("source", "a photo"), ("target", "a drawing")), TestPng(48)), PngEncoder.Encode(maskImage), "mask.png", "mask");
+        var submitted = await Client.PostAsync("/api/edit", form);
+        var job = await Finish(submitted);
+        Assert.Equal("done", job.GetProperty("state").GetString());
+        Assert.Contains("inside the painted mask", job.GetProperty("summary").GetString());
+        Assert.Equal(3, job.GetProperty("result").GetProperty("images").EnumerateObject().Count());
+    }
+
+    [Fact]
     public async Task ReconstructReportsMetricsAgainstTheInput()
     {
         var job = await Finish(await Client.PostAsync("/api/reconstruct", WithImage(Form(("prompt", "a photo")), TestPng(server.Model.ImageSize))));
@@ -141,6 +155,8 @@ public class WebServerTests(ServerFixture server) : IClassFixture<ServerFixture>
     [InlineData("/api/edit", "image;source=a;target=b;method=inpaint", "expected one of p2p, switch, guided")]
     [InlineData("/api/edit", "image;source=a red cat;target=a blue cat;blend=green blue", "'green' is not a word of the source prompt")]
     [InlineData("/api/edit", "notpng;source=a;target=b", "not a PNG or JPEG")]
+    [InlineData("/api/edit", "image;mask8;source=a;target=b", "'mask' is 8×8 but 'image' is 16×16")]
+    [InlineData("/api/edit", "image;mask16;source=a;target=b;method=guided", "'mask' works with the methods p2p and switch")]
     [InlineData("/api/generate", "seed=1", "'prompt' is empty")]
     public async Task BadInputIsA400NamingTheField(string path, string fields, string message)
     {
@@ -149,6 +165,7 @@ public class WebServerTests(ServerFixture server) : IClassFixture<ServerFixture>
         {
             if (field == "image") WithImage(form, TestPng(16));
             else if (field == "notpng") WithImage(form, "hello"u8.ToArray(), "notes.txt");
+            else if (field.StartsWith("mask", StringComparison.Ordinal)) WithImage(form, TestPng(int.Parse(field[4..])), "mask.png", "mask");
             else form.Add(new StringContent(field[(field.IndexOf('=') + 1)..]), field[..field.IndexOf('=')]);
         }
         var response = await Client.PostAsync(path, form);

@@ -48,6 +48,9 @@ internal sealed class FormReader(IFormCollection form)
         return allowed.Contains(text) ? text : throw new BadRequestException($"'{name}' is '{text}'; expected one of {string.Join(", ", allowed)}");
     }
 
+    /// <summary>The uploaded PNG or JPEG in file field <paramref name="name"/>, or null when there is none.</summary>
+    public RgbImage? OptionalImage(string name, long maxBytes) => form.Files[name] is null ? null : Image(name, maxBytes);
+
     /// <summary>The uploaded PNG or JPEG in file field <paramref name="name"/>.</summary>
     public RgbImage Image(string name, long maxBytes)
     {

@@ -61,7 +61,11 @@ internal sealed class ModelWork(IcdModel model, IcdModel guidedModel, long maxUp
         double w = form.Number("guidance", D.Guidance, 0, 50);
         double tau = form.Number("tau", D.Tau, 0, 1);
         ulong seed = form.Seed("seed", D.Seed);
-        string summary = string.Create(CultureInfo.InvariantCulture, $"{method}: \"{source}\" → \"{target}\" · w {w} · τ {tau} · seed {seed}");
+        var mask = form.OptionalImage("mask", maxUploadBytes);
+        if (mask is not null && method == "guided") throw new BadRequestException("'mask' works with the methods p2p and switch, not guided");
+        if (mask is not null && (mask.Width != image.Width || mask.Height != image.Height))
+            throw new BadRequestException($"'mask' is {mask.Width}×{mask.Height} but 'image' is {image.Width}×{image.Height}; paint the mask over the image itself");
+        string summary = string.Create(CultureInfo.InvariantCulture, $"{method}: \"{source}\" → \"{target}\" · w {w} · τ {tau} · seed {seed}{(mask is null ? "" : " · inside the painted mask")}");
         if (method == "guided")
         {
             var editor = new GuidedEditor(guidedModel);
@@ -79,6 +83,7 @@ internal sealed class ModelWork(IcdModel model, IcdModel guidedModel, long maxUp
             Inversion = new InversionOptions { Seed = seed },
             Guidance = new GuidanceSchedule.Dynamic(w, tau),
             PromptToPrompt = D.PromptToPrompt(source, target, Blend(form, source, target)),
+            Region = mask,
             IncludeReconstruction = true,
         };
         var pipeline = new IcdPipeline(model);
