@@ -52,6 +52,19 @@ public class ShapesBuildTests
         foreach (var row in new[] { "(no preservation)", "fCD4 + L_f \\| CD4 (unguided)", "cycle (from t = 0)" }) Assert.Contains(row, report);
         Assert.True(File.Exists(Path.Combine(dir.Path, "report", "grid.png")));
         Assert.Contains("| of them, in one-object captions |", report);
+        // The round trip by depth: the VAE alone, then one row per forward boundary.
+        var depthRows = report.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\| [0-4] \| ")).ToList();
+        Assert.Equal(5, depthRows.Count);
+        Assert.StartsWith("| 0 | – (VAE only) |", depthRows[0]);
+        Assert.StartsWith("| 4 | 999 |", depthRows[4]);
+        // Full depth is the unguided iCD reconstruction of the inversion table, computed by the pipeline.
+        using (var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "report", "results.json"))))
+        {
+            double full = results.RootElement.GetProperty("depth")[4].GetProperty("Psnr").GetDouble();
+            double table = results.RootElement.GetProperty("inversion").EnumerateArray()
+                .Single(r => r.GetProperty("Name").GetString() == "fCD4 + L_f | CD4 + L_r (unguided)").GetProperty("Psnr").GetDouble();
+            Assert.Equal(table, full, 6);
+        }
         // The colour-binding check: a row per method and its grid (10 colours × 1 seed, teacher then student).
         string binding = report[report.IndexOf("## Colour binding", StringComparison.Ordinal)..];
         Assert.Equal(["| DDIM10 (teacher)", "| iCD reverse"], binding.Split('\n').Where(l => l.StartsWith("| DDIM") || l.StartsWith("| iCD")).Select(l => l[..l.IndexOf(',')]));
@@ -61,9 +74,10 @@ public class ShapesBuildTests
             { EditsPerKind = 1, InversionImages = 0, Split = ShapesSplit.Train, Kinds = [EditKind.ChangeColour], BindingSeeds = 0 }).Run();
         Assert.Contains("training-stream", tuning);
         Assert.DoesNotContain("(unguided)", tuning);
-        // Four editing methods and the ceiling row (the ground truth through the VAE, no network evaluations).
-        Assert.Equal(5, tuning.Split('\n').Count(l => l.StartsWith("| ChangeColour |")));
+        // Four editing methods, the two confined to the true change mask, and the ceiling row (the ground truth through the VAE, no network evaluations).
+        Assert.Equal(7, tuning.Split('\n').Count(l => l.StartsWith("| ChangeColour |")));
         Assert.Contains($"| ChangeColour | {ShapesEvaluator.VaeCeiling} |", tuning);
+        Assert.Contains($"| ChangeColour | {ShapesEvaluator.ExactMaskIcd} |", tuning);
         Assert.DoesNotContain("| ChangeShape |", tuning);
         Assert.DoesNotContain("## Colour binding", tuning);
         // A second build finds every stage's output and does nothing.

@@ -37,7 +37,8 @@ public sealed record ShapesEvalOptions
 }
 
 /// <summary>
-/// <c>icd shapes eval</c>: the inversion table (METHOD H Table 2 layout, on held-out scenes), the
+/// <c>icd shapes eval</c>: the inversion table (METHOD H Table 2 layout, on held-out scenes) and where
+/// the iCD round trip loses by depth (<see cref="RoundTripDepthTable"/>), the
 /// editing table per edit kind (prompt switch, Prompt-to-Prompt, guided, DDIM + P2P, the two P2P
 /// methods confined to the true change mask as a diagnostic, and the VAE ceiling), the
 /// generation table (teacher and student from held-out captions) and the colour-binding check, judged
@@ -58,7 +59,9 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         using var clip = ShapesClip.Load(modelDirectory, model);
         var held = ShapesBenchmark.Create(options.BenchmarkSeed, Math.Max(options.EditsPerKind, 1), options.Split);
         string split = options.Split == ShapesSplit.HeldOut ? "held-out" : "training-stream";
-        var inversion = InversionTable(model, modelDirectory, clip, held.Select(e => (e.SourceImage, e.SourceCaption.Text)).Take(options.InversionImages).ToList());
+        var inversionImages = held.Select(e => (e.SourceImage, e.SourceCaption.Text)).Take(options.InversionImages).ToList();
+        var inversion = InversionTable(model, modelDirectory, clip, inversionImages);
+        var depth = inversionImages.Count > 0 ? RoundTripDepthTable.Run(model, inversionImages) : [];
         // Inverse-and-Edit encodes with its cycle-fine-tuned forward model (from t = 0) when the build wrote one.
         string cyclePath = Path.Combine(modelDirectory, ShapesBuilder.CycleManifest);
         using var inverseAndEdit = File.Exists(cyclePath) ? IcdModel.Load(cyclePath, sharing: model) : null;
@@ -73,6 +76,14 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         report.AppendLine($"## Inversion (reconstruction of {split} scenes)").AppendLine();
         report.AppendLine("| configuration | PSNR | SSIM | MSE | Shapes-LPIPS | Shapes-CLIP image sim. | NFE | s/image |").AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var r in inversion) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name.Replace("|", "\\|")} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Mse:F4} | {r.Lpips:F4} | {r.Clip:F3} | {r.Nfe} | {r.Seconds:F2} |"));
+        if (depth.Count > 0)
+        {
+            report.AppendLine().AppendLine("### Where the iCD round trip loses (fCD4 + L_f | CD4 + L_r, unguided)").AppendLine();
+            report.AppendLine("The same inversions, decoded from each boundary: depth k is k forward jumps from t = 19 and the last k reverse jumps back to 0; depth 0 is the VAE alone.").AppendLine();
+            report.AppendLine("| depth | forward up to t | PSNR | lost at this depth |").AppendLine("|---|---|---|---|");
+            for (int k = 0; k < depth.Count; k++)
+                report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {depth[k].Depth} | {(k == 0 ? "– (VAE only)" : depth[k].Boundary.ToString(CultureInfo.InvariantCulture))} | {depth[k].Psnr:F2} | {(k == 0 ? "" : $"{depth[k - 1].Psnr - depth[k].Psnr:F2}")} |"));
+        }
         report.AppendLine().AppendLine("## Editing (against the ground-truth edited image)").AppendLine();
         report.AppendLine("| edit kind | method | PSNR | SSIM | preservation PSNR (outside mask) | success | NFE | s/edit |").AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var r in editing) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Kind} | {r.Method} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Preservation:F2} | {r.Success:P0} | {r.Nfe} | {r.Seconds:F2} |"));
@@ -106,7 +117,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
             report.AppendLine($"Rows: {string.Join(", ", ColourBindingTable.Colours.Select(Words.Of))}. Columns: {string.Join(", then ", binding.Select(r => $"{r.Name} on {r.Seeds} seeds"))}.");
         }
         File.WriteAllText(Path.Combine(reportDirectory, "report.md"), report.ToString());
-        File.WriteAllText(Path.Combine(reportDirectory, "results.json"), JsonSerializer.Serialize(new { inversion, editing, generation, binding }, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(reportDirectory, "results.json"), JsonSerializer.Serialize(new { inversion, depth, editing, generation, binding }, new JsonSerializerOptions { WriteIndented = true }));
         if (grid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "grid.png"), ImageGrid.Compose(grid));
         if (generationGrid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "generation.png"), ImageGrid.Compose(generationGrid));
         if (bindingGrid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "colour-binding.png"), ImageGrid.Compose(bindingGrid));
