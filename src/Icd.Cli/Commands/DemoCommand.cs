@@ -5,18 +5,19 @@ using Icd.Torch;
 namespace Icd.Cli.Commands;
 
 /// <summary><c>icd demo</c>: the README's main command. With the bundled Shapes model it edits the
-/// bundled example (red circle → blue circle, iCD + Prompt-to-Prompt, 4 + 4 steps) and writes a
-/// before/after strip; without it, a tensor-engine smoke demo (seeded noise identical to PyTorch's,
+/// bundled example (red circle → blue circle, iCD + Prompt-to-Prompt, 4 + 4 steps), once on the
+/// whole image and once inside the bundled mask (a disc around the circle, as a user would paint
+/// it), and writes a before/after strip; without it, a tensor-engine smoke demo (seeded noise identical to PyTorch's,
 /// a conv + attention forward and backward, the BLAS check).</summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
-        var command = new Command("demo", "Run a short tensor-engine demo (seeded noise, conv, attention, autograd)");
+        var command = new Command("demo", "Edit the bundled example with the bundled Shapes model (writes demo-edit.png); without the model, a short tensor-engine demo (seeded noise, conv, attention, autograd)");
         command.SetAction(_ =>
         {
             BlasWarning.Print();
-            if (File.Exists(ModelOptions.DefaultModel) && File.Exists(ExampleImage)) return EditExample();
+            if (File.Exists(ModelOptions.DefaultModel) && File.Exists(ExampleImage) && File.Exists(ExampleMask)) return EditExample();
             var sw = Stopwatch.StartNew();
             using var scope = new TensorScope();
             using var gen = new Generator(10500);
@@ -37,7 +38,12 @@ internal static class DemoCommand
         return command;
     }
 
-    internal static string ExampleImage => Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(ModelOptions.DefaultModel)!)!)!, "examples", "shapes", "scene.png");
+    private static string ExamplesDirectory => Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(ModelOptions.DefaultModel)!)!)!, "examples", "shapes");
+
+    internal static string ExampleImage => Path.Combine(ExamplesDirectory, "scene.png");
+
+    /// <summary>The region the demo's second edit may change: a disc 4 px wider than the circle.</summary>
+    internal static string ExampleMask => Path.Combine(ExamplesDirectory, "mask.png");
 
     public const string ExampleSource = "a large red circle in the center on a gray background";
     public const string ExampleTarget = "a large blue circle in the center on a gray background";
@@ -52,12 +58,14 @@ internal static class DemoCommand
             PromptToPrompt = new Icd.Editing.PromptToPrompt.PromptToPromptOptions { CrossReplace = (0, model.Defaults.CrossReplace), SelfReplace = (0, model.Defaults.SelfReplace), Blend = ("red", "blue") },
             IncludeReconstruction = true,
         };
-        var r = new Icd.Pipelines.IcdPipeline(model).Edit(input, ExampleSource, ExampleTarget, options);
+        var pipeline = new Icd.Pipelines.IcdPipeline(model);
+        var r = pipeline.Edit(input, ExampleSource, ExampleTarget, options);
+        var masked = pipeline.Edit(input, ExampleSource, ExampleTarget, options with { Region = ModelOptions.ReadImage(ExampleMask), IncludeReconstruction = false });
         string outPath = "demo-edit.png";
-        ModelOptions.WriteImage(outPath, Icd.Shapes.ImageGrid.Compose([[r.Input, r.Reconstruction!, r.Image]], scale: 4),
-            new Dictionary<string, string> { ["icd:source"] = ExampleSource, ["icd:target"] = ExampleTarget });
+        ModelOptions.WriteImage(outPath, Icd.Shapes.ImageGrid.Compose([[r.Input, r.Reconstruction!, r.Image, masked.Image]], scale: 4),
+            new Dictionary<string, string> { ["icd:source"] = ExampleSource, ["icd:target"] = ExampleTarget, ["icd:mask"] = "examples/shapes/mask.png (last panel)" });
         Console.WriteLine($"edited {ExampleImage}: \"{ExampleSource}\" → \"{ExampleTarget}\"");
-        Console.WriteLine($"wrote {outPath} (input | reconstruction | edit), {r.Nfe} NFE in {r.Elapsed.TotalSeconds:F2} s");
+        Console.WriteLine($"wrote {outPath} (input | reconstruction | edit | edit inside {ExampleMask}), {r.Nfe} NFE each, {r.Elapsed.TotalSeconds:F2} + {masked.Elapsed.TotalSeconds:F2} s");
         return 0;
     }
 }

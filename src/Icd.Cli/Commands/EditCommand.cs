@@ -36,7 +36,7 @@ internal static class EditCommand
         var rescale = new Option<string?>("--rescale") { Description = "guided: bounds lo,hi of the guidance-to-CFG norm ratio (default 0,1)" };
         var cfgSchedule = new Option<string?>("--cfg-schedule") { Description = "guided: w per reverse step (default 0,7,11,19)" };
         var mask = new Option<string?>("--mask") { Description = "PNG or JPEG of the image's size: white where the edit may change the image, black where it must keep the reconstruction (p2p, switch, ddim)" };
-        var renoise = new Option<double?>("--renoise") { Description = "with --mask: share of the inverted noise's variance replaced by fresh noise inside the mask, 0–1 (default 0.5)" };
+        var renoise = new Option<double?>("--renoise") { Description = "with --mask: share of the inverted noise's variance replaced by fresh noise inside the mask, 0–1 (default 0.25)" };
         var json = ModelOptions.Json();
         var command = new Command("edit", "Edit an image: invert with the source prompt, decode with the target prompt");
         foreach (var o in new Option[] { model, image, source, target, method, guidance, tau, cross, self, blend, amplify, noAmplify, steps, matchColors, seed, output, reconstruction,

@@ -227,9 +227,10 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
                     var r = ddim.Edit(e.SourceImage, src, trg, baseOptions with { Guidance = GuidanceSchedule.Constant(d.Guidance) });
                     return (r.Image, r.Nfe, r.Elapsed);
                 });
-                // Diagnostics: the same edits confined to the true change mask, with half the inverted
-                // noise's variance inside it fresh. What is left is whether the model can draw the
-                // target from its caption where it is told to: localisation is not the question.
+                // Diagnostics: the same edits confined to the true change mask, with a quarter of the
+                // inverted noise's variance inside it fresh (the default). What is left is whether the
+                // model can draw the target from its caption where it is told to: localisation is
+                // not the question.
                 var exact = baseOptions with { Region = RegionBlend.MaskImage(e.ImageSize, e.ImageSize, p => e.ChangeMask.Values[p]) };
                 Add(ExactMaskIcd, () => { var r = icd.Edit(e.SourceImage, src, trg, exact); return (r.Image, r.Nfe, r.Elapsed); });
                 Add($"DDIM{options.DdimSteps} + P2P {ExactMaskSuffix}", () =>
