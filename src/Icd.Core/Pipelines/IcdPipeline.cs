@@ -98,6 +98,8 @@ public sealed class IcdPipeline(IcdModel model)
         Tensor x;
         string controllerKind = "none";
         long h = inversion.Final.Size(2), w = inversion.Final.Size(3);
+        // The SDXL rule for the prompt switch (METHOD B6): the source prompt, unguided, while t > 1000·τ.
+        bool SourcePromptAt(long t) => options.SourcePromptAboveTau is { } tau && t > 1000 * tau;
         using var region = RegionBlend.For(image, options.Region, mask => Preprocess(mask, options.Inversion), h, w);
         if (options.Method == EditMethod.PromptToPrompt || region is not null)
         {
@@ -106,10 +108,11 @@ public sealed class IcdPipeline(IcdModel model)
             // (METHOD B6); they are skipped here. A region keeps the target row to the source row
             // outside it after every step.
             var (text, tokens) = Model.EncodePrompts(source, target);
-            var sourceTwice = Tensor.Cat([text.Narrow(0, 0, 1), text.Narrow(0, 0, 1)], 0);
             using var controller = options.Method == EditMethod.PromptToPrompt
                 ? new PromptToPromptController(tokens[0], tokens[1], steps.Count, options.PromptToPrompt, Model.Tokenizer, h, w)
                 : null;
+            // The prompt switch's source-only steps feed the source prompt to both rows (P2P never does).
+            var sourceTwice = controller is null ? Tensor.Cat([text.Narrow(0, 0, 1), text.Narrow(0, 0, 1)], 0) : text;
             controllerKind = controller?.Kind ?? "none";
             var targetStart = region?.Start(inversion.Final, options.RegionRenoise, options.Inversion.Seed + 1) ?? inversion.Final;
             x = Tensor.Cat([inversion.Final, targetStart], 0);
@@ -119,8 +122,7 @@ public sealed class IcdPipeline(IcdModel model)
                 {
                     ct.ThrowIfCancellationRequested();
                     var (t, s) = steps[i];
-                    // The SDXL rule (METHOD B6) for the prompt switch: the source prompt, unguided, while t > 1000·τ.
-                    bool sourceOnly = controller is null && options.SourcePromptAboveTau is { } tau && t > 1000 * tau;
+                    bool sourceOnly = controller is null && SourcePromptAt(t);
                     controller?.BeginStep(i);
                     using var eps = Model.Reverse.Epsilon(x, t, sourceOnly ? sourceTwice : text, [0, sourceOnly ? 0 : options.Guidance.At(i, t)]);
                     controller?.EndStep();
@@ -137,8 +139,7 @@ public sealed class IcdPipeline(IcdModel model)
             var (both, _) = Model.EncodePrompts(source, target);
             var sourceText = both.Narrow(0, 0, 1);
             var targetText = both.Narrow(0, 1, 1);
-            // The SDXL rule (METHOD B6): the source prompt, unguided, while t > 1000·τ.
-            x = Denoise(inversion.Final.Share(), (i, t) => options.SourcePromptAboveTau is { } tau && t > 1000 * tau
+            x = Denoise(inversion.Final.Share(), (i, t) => SourcePromptAt(t)
                 ? (sourceText, 0.0)
                 : (targetText, options.Guidance.At(i, t)), ref nfe, progress, sw, ct);
         }

@@ -214,30 +214,29 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
                     if (!perMethod.TryGetValue(method, out var list)) perMethod[method] = list = new();
                     list.Add((img, nfe, t.TotalSeconds));
                 }
-                Add("prompt switch", () => { var r = icd.Edit(e.SourceImage, src, trg, baseOptions with { Method = EditMethod.PromptSwitch }); return (r.Image, r.Nfe, r.Elapsed); });
-                Add("iCD + P2P", () => { var r = icd.Edit(e.SourceImage, src, trg, baseOptions); return (r.Image, r.Nfe, r.Elapsed); });
+                (RgbImage, int, TimeSpan) IcdEdit(EditOptions o) { var r = icd.Edit(e.SourceImage, src, trg, o); return (r.Image, r.Nfe, r.Elapsed); }
+                // The DDIM baseline decodes with constant guidance.
+                (RgbImage, int, TimeSpan) DdimEdit(EditOptions o)
+                {
+                    var r = ddim.Edit(e.SourceImage, src, trg, o with { Guidance = GuidanceSchedule.Constant(d.Guidance) });
+                    return (r.Image, r.Nfe, r.Elapsed);
+                }
+                Add("prompt switch", () => IcdEdit(baseOptions with { Method = EditMethod.PromptSwitch }));
+                Add("iCD + P2P", () => IcdEdit(baseOptions));
                 Add("guided (Inverse-and-Edit)", () =>
                 {
                     var w = d.Guidance;
                     var r = guided.Edit(e.SourceImage, src, trg, new GuidedEditOptions { CfgSchedule = [0, w / 2, w, w], MatchColors = false });
                     return (r.Image, r.Nfe, r.Elapsed);
                 });
-                Add($"DDIM{options.DdimSteps} + P2P", () =>
-                {
-                    var r = ddim.Edit(e.SourceImage, src, trg, baseOptions with { Guidance = GuidanceSchedule.Constant(d.Guidance) });
-                    return (r.Image, r.Nfe, r.Elapsed);
-                });
+                Add($"DDIM{options.DdimSteps} + P2P", () => DdimEdit(baseOptions));
                 // Diagnostics: the same edits confined to the true change mask, with a quarter of the
                 // inverted noise's variance inside it fresh (the default). What is left is whether the
                 // model can draw the target from its caption where it is told to: localisation is
                 // not the question.
                 var exact = baseOptions with { Region = RegionBlend.MaskImage(e.ImageSize, e.ImageSize, p => e.ChangeMask.Values[p]) };
-                Add(ExactMaskIcd, () => { var r = icd.Edit(e.SourceImage, src, trg, exact); return (r.Image, r.Nfe, r.Elapsed); });
-                Add($"DDIM{options.DdimSteps} + P2P {ExactMaskSuffix}", () =>
-                {
-                    var r = ddim.Edit(e.SourceImage, src, trg, exact with { Guidance = GuidanceSchedule.Constant(d.Guidance) });
-                    return (r.Image, r.Nfe, r.Elapsed);
-                });
+                Add(ExactMaskIcd, () => IcdEdit(exact));
+                Add($"DDIM{options.DdimSteps} + P2P {ExactMaskSuffix}", () => DdimEdit(exact));
                 // The ceiling of every latent-space method: the exact target image through the VAE and back.
                 Add(VaeCeiling, () => { var r = icd.AutoencoderRoundTrip(e.TargetImage, new InversionOptions()); return (r.Reconstruction, r.Nfe, r.Elapsed); });
                 if (grid.Count < options.GridCases && grid.Count < (Array.IndexOf(Enum.GetValues<EditKind>(), kind) + 1) * Math.Max(1, options.GridCases / 6))
