@@ -90,6 +90,17 @@ public class TrainingTests
         Assert.Equal((f, r), ConsistencyPairs.Preservation([259, 519, 779, 999], [0, 259, 519, 779], 19, j));
     }
 
+    [Theory]
+    [InlineData(19, 19, false, 19, false)] // METHOD D1: the first segment ends at the noised start x_19
+    [InlineData(19, 19, true, 0, true)] // at z0, as inference decodes
+    [InlineData(259, 19, true, 259, false)] // later segments are unchanged
+    [InlineData(0, 0, false, 0, false)] // a start at t = 0: the hard boundary, but the target keeps σ_0·ε
+    [InlineData(0, 0, true, 0, true)] // ... or is z0 itself
+    public void ReversePreservationEnds(long r, long forwardStart, bool toClean, long end, bool clean)
+    {
+        Assert.Equal((end, clean), ConsistencyPairs.ReversePreservationEnd(r, forwardStart, toClean));
+    }
+
     [Fact]
     public void SamplerIsAPermutationPerEpochAndResumable()
     {
@@ -240,7 +251,11 @@ public class TrainingTests
             for (int i = 0; i < 2; i++)
             {
                 losses.Add(stage.Step(i)["reverse_cd"]);
-                if (validate) Assert.True(double.IsFinite(stage.Validate()["val_latent_mse"]));
+                if (validate)
+                {
+                    var v = stage.Validate();
+                    Assert.True(double.IsFinite(v["val_latent_mse"]) && double.IsFinite(v["val_clean_mse"]));
+                }
             }
             return losses;
         }

@@ -59,10 +59,11 @@ internal static class TrainCommand
         var pyramid = new Option<double>("--pyramid-noise") { Description = "multi-resolution training noise with this discount per level (0: white noise; the Shapes teacher's second phase uses 0.8). For guidance, icd and cycle it is the distillation noise, which need not be the teacher's (the Shapes build distils on white noise); a model distilled on it sets pyramid_noise in icd.json" };
         var snrGamma = new Option<double?>("--snr-gamma") { Description = "teacher: Min-SNR-γ loss weighting (the Shapes build uses 5 with --pyramid-noise; default: plain MSE)" };
         var preservation = new Option<double>("--preservation") { Description = "icd: coefficient of both preservation losses L_f and L_r; cycle: of L_f (METHOD D1: 1.5; the Shapes build uses 3 for icd)", DefaultValueFactory = _ => 1.5 };
+        var clean = new Option<bool>("--lr-to-clean") { Description = "icd: L_r's first segment jumps to t = 0 and targets the clean latent, as inference decodes (default: METHOD D1's noised start x_19)" };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
         var command = new Command(name, description);
         foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, seed, rank, alpha,
-                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, checkpointing, cacheDir, fromScratch, pyramid, snrGamma, preservation })
+                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, checkpointing, cacheDir, fromScratch, pyramid, snrGamma, preservation, clean })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -121,6 +122,7 @@ internal static class TrainCommand
                     var options = new IcdDistillationOptions
                     {
                         Rank = parse.GetValue(rank), Alpha = parse.GetValue(alpha), GuidanceSet = w, ForwardPreservation = keep, ReversePreservation = keep,
+                        ReversePreservationToClean = parse.GetValue(clean),
                     };
                     using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options) { Noise = noise };
                     trainingRun.Run(stage, parse.GetValue(resume), progress);

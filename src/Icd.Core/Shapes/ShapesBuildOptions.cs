@@ -56,6 +56,12 @@ public sealed record ShapesBuildOptions
     /// scale 3 gave students whose held-out round trip is 22 % closer in latent MSE (0.0252 against
     /// 0.0325) and a cycle fine-tuning that beats them on every metric (sixth build; model card).</summary>
     public double Preservation { get; init; } = 3;
+    /// <summary>L_r's first segment decodes to the clean latent, as inference does
+    /// (<see cref="IcdDistillationOptions.ReversePreservationToClean"/>; METHOD D1: false).</summary>
+    public bool ReversePreservationToClean { get; init; } = true;
+    /// <summary>Where the iCD students' inversion starts (METHOD B4: the noised latent at t = 19;
+    /// Inverse-and-Edit starts at 0). Written into the manifest's <c>forward_timesteps</c>.</summary>
+    public long ForwardStart { get; init; } = 19;
     public long LoraRank { get; init; } = 16;
     public double LoraAlpha { get; init; } = 2; // scale 2/16 = 0.125, iCD's 8/64
 

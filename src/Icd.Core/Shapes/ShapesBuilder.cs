@@ -275,6 +275,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         var icd = new IcdDistillationOptions
         {
             Rank = options.LoraRank, Alpha = options.LoraAlpha, GuidanceSet = options.GuidanceSet, ForwardPreservation = lf, ReversePreservation = lr,
+            ReversePreservationToClean = options.ReversePreservationToClean, ForwardStart = options.ForwardStart,
         };
         using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Icd, icd) { Noise = options.DistillationNoise };
         new TrainingRun(Work(work), options.Icd).Run(stage, resume: true, progress, ct);
@@ -332,6 +333,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             Description = "Shapes world iCD model (built by `icd shapes build`)",
             Defaults = new EditDefaults { Guidance = 3, Tau = 0.8, CrossReplace = 0.3, SelfReplace = 0.6, Amplify = 2, Seed = 30, GenerationGuidance = 3 },
         };
+        manifest = manifest with { ForwardTimesteps = [options.ForwardStart, .. manifest.ForwardTimesteps[1..]] };
         // Only finished students get a manifest: a folder with one is a usable model. Writes are atomic,
         // since two processes building parts side by side both write here.
         if (File.Exists(Path.Combine(outputDirectory, manifest.ReverseLora)))

@@ -27,4 +27,10 @@ public static class ConsistencyPairs
     /// <summary>Preservation pair j: (F_j, R_j) with R's endpoint 0 replaced by the forward start (19).</summary>
     public static (long F, long R) Preservation(IReadOnlyList<long> forwardEndpoints, IReadOnlyList<long> reverseEndpoints, long forwardStart, int j) =>
         (forwardEndpoints[j], reverseEndpoints[j] == 0 ? forwardStart : reverseEndpoints[j]);
+
+    /// <summary>Where L_r's reverse jump from F_j ends, and whether its target is the clean latent z0
+    /// instead of x_{R_j}: R_j and x_{R_j}, except for the first segment when <paramref name="toClean"/>
+    /// (<see cref="IcdDistillationOptions.ReversePreservationToClean"/>): t = 0 and z0.</summary>
+    public static (long End, bool Clean) ReversePreservationEnd(long r, long forwardStart, bool toClean) =>
+        toClean && r == forwardStart ? (0, true) : (r, false);
 }
