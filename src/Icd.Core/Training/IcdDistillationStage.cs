@@ -220,10 +220,11 @@ public sealed class IcdDistillationStage : ITrainingStage
     /// <summary>Forward student from <paramref name="start"/> through the forward endpoints to the
     /// last one, then reverse student back down to <paramref name="start"/> (w = 0): the inversion
     /// → reconstruction path the cycle loss trains and the validation measures.</summary>
-    private Tensor RoundTrip(Tensor x, long start, Tensor text) => RoundTrip(x, start, text, start);
+    private Tensor RoundTrip(Tensor x, long start, Tensor text) => RoundTrip(x, start, text, [start])[0];
 
-    /// <summary>The same round trip with the last reverse jump to <paramref name="end"/>.</summary>
-    private Tensor RoundTrip(Tensor x, long start, Tensor text, long end)
+    /// <summary>The same round trip, with its last reverse jump made to each of <paramref name="ends"/>
+    /// from one evaluation of the reverse student.</summary>
+    private Tensor[] RoundTrip(Tensor x, long start, Tensor text, long[] ends)
     {
         int b = (int)x.Size(0);
         var zeros = new double[b];
@@ -232,12 +233,11 @@ public sealed class IcdDistillationStage : ITrainingStage
         for (int i = 0; i < forwardT.Length; i++)
             x = Jump(x, Eps(Forward, x, All(forwardT[i]), text, zeros), All(forwardT[i]), All(_o.ForwardEndpoints[i]));
         var reverseT = _o.ForwardEndpoints.Reverse().ToArray();
-        for (int i = 0; i < reverseT.Length; i++)
-        {
-            long s = i + 1 < reverseT.Length ? reverseT[i + 1] : end;
-            x = Jump(x, Eps(Reverse, x, All(reverseT[i]), text, zeros), All(reverseT[i]), All(s));
-        }
-        return x;
+        for (int i = 0; i + 1 < reverseT.Length; i++)
+            x = Jump(x, Eps(Reverse, x, All(reverseT[i]), text, zeros), All(reverseT[i]), All(reverseT[i + 1]));
+        long last = reverseT[^1];
+        var eps = Eps(Reverse, x, All(last), text, zeros);
+        return ends.Select(end => Jump(x, eps, All(last), All(end))).ToArray();
     }
 
     /// <summary>Per sample j ~ U{0..3}: (F_j, R_j) preservation pairs.</summary>
@@ -261,10 +261,9 @@ public sealed class IcdDistillationStage : ITrainingStage
         var z0 = _validation.Z0;
         using var gen = new Generator(_run.Seed + 99);
         var start = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, gen), Enumerable.Repeat(_o.ForwardStart, (int)z0.Size(0)).ToArray());
-        var x = RoundTrip(start, _o.ForwardStart, _validation.Text);
-        var clean = RoundTrip(start, _o.ForwardStart, _validation.Text, 0);
+        var decoded = RoundTrip(start, _o.ForwardStart, _validation.Text, [_o.ForwardStart, 0]);
         UNetLora.Activate(_unet, null);
-        return new Dictionary<string, double> { ["val_latent_mse"] = Losses.Mse(x, start).Item(), ["val_clean_mse"] = Losses.Mse(clean, z0).Item() };
+        return new Dictionary<string, double> { ["val_latent_mse"] = Losses.Mse(decoded[0], start).Item(), ["val_clean_mse"] = Losses.Mse(decoded[1], z0).Item() };
     }
 
     /// <summary>(B, 1, 1, 1) bool: rows whose target is the teacher's point itself (t' == s).</summary>
