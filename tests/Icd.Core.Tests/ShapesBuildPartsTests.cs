@@ -57,4 +57,33 @@ public class ShapesBuildPartsTests
             Assert.True(File.Exists(Path.Combine(model, manifest)), manifest);
         Assert.Empty(Directory.GetFiles(model, "*.tmp", SearchOption.AllDirectories));
     }
+
+    [Fact]
+    public void TheModelPartRunsFromAReleasedModelFolderWithoutTeacherCheckpoints()
+    {
+        // A shipped model has the tokenizer, VAE, CLIP and guidance-distilled UNet, but none of the teacher's
+        // checkpoints: students can be distilled again from it into a fresh work folder.
+        using var dir = new TempDir();
+        string built = dir.File("built"), released = dir.File("released"), runs = dir.File("runs");
+        new ShapesBuilder(built, dir.File("built-runs"), ShapesBuildOptions.Quick).Build(ShapesBuildParts.Base);
+        CopyDirectory(Path.Combine(built, "model"), Path.Combine(released, "model"));
+        File.Copy(Path.Combine(built, "clip.safetensors"), Path.Combine(released, "clip.safetensors"));
+
+        new ShapesBuilder(released, runs, ShapesBuildOptions.Quick).Build(ShapesBuildParts.Model);
+
+        Assert.True(File.Exists(Path.Combine(released, "icd.json")));
+        Assert.True(File.Exists(Path.Combine(released, "cycle_forward.safetensors")));
+        foreach (var phase in new[] { "teacher", "teacher-pyramid", "teacher-counterfactual", "guidance" })
+            Assert.False(Directory.Exists(Path.Combine(runs, phase)), $"{phase} was not trained again");
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
 }

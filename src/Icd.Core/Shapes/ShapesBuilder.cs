@@ -51,8 +51,11 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         using (text)
         using (imageEncoder)
         {
-            using var teacher = BuildTeacher(source, tokenizer, vae, text, progress, ct);
-            using var distilled = BuildGuidanceDistilled(source, tokenizer, vae, text, teacher, progress, ct);
+            // Only the base reads the teacher (to distil guidance). Without the base part the guidance-distilled
+            // UNet is built already (checked above), so a part can run from a model folder that ships no
+            // teacher checkpoints, such as a released build's.
+            using var teacher = parts.HasFlag(ShapesBuildParts.Base) ? BuildTeacher(source, tokenizer, vae, text, progress, ct) : null;
+            using var distilled = teacher is null ? LoadGuidanceDistilled() : BuildGuidanceDistilled(source, tokenizer, vae, text, teacher, progress, ct);
             if (parts.HasFlag(ShapesBuildParts.Model))
             {
                 BuildStudent(0, source, tokenizer, vae, text, distilled, progress, ct);
@@ -229,13 +232,15 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         SafetensorsWriter.Write(file, unet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
     }
 
+    private UNet2DConditionModel LoadGuidanceDistilled() => Checkpoints.StableDiffusionLoader.LoadUNet(Path.Combine(ModelDirectory, "unet"));
+
     private UNet2DConditionModel BuildGuidanceDistilled(IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text,
         UNet2DConditionModel teacher, IProgress<TrainProgress>? progress, CancellationToken ct)
     {
         string dir = Path.Combine(ModelDirectory, "unet");
         var config = ShapesModelConfigs.UNet(ShapesModelConfigs.GuidanceEmbeddingDim);
         if (File.Exists(DistilledUNetFile))
-            return Checkpoints.StableDiffusionLoader.LoadUNet(dir);
+            return LoadGuidanceDistilled();
         Log?.Invoke("guidance: distilling classifier-free guidance into the w-embedding");
         var student = GuidanceDistillationStage.NewStudent(teacher, ShapesModelConfigs.GuidanceEmbeddingDim);
         var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Guidance.Seed, captionDropout: 0) { Validation = HeldBack };
