@@ -49,14 +49,26 @@ public sealed class PipelineTests : IDisposable
         var options = new EditOptions { Method = EditMethod.PromptSwitch, Guidance = GuidanceSchedule.None };
         var edit = _pipeline.Edit(TestImage(), "a red circle", "a red circle", options);
         var recon = _pipeline.Reconstruct(TestImage(), "a red circle", options.Inversion);
-        Assert.Equal(recon.Reconstruction.Pixels, edit.Image.Pixels);
+        // The edit encodes both prompts in one text-encoder batch, the reconstruction one prompt, and
+        // batch-size-dependent kernels may round differently: with one intra-op thread
+        // (OMP_NUM_THREADS=1) one channel of one pixel came out one level apart.
+        Assert.True(MaxLevelDifference(recon.Reconstruction.Pixels, edit.Image.Pixels) <= 1);
         Assert.Equal(8, edit.Nfe);
 
         var p2p = _pipeline.Edit(TestImage(), "a red circle", "a red circle", options with { Method = EditMethod.PromptToPrompt, IncludeReconstruction = true });
-        // Within the [source, target] batch the two rows are bit-identical; against the batch-1
-        // reconstruction they may differ by float rounding of batch-size-dependent kernels.
-        Assert.Equal(p2p.Reconstruction!.Pixels, p2p.Image.Pixels);
+        // Within the [source, target] batch the two rows come out bit-identical on two threads, but on
+        // one thread they too came out one level apart in a pixel; against the batch-1 reconstruction
+        // they may differ by float rounding of batch-size-dependent kernels.
+        Assert.True(MaxLevelDifference(p2p.Reconstruction!.Pixels, p2p.Image.Pixels) <= 1);
         Assert.True(Icd.Metrics.ImageMetrics.Psnr(recon.Reconstruction, p2p.Image) > 50);
+    }
+
+    private static int MaxLevelDifference(byte[] a, byte[] b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        int max = 0;
+        for (int i = 0; i < a.Length; i++) max = Math.Max(max, Math.Abs(a[i] - b[i]));
+        return max;
     }
 
     [Fact]
