@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using Icd.Shapes;
 using Icd.Torch;
 using Icd.Training;
@@ -36,6 +35,9 @@ internal static class ShapesCommand
         {
             Description = "coefficient of both preservation losses L_f and L_r of the iCD students and the ablations (default 3; METHOD D1: 1.5)",
         };
+        var cycleSteps = new Option<int?>("--cycle-steps") { Description = "optimisation steps of the cycle fine-tuning (default 600; the run ends in its best held-back step)" };
+        var cycleLr = new Option<double?>("--cycle-lr") { Description = "learning rate of the cycle fine-tuning (default 5e-5; METHOD D2: 8e-6 over 6,000 steps)" };
+        var cyclePreservation = new Option<double?>("--cycle-preservation") { Description = "coefficient of L_f in the cycle fine-tuning (default 1.5, METHOD D2)" };
         var noAblations = new Option<bool>("--no-ablations") { Description = "skip Table 2's ablation students (a later build with the same folders adds them)" };
         var jobs = new Option<int?>("--jobs")
         {
@@ -43,7 +45,9 @@ internal static class ShapesCommand
         };
         var part = new Option<ShapesBuildParts?>("--part") { Description = "build only this part: Base, Model (students, cycle) or Ablations; Model and Ablations need the base built (what each --jobs process runs)" };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
-        foreach (var o in new Option[] { output, work, quick, counterfactualSteps, vaeObjectWeight, icdSteps, forwardStart, preservation, noAblations, jobs, part }) build.Options.Add(o);
+        // The settings: passed on, as given, to the process of each part.
+        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, noAblations];
+        foreach (var o in settings.Prepend(work).Prepend(output).Append(jobs).Append(part)) build.Options.Add(o);
         build.SetAction(parse =>
         {
             var options = parse.GetValue(quick) ? ShapesBuildOptions.Quick : new ShapesBuildOptions();
@@ -72,6 +76,21 @@ internal static class ShapesCommand
                 if (!(keep >= 0 && double.IsFinite(keep))) throw new ArgumentException($"--preservation must be a finite number ≥ 0, got {keep}");
                 options = options with { Preservation = keep };
             }
+            if (parse.GetValue(cycleSteps) is int m)
+            {
+                if (m < 1) throw new ArgumentException($"--cycle-steps must be ≥ 1, got {m}");
+                options = options with { Cycle = options.Cycle with { Steps = m } };
+            }
+            if (parse.GetValue(cycleLr) is double rate)
+            {
+                if (!(rate > 0 && double.IsFinite(rate))) throw new ArgumentException($"--cycle-lr must be a finite number > 0, got {rate}");
+                options = options with { Cycle = options.Cycle with { LearningRate = rate } };
+            }
+            if (parse.GetValue(cyclePreservation) is double cycleKeep)
+            {
+                if (!(cycleKeep >= 0 && double.IsFinite(cycleKeep))) throw new ArgumentException($"--cycle-preservation must be a finite number ≥ 0, got {cycleKeep}");
+                options = options with { CyclePreservation = cycleKeep };
+            }
             if (parse.GetValue(noAblations)) options = options with { Ablations = false };
             var builder = new ShapesBuilder(parse.GetValue(output)!, parse.GetValue(work)!, options);
             builder.Log += message => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
@@ -84,13 +103,9 @@ internal static class ShapesCommand
             {
                 // Each part runs in a process of its own, started with the options that rebuild the same ShapesBuildOptions.
                 var arguments = new List<string> { "--out", parse.GetValue(output)!, "--work", parse.GetValue(work)! };
-                if (parse.GetValue(quick)) arguments.Add("--quick");
-                if (parse.GetValue(counterfactualSteps) is var c and not 0) arguments.AddRange(["--counterfactual-steps", c.ToString(CultureInfo.InvariantCulture)]);
-                if (parse.GetValue(vaeObjectWeight) is double w) arguments.AddRange(["--vae-object-weight", w.ToString("R", CultureInfo.InvariantCulture)]);
-                if (parse.GetValue(icdSteps) is int studentSteps) arguments.AddRange(["--icd-steps", studentSteps.ToString(CultureInfo.InvariantCulture)]);
-                if (parse.GetValue(forwardStart) is long fs) arguments.AddRange(["--forward-start", fs.ToString(CultureInfo.InvariantCulture)]);
-                if (parse.GetValue(preservation) is double pc) arguments.AddRange(["--preservation", pc.ToString("R", CultureInfo.InvariantCulture)]);
-                if (parse.GetValue(noAblations)) arguments.Add("--no-ablations");
+                foreach (var o in settings)
+                    if (parse.GetResult(o) is { Implicit: false } given)
+                        arguments.AddRange([o.Name, .. given.Tokens.Select(t => t.Value)]);
                 bool sideBySide = processes == 2;
                 builder.BuildInParts((p, ct) => BuildPartProcess.Run(p, arguments, p != ShapesBuildParts.Base && sideBySide ? Math.Max(1, cores / 2) : cores, ct), sideBySide);
             }

@@ -56,6 +56,9 @@ public sealed record ShapesBuildOptions
     /// scale 3 gave students whose held-out round trip is 22 % closer in latent MSE (0.0252 against
     /// 0.0325) and a cycle fine-tuning that beats them on every metric (sixth build; model card).</summary>
     public double Preservation { get; init; } = 3;
+    /// <summary>The coefficient of L_f in the cycle fine-tuning (METHOD D2: 1.5), which keeps the
+    /// fine-tuned forward model close to the iCD student's latents.</summary>
+    public double CyclePreservation { get; init; } = 1.5;
     /// <summary>L_r's first segment decodes to the clean latent, as inference does
     /// (<see cref="IcdDistillationOptions.ReversePreservationToClean"/>; METHOD D1: false).</summary>
     public bool ReversePreservationToClean { get; init; } = true;
