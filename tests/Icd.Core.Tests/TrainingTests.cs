@@ -102,6 +102,16 @@ public class TrainingTests
     }
 
     [Fact]
+    public void ValidationMeasuresTheRoundTripInferenceUses()
+    {
+        // iCD inverts from its forward start; Inverse-and-Edit from the clean latent, whatever start L_f's pairs use.
+        Assert.Equal(19, new IcdDistillationOptions().ValidationStart);
+        var cycle = IcdDistillationOptions.CycleFineTuning(16, 2);
+        Assert.Equal((0L, 0L), (cycle.ForwardStart, cycle.ValidationStart));
+        Assert.Equal(0, (cycle with { ForwardStart = 19 }).ValidationStart);
+    }
+
+    [Fact]
     public void SamplerIsAPermutationPerEpochAndResumable()
     {
         var s = new InfiniteSampler(10, 3);

@@ -38,6 +38,7 @@ internal static class ShapesCommand
         var cycleSteps = new Option<int?>("--cycle-steps") { Description = "optimisation steps of the cycle fine-tuning (default 600; the run ends in its best held-back step)" };
         var cycleLr = new Option<double?>("--cycle-lr") { Description = "learning rate of the cycle fine-tuning (default 5e-5; METHOD D2: 8e-6 over 6,000 steps)" };
         var cyclePreservation = new Option<double?>("--cycle-preservation") { Description = "coefficient of L_f in the cycle fine-tuning (default 1.5, METHOD D2)" };
+        var cycleLfStart = new Option<long?>("--cycle-lf-start") { Description = "timestep L_f's pairs start from in the cycle fine-tuning (default 0, where the cycle loss starts; METHOD D2: 19)" };
         var noAblations = new Option<bool>("--no-ablations") { Description = "skip Table 2's ablation students (a later build with the same folders adds them)" };
         var jobs = new Option<int?>("--jobs")
         {
@@ -46,7 +47,7 @@ internal static class ShapesCommand
         var part = new Option<ShapesBuildParts?>("--part") { Description = "build only this part: Base, Model (students, cycle) or Ablations; Model and Ablations need the base built (what each --jobs process runs)" };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
         // The settings: passed on, as given, to the process of each part.
-        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, noAblations];
+        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, noAblations];
         foreach (var o in settings.Prepend(work).Prepend(output).Append(jobs).Append(part)) build.Options.Add(o);
         build.SetAction(parse =>
         {
@@ -90,6 +91,11 @@ internal static class ShapesCommand
             {
                 if (!(cycleKeep >= 0 && double.IsFinite(cycleKeep))) throw new ArgumentException($"--cycle-preservation must be a finite number ≥ 0, got {cycleKeep}");
                 options = options with { CyclePreservation = cycleKeep };
+            }
+            if (parse.GetValue(cycleLfStart) is long lfStart)
+            {
+                if (lfStart is < 0 or >= 259) throw new ArgumentException($"--cycle-lf-start must be in [0, 259), below the first forward boundary, got {lfStart}");
+                options = options with { CycleForwardStart = lfStart };
             }
             if (parse.GetValue(noAblations)) options = options with { Ablations = false };
             var builder = new ShapesBuilder(parse.GetValue(output)!, parse.GetValue(work)!, options);

@@ -59,6 +59,9 @@ public sealed record ShapesBuildOptions
     /// <summary>The coefficient of L_f in the cycle fine-tuning (METHOD D2: 1.5), which keeps the
     /// fine-tuned forward model close to the iCD student's latents.</summary>
     public double CyclePreservation { get; init; } = 1.5;
+    /// <summary>Where L_f's pairs start in the cycle fine-tuning: 0, where the cycle loss and
+    /// Inverse-and-Edit's inference start, or iCD's 19, as METHOD D2 keeps it.</summary>
+    public long CycleForwardStart { get; init; }
     /// <summary>L_r's first segment decodes to the clean latent, as inference does
     /// (<see cref="IcdDistillationOptions.ReversePreservationToClean"/>; METHOD D1: false).</summary>
     public bool ReversePreservationToClean { get; init; } = true;

@@ -310,7 +310,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         vae.SetRequiresGrad(false);
         using var lpips = Lpips.OverEncoder(imageEncoder);
         var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Cycle.Seed, captionDropout: 0) { Validation = HeldBack };
-        var cycle = IcdDistillationOptions.CycleFineTuning(options.LoraRank, options.LoraAlpha) with { ForwardPreservation = options.CyclePreservation };
+        var cycle = IcdDistillationOptions.CycleFineTuning(options.LoraRank, options.LoraAlpha) with { ForwardPreservation = options.CyclePreservation, ForwardStart = options.CycleForwardStart };
         using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Cycle, cycle, createAdapters: false,
             new CycleContext(vae, lpips)) { Noise = options.DistillationNoise };
         new TrainingRun(Work("cycle"), options.Cycle).Run(stage, resume: true, progress, ct);

@@ -36,8 +36,14 @@ public sealed record IcdDistillationOptions
     /// into the forward model only, between forward CD and L_f.</summary>
     public double CycleLoss { get; init; }
 
+    /// <summary>The start of the round trip that validation measures: with the cycle loss on, the cycle's
+    /// clean latent (t = 0, where Inverse-and-Edit encodes from), whatever start the preservation pairs use.</summary>
+    public long ValidationStart => CycleLoss > 0 ? 0 : ForwardStart;
+
     /// <summary>Inverse-and-Edit's fine-tuning: only the forward adapter trains; reverse CD and L_r off,
-    /// cycle loss on; the forward model starts from the clean latent (t = 0), as it is used after it.</summary>
+    /// cycle loss on; the forward model starts from the clean latent (t = 0), as it is used after it.
+    /// L_f starts there too (<see cref="ForwardStart"/> = 0), where METHOD D2 keeps iCD's 19: set
+    /// ForwardStart = 19 for the reference's L_f.</summary>
     public static IcdDistillationOptions CycleFineTuning(long rank, double alpha) => new()
     {
         Rank = rank, Alpha = alpha, ReverseConsistency = false, ReversePreservation = 0, CycleLoss = 1, GuidanceSet = [0], ForwardStart = 0,
@@ -260,8 +266,9 @@ public sealed class IcdDistillationStage : ITrainingStage
         _validation ??= _data.Fixed(Math.Min(_run.BatchSize, 4)).DetachFromScope();
         var z0 = _validation.Z0;
         using var gen = new Generator(_run.Seed + 99);
-        var start = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, gen), Enumerable.Repeat(_o.ForwardStart, (int)z0.Size(0)).ToArray());
-        var decoded = RoundTrip(start, _o.ForwardStart, _validation.Text, [_o.ForwardStart, 0]);
+        long from = _o.ValidationStart;
+        var start = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, gen), Enumerable.Repeat(from, (int)z0.Size(0)).ToArray());
+        var decoded = RoundTrip(start, from, _validation.Text, [from, 0]);
         UNetLora.Activate(_unet, null);
         return new Dictionary<string, double> { ["val_latent_mse"] = Losses.Mse(decoded[0], start).Item(), ["val_clean_mse"] = Losses.Mse(decoded[1], z0).Item() };
     }
