@@ -90,6 +90,36 @@ public class LpipsCycleTests
         Assert.Equal(reverseBefore, UNetLora.Parameters(net.UNet, IcdDistillationStage.Reverse).Select(p => p.ToArray<float>()));
         Assert.Equal(vaeBefore, net.Vae.Parameters().Select(p => p.ToArray<float>()));
         Assert.NotEqual(forwardBefore, UNetLora.Parameters(net.UNet, IcdDistillationStage.Forward).Select(p => p.ToArray<float>()));
+        // The cycle's validation also scores the round trip in pixels, which the Shapes build selects by.
+        var validated = stage.Validate();
+        Assert.Equal(new[] { "val_clean_mse", "val_latent_mse", "val_psnr" }, validated.Keys.Order());
+        Assert.True(validated["val_psnr"] is > 0 and < 100, $"val_psnr {validated["val_psnr"]}");
+    }
+
+    [Fact]
+    public void CycleLossCanStartFromANoisedLatent()
+    {
+        var net = StableDiffusionLoader.Load(Paths.TinySd);
+        using var _ = net;
+        UNetLora.CreateTrainable(net.UNet, IcdDistillationStage.Forward, LoraTargets.Icd, 4, 0.5);
+        UNetLora.CreateTrainable(net.UNet, IcdDistillationStage.Reverse, LoraTargets.Icd, 4, 0.5);
+        net.Vae.SetRequiresGrad(false);
+        using var encoder = new ImageEncoder([8, 16], 8);
+        encoder.SetRequiresGrad(false);
+        using var lpips = Lpips.OverEncoder(encoder);
+        double FirstCycleLoss(long start)
+        {
+            var data = new BatchBuilder(new SquaresSource(), net.Vae, net.TextEncoder, net.Tokenizer, 64, 1);
+            var options = IcdDistillationOptions.CycleFineTuning(4, 0.5) with { CycleStart = start, ForwardConsistency = false, ForwardPreservation = 0 };
+            Assert.Equal(start, options.ValidationStart);
+            using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, new RunOptions { Steps = 1, BatchSize = 1, LearningRate = 1e-12 }, options,
+                createAdapters: false, cycle: new CycleContext(net.Vae, lpips));
+            return stage.Step(0)["cycle"];
+        }
+        // The same weights, data and seed: only the start of the round trip differs.
+        double clean = FirstCycleLoss(0), noised = FirstCycleLoss(19);
+        Assert.True(double.IsFinite(noised) && noised > 0);
+        Assert.NotEqual(clean, noised);
     }
 
     private sealed class SquaresSource : IImageCaptionSource

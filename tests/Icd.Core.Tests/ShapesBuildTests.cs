@@ -32,9 +32,10 @@ public class ShapesBuildTests
         var builder = new ShapesBuilder(model, Path.Combine(dir.Path, "runs"), ShapesBuildOptions.Quick);
         builder.Build();
         Assert.True(File.Exists(Path.Combine(model, "icd.json")));
-        // iCD inverts from the noised latent at t = 19 (METHOD B4), Inverse-and-Edit from t = 0.
+        // iCD inverts from the noised latent at t = 19 (METHOD B4); so does the Shapes build's Inverse-and-Edit,
+        // whose cycle loss starts there (ShapesBuildOptions.CycleStart; METHOD D2: t = 0).
         Assert.Equal([19L, 259, 519, 779], IcdManifest.Load(Path.Combine(model, "icd.json")).ForwardTimesteps);
-        Assert.Equal([0L, 259, 519, 779], IcdManifest.Load(Path.Combine(model, ShapesBuilder.CycleManifest)).ForwardTimesteps);
+        Assert.Equal([19L, 259, 519, 779], IcdManifest.Load(Path.Combine(model, ShapesBuilder.CycleManifest)).ForwardTimesteps);
         long bytes = Directory.GetFiles(model, "*.safetensors", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Assert.True(bytes < 25 << 20, $"weights take {bytes / 1e6:F1} MB");
         using var m = IcdModel.Load(model);
@@ -52,7 +53,7 @@ public class ShapesBuildTests
         // The evaluation reports every student row with the Shapes-LPIPS column.
         string report = new ShapesEvaluator(model, Path.Combine(dir.Path, "report"), ShapesEvalOptions.Quick with { EditsPerKind = 1, InversionImages = 1 }).Run();
         Assert.Contains("Shapes-LPIPS", report);
-        foreach (var row in new[] { "(no preservation)", "fCD4 + L_f \\| CD4 (unguided)", "cycle (from t = 0)" }) Assert.Contains(row, report);
+        foreach (var row in new[] { "(no preservation)", "fCD4 + L_f \\| CD4 (unguided)", "cycle (from t = 19)" }) Assert.Contains(row, report);
         Assert.True(File.Exists(Path.Combine(dir.Path, "report", "grid.png")));
         Assert.Contains("| of them, in one-object captions |", report);
         // The round trip by depth: the VAE alone, then one row per forward boundary.

@@ -101,6 +101,12 @@ public class TrainingTests
         Assert.Equal((end, clean), ConsistencyPairs.ReversePreservationEnd(r, forwardStart, toClean));
     }
 
+    [Theory]
+    [InlineData(0.04, 20.0)] // 10·log10(4 / 0.04): images in [−1, 1] have a peak-to-peak of 2
+    [InlineData(4.0, 0.0)]
+    [InlineData(4e-4, 40.0)]
+    public void PsnrOfAMeanSquaredError(double mse, double psnr) => Assert.Equal(psnr, Losses.Psnr(mse), 10);
+
     [Fact]
     public void ValidationMeasuresTheRoundTripInferenceUses()
     {

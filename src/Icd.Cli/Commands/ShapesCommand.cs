@@ -21,11 +21,11 @@ internal static class ShapesCommand
         };
         var vaeObjectWeight = new Option<double?>("--vae-object-weight")
         {
-            Description = "weight the VAE's squared error by 1 + K·(object coverage) per pixel (default 5; 0: plain)",
+            Description = "weight the VAE's squared error by 1 + K·(object coverage) per pixel (default 0, the plain error; the eighth build used 5)",
         };
         var icdSteps = new Option<int?>("--icd-steps")
         {
-            Description = "optimisation steps of the iCD students and of Table 2's ablation students (default 1200; cosine decay over the run)",
+            Description = "optimisation steps of the iCD students and of Table 2's ablation students (default 3000; cosine decay over the run)",
         };
         var forwardStart = new Option<long?>("--forward-start")
         {
@@ -39,6 +39,7 @@ internal static class ShapesCommand
         var cycleLr = new Option<double?>("--cycle-lr") { Description = "learning rate of the cycle fine-tuning (default 5e-5; METHOD D2: 8e-6 over 6,000 steps)" };
         var cyclePreservation = new Option<double?>("--cycle-preservation") { Description = "coefficient of L_f in the cycle fine-tuning (default 1.5, METHOD D2)" };
         var cycleLfStart = new Option<long?>("--cycle-lf-start") { Description = "timestep L_f's pairs start from in the cycle fine-tuning (default 0, where the cycle loss starts; METHOD D2: 19)" };
+        var cycleStart = new Option<long?>("--cycle-start") { Description = "timestep the cycle loss's round trip, and so Inverse-and-Edit's inversion, starts from (default 0, the clean latent, METHOD D2; above 0, z0 noised to it)" };
         var noAblations = new Option<bool>("--no-ablations") { Description = "skip Table 2's ablation students (a later build with the same folders adds them)" };
         var jobs = new Option<int?>("--jobs")
         {
@@ -47,7 +48,7 @@ internal static class ShapesCommand
         var part = new Option<ShapesBuildParts?>("--part") { Description = "build only this part: Base, Model (students, cycle) or Ablations; Model and Ablations need the base built (what each --jobs process runs)" };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
         // The settings: passed on, as given, to the process of each part.
-        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, noAblations];
+        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
         foreach (var o in settings.Prepend(work).Prepend(output).Append(jobs).Append(part)) build.Options.Add(o);
         build.SetAction(parse =>
         {
@@ -96,6 +97,11 @@ internal static class ShapesCommand
             {
                 if (lfStart is < 0 or >= 259) throw new ArgumentException($"--cycle-lf-start must be in [0, 259), below the first forward boundary, got {lfStart}");
                 options = options with { CycleForwardStart = lfStart };
+            }
+            if (parse.GetValue(cycleStart) is long fromT)
+            {
+                if (fromT is < 0 or >= 259) throw new ArgumentException($"--cycle-start must be in [0, 259), below the first forward boundary, got {fromT}");
+                options = options with { CycleStart = fromT };
             }
             if (parse.GetValue(noAblations)) options = options with { Ablations = false };
             var builder = new ShapesBuilder(parse.GetValue(output)!, parse.GetValue(work)!, options);

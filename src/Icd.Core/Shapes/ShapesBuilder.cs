@@ -310,7 +310,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         vae.SetRequiresGrad(false);
         using var lpips = Lpips.OverEncoder(imageEncoder);
         var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Cycle.Seed, captionDropout: 0) { Validation = HeldBack };
-        var cycle = IcdDistillationOptions.CycleFineTuning(options.LoraRank, options.LoraAlpha) with { ForwardPreservation = options.CyclePreservation, ForwardStart = options.CycleForwardStart };
+        var cycle = IcdDistillationOptions.CycleFineTuning(options.LoraRank, options.LoraAlpha) with { ForwardPreservation = options.CyclePreservation, ForwardStart = options.CycleForwardStart, CycleStart = options.CycleStart };
         using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Cycle, cycle, createAdapters: false,
             new CycleContext(vae, lpips)) { Noise = options.DistillationNoise };
         new TrainingRun(Work("cycle"), options.Cycle).Run(stage, resume: true, progress, ct);
@@ -345,8 +345,8 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             AtomicFile.WriteAllText(Path.Combine(outputDirectory, "icd.json"), ConfigFile.Serialize(manifest));
         if (File.Exists(Path.Combine(outputDirectory, "cycle_forward.safetensors")))
         {
-            // Inverse-and-Edit: the cycle-fine-tuned forward model, encoding from t = 0.
-            var iae = manifest with { ForwardLora = "cycle_forward.safetensors", ForwardTimesteps = [0, 259, 519, 779], Description = "Shapes world Inverse-and-Edit model" };
+            // Inverse-and-Edit: the cycle-fine-tuned forward model, encoding from where its cycle loss started (METHOD D2: t = 0).
+            var iae = manifest with { ForwardLora = "cycle_forward.safetensors", ForwardTimesteps = [options.CycleStart, .. manifest.ForwardTimesteps[1..]], Description = "Shapes world Inverse-and-Edit model" };
             AtomicFile.WriteAllText(Path.Combine(outputDirectory, CycleManifest), ConfigFile.Serialize(iae));
         }
         foreach (var (_, prefix, description, _, _) in Students.Skip(1))

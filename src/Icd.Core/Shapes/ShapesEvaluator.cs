@@ -133,7 +133,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         (ShapesBuilder.ManifestOf(ShapesBuilder.NoPreservationPrefix), "fCD4 | CD4 (no preservation)"),
         (ShapesBuilder.ManifestOf(ShapesBuilder.LfOnlyPrefix), "fCD4 + L_f | CD4"),
         ("", "fCD4 + L_f | CD4 + L_r"),
-        (ShapesBuilder.CycleManifest, "fCD4 + L_f + cycle (from t = 0) | CD4 + L_r"),
+        (ShapesBuilder.CycleManifest, "fCD4 + L_f + cycle (from t = {start}) | CD4 + L_r"),
     ];
 
     public sealed record EditRow(string Kind, string Method, double Psnr, double Ssim, double Preservation, double Success, int Nfe, double Seconds);
@@ -152,15 +152,16 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         };
         foreach (var (suffix, schedule) in guidance)
             rows.Add(Measure(teacher + suffix, clip, images, (img, c) => ddim.Reconstruct(img, c, new InversionOptions(), schedule)));
-        foreach (var (manifest, name) in Students)
+        foreach (var (manifest, label) in Students)
         {
             IcdModel? own = null;
             if (manifest.Length > 0)
             {
                 string path = Path.Combine(modelDirectory, manifest);
-                if (!File.Exists(path)) { Log?.Invoke($"inversion: {name} skipped ({path} not found)"); continue; }
+                if (!File.Exists(path)) { Log?.Invoke($"inversion: {label} skipped ({path} not found)"); continue; }
                 own = IcdModel.Load(path, sharing: model);
             }
+            string name = label.Replace("{start}", (own ?? model).Boundaries.ForwardStart.ToString(System.Globalization.CultureInfo.InvariantCulture));
             using (own)
             {
                 var icd = new IcdPipeline(own ?? model);

@@ -69,7 +69,7 @@ public sealed class AutoencoderStage : ITrainingStage
         var loss = reconstruction + kl * (_klWeight / PixelElements);
         Autograd.Backward([loss]);
         double norm = StageState.ClipAndStep(_optimizer, _options.GradClip);
-        return new Dictionary<string, double> { ["loss"] = loss.Item(), ["mse"] = mse.Item(), ["kl"] = kl.Item(), ["psnr"] = Psnr(mse.Item()), ["grad_norm"] = norm };
+        return new Dictionary<string, double> { ["loss"] = loss.Item(), ["mse"] = mse.Item(), ["kl"] = kl.Item(), ["psnr"] = Losses.Psnr(mse.Item()), ["grad_norm"] = norm };
     }
 
     /// <summary>1 + k·(object coverage) per pixel of each item, as (B, 1, S, S).</summary>
@@ -91,7 +91,6 @@ public sealed class AutoencoderStage : ITrainingStage
     private double PixelElements => 3.0 * _size * _size;
 
     /// <summary>PSNR of an MSE on [−1, 1] images (peak-to-peak 2).</summary>
-    private static double Psnr(double mse) => 10 * Math.Log10(4 / Math.Max(mse, 1e-12));
 
     /// <summary>Items of a source as one (B, 3, S, S) batch in [−1, 1].</summary>
     private Tensor Images(IImageCaptionSource from, IEnumerable<long> indices) =>
@@ -111,7 +110,7 @@ public sealed class AutoencoderStage : ITrainingStage
         try
         {
             double mse = Losses.Mse(_vae.Decode(_vae.Encode(x).Mean), x).Item();
-            return new Dictionary<string, double> { ["val_mse"] = mse, ["val_psnr"] = Psnr(mse) };
+            return new Dictionary<string, double> { ["val_mse"] = mse, ["val_psnr"] = Losses.Psnr(mse) };
         }
         finally
         {

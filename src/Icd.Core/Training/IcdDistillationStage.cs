@@ -36,9 +36,14 @@ public sealed record IcdDistillationOptions
     /// into the forward model only, between forward CD and L_f.</summary>
     public double CycleLoss { get; init; }
 
-    /// <summary>The start of the round trip that validation measures: with the cycle loss on, the cycle's
-    /// clean latent (t = 0, where Inverse-and-Edit encodes from), whatever start the preservation pairs use.</summary>
-    public long ValidationStart => CycleLoss > 0 ? 0 : ForwardStart;
+    /// <summary>Where the cycle loss's round trip starts: METHOD D2's 0, the clean latent, where
+    /// Inverse-and-Edit then encodes from; above 0, z0 noised to that timestep, as iCD's inversion starts.
+    /// It always decodes to t = 0.</summary>
+    public long CycleStart { get; init; }
+
+    /// <summary>The start of the round trip that validation measures: the cycle's when it trains one,
+    /// whatever start the preservation pairs use.</summary>
+    public long ValidationStart => CycleLoss > 0 ? CycleStart : ForwardStart;
 
     /// <summary>Inverse-and-Edit's fine-tuning: only the forward adapter trains; reverse CD and L_r off,
     /// cycle loss on; the forward model starts from the clean latent (t = 0), as it is used after it.
@@ -208,14 +213,17 @@ public sealed class IcdDistillationStage : ITrainingStage
     }
 
     /// <summary>
-    /// Inverse-and-Edit's cycle loss (METHOD D2): encode the clean latent from t = 0 through the
+    /// Inverse-and-Edit's cycle loss (METHOD D2): encode the clean latent from t = 0 (or z0 noised to
+    /// <see cref="IcdDistillationOptions.CycleStart"/>) through the
     /// forward endpoints to 999, decode back with the frozen reverse model to 0 (w = 0), decode with
     /// the VAE, and compare with the VAE's reconstruction of z0 by LPIPS on nine patches. Gradients
     /// flow through the reverse UNet and the VAE decoder into the forward adapter.
     /// </summary>
     private Tensor CycleLossOf(Tensor z0, Tensor text)
     {
-        var x = RoundTrip(z0, 0, text);
+        long start = _o.CycleStart;
+        var x = start == 0 ? z0 : _schedule.AddNoise(z0, Noise.Sample(z0.Shape, _noise), Enumerable.Repeat(start, (int)z0.Size(0)).ToArray());
+        x = RoundTrip(x, start, text, [0])[0];
         double scale = _cycle!.Vae.Config.ScalingFactor;
         var decoded = _cycle.Vae.Decode(x / scale);
         Tensor target;
@@ -224,12 +232,9 @@ public sealed class IcdDistillationStage : ITrainingStage
     }
 
     /// <summary>Forward student from <paramref name="start"/> through the forward endpoints to the
-    /// last one, then reverse student back down to <paramref name="start"/> (w = 0): the inversion
-    /// → reconstruction path the cycle loss trains and the validation measures.</summary>
-    private Tensor RoundTrip(Tensor x, long start, Tensor text) => RoundTrip(x, start, text, [start])[0];
-
-    /// <summary>The same round trip, with its last reverse jump made to each of <paramref name="ends"/>
-    /// from one evaluation of the reverse student.</summary>
+    /// last one, then reverse student back down, its last jump made to each of <paramref name="ends"/>
+    /// from one evaluation (w = 0): the inversion → reconstruction path the cycle loss trains and the
+    /// validation measures.</summary>
     private Tensor[] RoundTrip(Tensor x, long start, Tensor text, long[] ends)
     {
         int b = (int)x.Size(0);
@@ -258,7 +263,8 @@ public sealed class IcdDistillationStage : ITrainingStage
 
     /// <summary>iCD's forward_eval: MSE between the start latent (z0 noised to the forward start)
     /// and its forward → reverse reconstruction at w = 0, on a fixed held-back batch; and
-    /// <c>val_clean_mse</c>, the same round trip decoded to t = 0 as inference does, against z0.</summary>
+    /// <c>val_clean_mse</c>, the same round trip decoded to t = 0 as inference does, against z0; with the
+    /// cycle loss on, <c>val_psnr</c>, that decoded latent through the VAE against the VAE's reconstruction of z0.</summary>
     public IReadOnlyDictionary<string, double> Validate()
     {
         using var scope = new TensorScope();
@@ -270,7 +276,17 @@ public sealed class IcdDistillationStage : ITrainingStage
         var start = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, gen), Enumerable.Repeat(from, (int)z0.Size(0)).ToArray());
         var decoded = RoundTrip(start, from, _validation.Text, [from, 0]);
         UNetLora.Activate(_unet, null);
-        return new Dictionary<string, double> { ["val_latent_mse"] = Losses.Mse(decoded[0], start).Item(), ["val_clean_mse"] = Losses.Mse(decoded[1], z0).Item() };
+        var columns = new Dictionary<string, double> { ["val_latent_mse"] = Losses.Mse(decoded[0], start).Item(), ["val_clean_mse"] = Losses.Mse(decoded[1], z0).Item() };
+        if (_cycle is not null)
+        {
+            // In pixels, as the evaluation scores it: latent error is a poor guide to it once the cycle's
+            // LPIPS trains through the VAE decoder. The target is the VAE's own reconstruction, as the cycle loss's.
+            double scale = _cycle.Vae.Config.ScalingFactor;
+            var pixels = _cycle.Vae.Decode(decoded[1] / scale).Clamp(-1, 1);
+            var target = _cycle.Vae.Decode(z0 / scale).Clamp(-1, 1);
+            columns["val_psnr"] = Losses.Psnr(Losses.Mse(pixels, target).Item());
+        }
+        return columns;
     }
 
     /// <summary>(B, 1, 1, 1) bool: rows whose target is the teacher's point itself (t' == s).</summary>

@@ -17,6 +17,9 @@ public static class Losses
 
     public static Tensor Mse(Tensor prediction, Tensor target) => Functional.MseLoss(prediction, target);
 
+    /// <summary>PSNR in dB of a mean squared error between images in [−1, 1] (peak-to-peak 2).</summary>
+    public static double Psnr(double mse) => 10 * Math.Log10(4 / Math.Max(mse, 1e-12));
+
     /// <summary>Min-SNR-γ weighting of an ε-prediction loss (Hang et al. 2023; diffusers'
     /// <c>--snr_gamma</c>): per sample min(SNR_t, γ)/SNR_t with SNR_t = ᾱ_t/(1 − ᾱ_t). It lowers the
     /// weight of the nearly clean timesteps, whose large, easy ε-errors otherwise dominate the
