@@ -67,19 +67,15 @@ public class LpipsCycleTests
     [Fact]
     public void CycleFineTuningTrainsOnlyTheForwardAdapter()
     {
-        var net = StableDiffusionLoader.Load(Paths.TinySd);
+        var (net, encoder, lpips) = CycleSetup();
         using var _ = net;
-        UNetLora.CreateTrainable(net.UNet, IcdDistillationStage.Forward, LoraTargets.Icd, 4, 0.5);
-        UNetLora.CreateTrainable(net.UNet, IcdDistillationStage.Reverse, LoraTargets.Icd, 4, 0.5);
+        using var __ = encoder;
+        using var ___ = lpips;
         using (Autograd.NoGrad())
             foreach (var p in UNetLora.Parameters(net.UNet, IcdDistillationStage.Reverse)) p.Normal_(0, 0.01, null);
         var reverseBefore = UNetLora.Parameters(net.UNet, IcdDistillationStage.Reverse).Select(p => p.ToArray<float>()).ToList();
         var vaeBefore = net.Vae.Parameters().Select(p => p.ToArray<float>()).ToList();
         var forwardBefore = UNetLora.Parameters(net.UNet, IcdDistillationStage.Forward).Select(p => p.ToArray<float>()).ToList();
-        net.Vae.SetRequiresGrad(false);
-        using var encoder = new ImageEncoder([8, 16], 8);
-        encoder.SetRequiresGrad(false);
-        using var lpips = Lpips.OverEncoder(encoder);
         var data = new BatchBuilder(new SquaresSource(), net.Vae, net.TextEncoder, net.Tokenizer, 64, 1);
         var options = IcdDistillationOptions.CycleFineTuning(4, 0.5) with { Rank = 4 };
         using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, new RunOptions { Steps = 1, BatchSize = 1, LearningRate = 1e-3 }, options,
@@ -99,14 +95,10 @@ public class LpipsCycleTests
     [Fact]
     public void CycleLossCanStartFromANoisedLatent()
     {
-        var net = StableDiffusionLoader.Load(Paths.TinySd);
+        var (net, encoder, lpips) = CycleSetup();
         using var _ = net;
-        UNetLora.CreateTrainable(net.UNet, IcdDistillationStage.Forward, LoraTargets.Icd, 4, 0.5);
-        UNetLora.CreateTrainable(net.UNet, IcdDistillationStage.Reverse, LoraTargets.Icd, 4, 0.5);
-        net.Vae.SetRequiresGrad(false);
-        using var encoder = new ImageEncoder([8, 16], 8);
-        encoder.SetRequiresGrad(false);
-        using var lpips = Lpips.OverEncoder(encoder);
+        using var __ = encoder;
+        using var ___ = lpips;
         double FirstCycleLoss(long start)
         {
             var data = new BatchBuilder(new SquaresSource(), net.Vae, net.TextEncoder, net.Tokenizer, 64, 1);
@@ -120,6 +112,19 @@ public class LpipsCycleTests
         double clean = FirstCycleLoss(0), noised = FirstCycleLoss(19);
         Assert.True(double.IsFinite(noised) && noised > 0);
         Assert.NotEqual(clean, noised);
+    }
+
+    /// <summary>The tiny reference model with forward and reverse adapters, its VAE frozen, and an LPIPS
+    /// over a small untrained image encoder: what a cycle stage needs.</summary>
+    private static (StableDiffusionModels Net, ImageEncoder Encoder, Lpips Lpips) CycleSetup()
+    {
+        var net = StableDiffusionLoader.Load(Paths.TinySd);
+        UNetLora.CreateTrainable(net.UNet, IcdDistillationStage.Forward, LoraTargets.Icd, 4, 0.5);
+        UNetLora.CreateTrainable(net.UNet, IcdDistillationStage.Reverse, LoraTargets.Icd, 4, 0.5);
+        net.Vae.SetRequiresGrad(false);
+        var encoder = new ImageEncoder([8, 16], 8);
+        encoder.SetRequiresGrad(false);
+        return (net, encoder, Lpips.OverEncoder(encoder));
     }
 
     private sealed class SquaresSource : IImageCaptionSource
