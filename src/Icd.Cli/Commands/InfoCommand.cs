@@ -17,6 +17,8 @@ internal static class InfoCommand
             var env = new[] { "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_NUM_THREADS" }
                 .Select(v => $"{v}={Environment.GetEnvironmentVariable(v) ?? (v == "OMP_WAIT_POLICY" ? "PASSIVE (icd's default)" : "(unset)")}");
             Console.WriteLine($"thread env   {string.Join(' ', env)}");
+            // Set by ./icd before dotnet starts (glibc reads it only then): huge pages for large tensors.
+            Console.WriteLine($"malloc       GLIBC_TUNABLES={Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "(unset: large tensors are faulted in 4 KiB at a time; ./icd sets glibc.malloc.hugetlb=1)"}");
             Console.WriteLine($"cuda devices {TorchRuntime.CudaDeviceCount}");
             Console.WriteLine($"blas         {TorchRuntime.BlasLibrary()}");
             Console.WriteLine($"sgemm 512³   {TorchRuntime.MeasureSgemmGflops():F1} GFLOP/s");

@@ -38,8 +38,8 @@ internal static class ShapesCommand
         var cycleSteps = new Option<int?>("--cycle-steps") { Description = "optimisation steps of the cycle fine-tuning (default 600; the run ends in its best held-back step)" };
         var cycleLr = new Option<double?>("--cycle-lr") { Description = "learning rate of the cycle fine-tuning (default 5e-5; METHOD D2: 8e-6 over 6,000 steps)" };
         var cyclePreservation = new Option<double?>("--cycle-preservation") { Description = "coefficient of L_f in the cycle fine-tuning (default 1.5, METHOD D2)" };
-        var cycleLfStart = new Option<long?>("--cycle-lf-start") { Description = "timestep L_f's pairs start from in the cycle fine-tuning (default 0, where the cycle loss starts; METHOD D2: 19)" };
-        var cycleStart = new Option<long?>("--cycle-start") { Description = "timestep the cycle loss's round trip, and so Inverse-and-Edit's inversion, starts from (default 0, the clean latent, METHOD D2; above 0, z0 noised to it)" };
+        var cycleLfStart = new Option<long?>("--cycle-lf-start") { Description = "timestep L_f's pairs start from in the cycle fine-tuning (default 19, as METHOD D2)" };
+        var cycleStart = new Option<long?>("--cycle-start") { Description = "timestep the cycle loss's round trip, and so Inverse-and-Edit's inversion, starts from (default 19, z0 noised to it as iCD's inversion does; METHOD D2: 0, the clean latent)" };
         var noAblations = new Option<bool>("--no-ablations") { Description = "skip Table 2's ablation students (a later build with the same folders adds them)" };
         var jobs = new Option<int?>("--jobs")
         {
