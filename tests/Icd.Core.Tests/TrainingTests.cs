@@ -211,6 +211,23 @@ public class TrainingTests
     }
 
     [Fact]
+    public void IcdValidationScoresPixelsWhenGivenAVae()
+    {
+        var (net, data) = Tiny(2);
+        using var _ = net;
+        var options = new IcdDistillationOptions { Rank = 4, GuidanceSet = [0] };
+        using (var latentOnly = new IcdDistillationStage(net.UNet, data, net.Schedule, Run(1), options))
+            Assert.Equal(new[] { "val_clean_mse", "val_latent_mse" }, latentOnly.Validate().Keys.Order());
+        using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, Run(1), options, createAdapters: false)
+            { ValidationVae = net.Vae, ValidationSize = 1 };
+        var first = stage.Validate();
+        Assert.Equal(new[] { "val_clean_mse", "val_latent_mse", "val_psnr" }, first.Keys.Order());
+        Assert.True(first["val_psnr"] is > 0 and < 100, $"val_psnr {first["val_psnr"]}");
+        // The VAE's reconstruction of z0 is decoded once and kept; the score must not depend on that.
+        Assert.Equal(first, stage.Validate());
+    }
+
+    [Fact]
     public void GuidanceDistillationStartsAsTheTeacher()
     {
         var (net, data) = Tiny();

@@ -35,6 +35,10 @@ internal static class ShapesCommand
         {
             Description = "coefficient of both preservation losses L_f and L_r of the iCD students and the ablations (default 3; METHOD D1: 1.5)",
         };
+        var icdSelectBy = new Option<string?>("--icd-select-by")
+        {
+            Description = "end the iCD students' runs in their held-back step with the best value of a validation column: max:val_psnr, min:val_clean_mse or min:val_latent_mse (default: the last step)",
+        };
         var cycleSteps = new Option<int?>("--cycle-steps") { Description = "optimisation steps of the cycle fine-tuning (default 600; the run ends in its best held-back step)" };
         var cycleLr = new Option<double?>("--cycle-lr") { Description = "learning rate of the cycle fine-tuning (default 5e-5; METHOD D2: 8e-6 over 6,000 steps)" };
         var cyclePreservation = new Option<double?>("--cycle-preservation") { Description = "coefficient of L_f in the cycle fine-tuning (default 1.5, METHOD D2)" };
@@ -48,7 +52,7 @@ internal static class ShapesCommand
         var part = new Option<ShapesBuildParts?>("--part") { Description = "build only this part: Base, Model (students, cycle) or Ablations; Model and Ablations need the base built (what each --jobs process runs)" };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
         // The settings: passed on, as given, to the process of each part.
-        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
+        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, icdSelectBy, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
         foreach (var o in settings.Prepend(work).Prepend(output).Append(jobs).Append(part)) build.Options.Add(o);
         build.SetAction(parse =>
         {
@@ -67,6 +71,12 @@ internal static class ShapesCommand
             {
                 if (n < 1) throw new ArgumentException($"--icd-steps must be ≥ 1, got {n}");
                 options = options with { Icd = options.Icd with { Steps = n } };
+            }
+            if (parse.GetValue(icdSelectBy) is string select)
+            {
+                string[] known = ["max:val_psnr", "min:val_clean_mse", "min:val_latent_mse"];
+                if (!known.Contains(select)) throw new ArgumentException($"--icd-select-by must be one of {string.Join(", ", known)}, got '{select}'");
+                options = options with { Icd = options.Icd with { SelectBy = select } };
             }
             if (parse.GetValue(forwardStart) is long start)
             {

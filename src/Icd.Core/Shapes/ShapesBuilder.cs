@@ -30,7 +30,8 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
     public event Action<string>? Log;
 
     /// <summary>Validation scenes: the 8 that follow the training pool in the stream.</summary>
-    private ShapesSource HeldBack => ShapesSource.AfterPool(options.DataSeed, options.PoolSize, 8);
+    private ShapesSource HeldBack => ShapesSource.AfterPool(options.DataSeed, options.PoolSize, HeldBackScenes);
+    private const int HeldBackScenes = 8;
 
     /// <summary>Builds every part the options ask for (<see cref="ShapesBuildOptions.Ablations"/>), one stage after another.</summary>
     public void Build(IProgress<TrainProgress>? progress = null, CancellationToken ct = default) =>
@@ -282,7 +283,9 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             Rank = options.LoraRank, Alpha = options.LoraAlpha, GuidanceSet = options.GuidanceSet, ForwardPreservation = lf, ReversePreservation = lr,
             ReversePreservationToClean = options.ReversePreservationToClean, ForwardStart = options.ForwardStart,
         };
-        using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Icd, icd) { Noise = options.DistillationNoise };
+        // Every held-back scene, scored in pixels too (val_psnr), so that Icd.SelectBy can keep a step by what the evaluation measures.
+        using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Icd, icd)
+            { Noise = options.DistillationNoise, ValidationVae = vae, ValidationSize = HeldBackScenes };
         new TrainingRun(Work(work), options.Icd).Run(stage, resume: true, progress, ct);
         stage.Export(forward, reverse, DType.Float16);
     }

@@ -116,6 +116,13 @@ public sealed class IcdDistillationStage : ITrainingStage
 
     public string Name => _o.CycleLoss > 0 ? "cycle" : "icd";
 
+    /// <summary>The VAE that scores validation in pixels (<c>val_psnr</c>); the cycle's when it trains one.
+    /// Null (and no cycle): latent columns only.</summary>
+    public Icd.Latents.AutoencoderKL? ValidationVae { get => field ?? _cycle?.Vae; init; }
+
+    /// <summary>Held-back scenes in the validation batch (at most the batch size's worth when unset).</summary>
+    public int? ValidationSize { get; init; }
+
     private Tensor Eps(string? adapter, Tensor x, long[] t, Tensor text, double[] w)
     {
         UNetLora.Activate(_unet, adapter);
@@ -260,16 +267,18 @@ public sealed class IcdDistillationStage : ITrainingStage
     }
 
     private TrainingBatch? _validation;
+    private Tensor? _validationTarget;
 
     /// <summary>iCD's forward_eval: MSE between the start latent (z0 noised to the forward start)
     /// and its forward → reverse reconstruction at w = 0, on a fixed held-back batch; and
-    /// <c>val_clean_mse</c>, the same round trip decoded to t = 0 as inference does, against z0; with the
-    /// cycle loss on, <c>val_psnr</c>, that decoded latent through the VAE against the VAE's reconstruction of z0.</summary>
+    /// <c>val_clean_mse</c>, the same round trip decoded to t = 0 as inference does, against z0; with a
+    /// <see cref="ValidationVae"/>, <c>val_psnr</c>, that decoded latent through the VAE against the VAE's
+    /// reconstruction of z0.</summary>
     public IReadOnlyDictionary<string, double> Validate()
     {
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
-        _validation ??= _data.Fixed(Math.Min(_run.BatchSize, 4)).DetachFromScope();
+        _validation ??= _data.Fixed(ValidationSize ?? Math.Min(_run.BatchSize, 4)).DetachFromScope();
         var z0 = _validation.Z0;
         using var gen = new Generator(_run.Seed + 99);
         long from = _o.ValidationStart;
@@ -277,14 +286,14 @@ public sealed class IcdDistillationStage : ITrainingStage
         var decoded = RoundTrip(start, from, _validation.Text, [from, 0]);
         UNetLora.Activate(_unet, null);
         var columns = new Dictionary<string, double> { ["val_latent_mse"] = Losses.Mse(decoded[0], start).Item(), ["val_clean_mse"] = Losses.Mse(decoded[1], z0).Item() };
-        if (_cycle is not null)
+        if (ValidationVae is { } vae)
         {
             // In pixels, as the evaluation scores it: latent error is a poor guide to it once the cycle's
             // LPIPS trains through the VAE decoder. The target is the VAE's own reconstruction, as the cycle loss's.
-            double scale = _cycle.Vae.Config.ScalingFactor;
-            var pixels = _cycle.Vae.Decode(decoded[1] / scale).Clamp(-1, 1);
-            var target = _cycle.Vae.Decode(z0 / scale).Clamp(-1, 1);
-            columns["val_psnr"] = Losses.Psnr(Losses.Mse(pixels, target).Item());
+            double scale = vae.Config.ScalingFactor;
+            var pixels = vae.Decode(decoded[1] / scale).Clamp(-1, 1);
+            _validationTarget ??= vae.Decode(z0 / scale).Clamp(-1, 1).DetachFromScope();
+            columns["val_psnr"] = Losses.Psnr(Losses.Mse(pixels, _validationTarget).Item());
         }
         return columns;
     }
@@ -344,6 +353,7 @@ public sealed class IcdDistillationStage : ITrainingStage
     public void Dispose()
     {
         _validation?.Dispose();
+        _validationTarget?.Dispose();
         _forwardOptimizer.Dispose();
         _reverseOptimizer?.Dispose();
         _noise.Dispose();
