@@ -90,8 +90,6 @@ public sealed class AutoencoderStage : ITrainingStage
     /// <summary>Elements of one image (3·H·W): turns the per-sample sums of the objective into means.</summary>
     private double PixelElements => 3.0 * _size * _size;
 
-    /// <summary>PSNR of an MSE on [−1, 1] images (peak-to-peak 2).</summary>
-
     /// <summary>Items of a source as one (B, 3, S, S) batch in [−1, 1].</summary>
     private Tensor Images(IImageCaptionSource from, IEnumerable<long> indices) =>
         Tensor.Cat(indices.Select(i => ImageTensors.ToTensor(from.Get(i).Image, _size, _size)).ToArray(), 0);

@@ -131,6 +131,12 @@ public sealed class IcdDistillationStage : ITrainingStage
         return _unet.Forward(x, tt, text, cond);
     }
 
+    /// <summary>z0 noised to timestep t[i] per row, with noise from <see cref="Noise"/>.</summary>
+    private Tensor Noised(Tensor z0, long[] t, Generator gen) => _schedule.AddNoise(z0, Noise.Sample(z0.Shape, gen), t);
+
+    /// <summary>Every row of z0 noised to the same timestep.</summary>
+    private Tensor Noised(Tensor z0, long t, Generator gen) => Noised(z0, Enumerable.Repeat(t, (int)z0.Size(0)).ToArray(), gen);
+
     private Tensor Jump(Tensor x, Tensor eps, long[] t, long[] s) => ConsistencyJump.Apply(_schedule, x, eps, t, s).Previous;
 
     /// <summary>One teacher DDIM step on the grid: x_{t'} = α_{t'}·x̂0 + σ_{t'}·ε_T (no hard boundary).</summary>
@@ -165,7 +171,7 @@ public sealed class IcdDistillationStage : ITrainingStage
             var tPrev = pairs.Select(p => p.TPrev).ToArray();
             var s = pairs.Select(p => p.S).ToArray();
             var w = Draw(_o.GuidanceSet.Length, b).Select(i => _o.GuidanceSet[i]).ToArray();
-            var xt = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, _noise), t);
+            var xt = Noised(z0, t, _noise);
             Tensor target;
             using (Autograd.NoGrad())
             {
@@ -182,7 +188,7 @@ public sealed class IcdDistillationStage : ITrainingStage
             var t = pairs.Select(p => p.T).ToArray();
             var tNext = pairs.Select(p => p.TNext).ToArray();
             var s = pairs.Select(p => p.S).ToArray();
-            var xt = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, _noise), t);
+            var xt = Noised(z0, t, _noise);
             Tensor target;
             using (Autograd.NoGrad())
             {
@@ -198,7 +204,7 @@ public sealed class IcdDistillationStage : ITrainingStage
         if (_o.ForwardPreservation > 0)
         {
             var (f, r) = PreservationDraw(b);
-            var xa = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, _noise), f);
+            var xa = Noised(z0, f, _noise);
             Tensor xb;
             using (Autograd.NoGrad()) xb = Jump(xa, Eps(Reverse, xa, f, batch.Text, zeros), f, r);
             var pred = Jump(xb, Eps(Forward, xb, r, batch.Text, zeros), r, f);
@@ -207,7 +213,7 @@ public sealed class IcdDistillationStage : ITrainingStage
         if (_o.ReversePreservation > 0)
         {
             var (f, r) = PreservationDraw(b);
-            var xa = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, _noise), r);
+            var xa = Noised(z0, r, _noise);
             Tensor xb;
             using (Autograd.NoGrad()) xb = Jump(xa, Eps(Forward, xa, r, batch.Text, zeros), r, f);
             var ends = r.Select(v => ConsistencyPairs.ReversePreservationEnd(v, _o.ForwardStart, _o.ReversePreservationToClean)).ToArray();
@@ -229,7 +235,7 @@ public sealed class IcdDistillationStage : ITrainingStage
     private Tensor CycleLossOf(Tensor z0, Tensor text)
     {
         long start = _o.CycleStart;
-        var x = start == 0 ? z0 : _schedule.AddNoise(z0, Noise.Sample(z0.Shape, _noise), Enumerable.Repeat(start, (int)z0.Size(0)).ToArray());
+        var x = start == 0 ? z0 : Noised(z0, start, _noise);
         x = RoundTrip(x, start, text, [0])[0];
         double scale = _cycle!.Vae.Config.ScalingFactor;
         var decoded = _cycle.Vae.Decode(x / scale);
@@ -282,7 +288,7 @@ public sealed class IcdDistillationStage : ITrainingStage
         var z0 = _validation.Z0;
         using var gen = new Generator(_run.Seed + 99);
         long from = _o.ValidationStart;
-        var start = _schedule.AddNoise(z0, Noise.Sample(z0.Shape, gen), Enumerable.Repeat(from, (int)z0.Size(0)).ToArray());
+        var start = Noised(z0, from, gen);
         var decoded = RoundTrip(start, from, _validation.Text, [from, 0]);
         UNetLora.Activate(_unet, null);
         var columns = new Dictionary<string, double> { ["val_latent_mse"] = Losses.Mse(decoded[0], start).Item(), ["val_clean_mse"] = Losses.Mse(decoded[1], z0).Item() };
