@@ -39,6 +39,10 @@ internal static class ShapesCommand
         {
             Description = "end the iCD students' runs in their held-back step with the best value of a validation column: max:val_psnr, min:val_clean_mse or min:val_latent_mse (default: the last step)",
         };
+        var icdEma = new Option<double?>("--icd-ema")
+        {
+            Description = "end the iCD students' and the ablations' runs in an exponential moving average of their weights with this decay, e.g. 0.999 (default: the last step's weights)",
+        };
         var cycleSteps = new Option<int?>("--cycle-steps") { Description = "optimisation steps of the cycle fine-tuning (default 600; the run ends in its best held-back step)" };
         var cycleLr = new Option<double?>("--cycle-lr") { Description = "learning rate of the cycle fine-tuning (default 5e-5; METHOD D2: 8e-6 over 6,000 steps)" };
         var cyclePreservation = new Option<double?>("--cycle-preservation") { Description = "coefficient of L_f in the cycle fine-tuning (default 1.5, METHOD D2)" };
@@ -52,7 +56,7 @@ internal static class ShapesCommand
         var part = new Option<ShapesBuildParts?>("--part") { Description = "build only this part: Base, Model (students, cycle) or Ablations; Model and Ablations need the base built (what each --jobs process runs)" };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
         // The settings: passed on, as given, to the process of each part.
-        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, icdSelectBy, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
+        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, icdSelectBy, icdEma, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
         foreach (var o in settings.Prepend(work).Prepend(output).Append(jobs).Append(part)) build.Options.Add(o);
         build.SetAction(parse =>
         {
@@ -78,6 +82,13 @@ internal static class ShapesCommand
                 if (!known.Contains(select)) throw new ArgumentException($"--icd-select-by must be one of {string.Join(", ", known)}, got '{select}'");
                 options = options with { Icd = options.Icd with { SelectBy = select } };
             }
+            if (parse.GetValue(icdEma) is double decay)
+            {
+                if (!(decay is > 0 and < 1)) throw new ArgumentException($"--icd-ema must be in (0, 1), got {decay}");
+                options = options with { Icd = options.Icd with { EmaDecay = decay } };
+            }
+            if (options.Icd is { SelectBy: { } by, EmaDecay: > 0 })
+                throw new ArgumentException($"--icd-select-by {by} and --icd-ema both choose the students' final weights: give one");
             if (parse.GetValue(forwardStart) is long start)
             {
                 if (start is < 0 or >= 259) throw new ArgumentException($"--forward-start must be in [0, 259), below the first forward boundary, got {start}");

@@ -55,6 +55,7 @@ internal static class TrainCommand
         var cosine = new Option<bool>("--cosine") { Description = "cosine learning-rate decay to 0 at the last step (default: constant)" };
         var validateEvery = new Option<long>("--validate-every") { Description = "validation on a fixed batch every N steps (0: off)" };
         var selectBy = new Option<string?>("--select-by") { Description = "end in the state of the validated step with the lowest value of this validation column (e.g. val_latent_mse), not the last step" };
+        var ema = new Option<double>("--ema-decay") { Description = "end in an exponential moving average of the trained weights with this decay, e.g. 0.999; validation scores it (0: the last step's weights)" };
         var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "recompute UNet block activations in backward (less memory, ~1 more forward)" };
         var pyramid = new Option<double>("--pyramid-noise") { Description = "multi-resolution training noise with this discount per level (0: white noise; the Shapes teacher's second phase uses 0.8). For guidance, icd and cycle it is the distillation noise, which need not be the teacher's (the Shapes build distils on white noise); a model distilled on it sets pyramid_noise in icd.json" };
         var snrGamma = new Option<double?>("--snr-gamma") { Description = "teacher: Min-SNR-γ loss weighting (the Shapes build uses 5 with --pyramid-noise; default: plain MSE)" };
@@ -63,7 +64,7 @@ internal static class TrainCommand
         var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
         var command = new Command(name, description);
         foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, seed, rank, alpha,
-                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, checkpointing, cacheDir, fromScratch, pyramid, snrGamma, preservation, clean })
+                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, ema, checkpointing, cacheDir, fromScratch, pyramid, snrGamma, preservation, clean })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -75,6 +76,7 @@ internal static class TrainCommand
                 GradientAccumulation = parse.GetValue(accumulation), CheckpointEvery = parse.GetValue(checkpointEvery), Seed = parse.GetValue(seed),
                 WarmupSteps = parse.GetValue(warmup), CosineDecay = parse.GetValue(cosine), ValidateEvery = parse.GetValue(validateEvery),
                 GradientCheckpointing = parse.GetValue(checkpointing), LogEvery = parse.GetValue(logEvery), SelectBy = parse.GetValue(selectBy),
+                EmaDecay = parse.GetValue(ema),
             }.Validate();
             double discount = parse.GetValue(pyramid);
             if (!(discount >= 0 && discount < 1)) throw new ArgumentException($"--pyramid-noise must be in [0, 1) (0: white noise), got {discount}");

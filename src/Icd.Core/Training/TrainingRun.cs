@@ -30,6 +30,11 @@ public sealed record RunOptions
     /// included, instead of its last (held-out model selection); null: the last step.</summary>
     public string? SelectBy { get; init; }
 
+    /// <summary>Above 0: keep an exponential moving average of the trained weights with this decay
+    /// (<see cref="WeightAverage"/>); validation scores it and the run ends in it, the weights a stage
+    /// then exports. 0: the last step's weights.</summary>
+    public double EmaDecay { get; init; }
+
     /// <summary><see cref="SelectBy"/> split into the column name and whether higher is better.</summary>
     public (string Column, bool Higher) Selection =>
         SelectBy is null ? throw new InvalidOperationException("no SelectBy set")
@@ -51,6 +56,9 @@ public sealed record RunOptions
             throw new ArgumentException($"'{SelectBy}' names no validation column", nameof(SelectBy));
         if (SelectBy is not null && ValidateEvery == 0)
             throw new ArgumentException($"selecting by '{SelectBy}' needs validation: set ValidateEvery > 0", nameof(SelectBy));
+        if (!(EmaDecay is >= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(EmaDecay), EmaDecay, "must be in [0, 1) (0: no weight average)");
+        if (SelectBy is not null && EmaDecay > 0)
+            throw new ArgumentException($"selecting a step by '{SelectBy}' and ending in the weight average (EmaDecay {EmaDecay}) are two answers to one question: set one", nameof(SelectBy));
         return this;
     }
 
@@ -91,7 +99,8 @@ public interface ITrainingStage : IDisposable
 /// (state + step), <c>log.csv</c> (one row per logged step), <c>loss.svg</c>. Resuming loads the
 /// checkpoint and continues at the next step with identical random streams, so an interrupted and
 /// resumed run logs the same losses as an uninterrupted one. With <see cref="RunOptions.SelectBy"/>
-/// the best validated state is kept in <c>best.safetensors</c> and restored when the run ends.
+/// the best validated state is kept in <c>best.safetensors</c> and restored when the run ends; with
+/// <see cref="RunOptions.EmaDecay"/> the weight average is checkpointed beside the state and the run ends in it.
 /// </summary>
 public sealed class TrainingRun(string directory, RunOptions options)
 {
@@ -104,10 +113,11 @@ public sealed class TrainingRun(string directory, RunOptions options)
     {
         options.Validate();
         System.IO.Directory.CreateDirectory(Directory);
+        using var average = options.EmaDecay > 0 ? new WeightAverage(stage.Optimizers.SelectMany(o => o.ParameterList), options.EmaDecay) : null;
         long start = 0;
         if (resume && File.Exists(CheckpointPath))
         {
-            start = Restore(stage, CheckpointPath);
+            start = Restore(stage, CheckpointPath, average);
             TruncateLog(start);
         }
         else
@@ -132,21 +142,32 @@ public sealed class TrainingRun(string directory, RunOptions options)
                 if (!double.IsFinite(value)) throw new InvalidOperationException($"{stage.Name}: loss '{name}' is {value} at step {step}; lower the learning rate or check the data");
             }
             done++;
+            average?.Update();
             var all = new Dictionary<string, double>(losses) { ["lr"] = lr };
             if (options.ValidateEvery > 0 && (step + 1) % options.ValidateEvery == 0)
             {
-                var validated = stage.Validate();
+                var validated = Validate(stage, average);
                 foreach (var (k, v) in validated) all[k] = v;
                 if (options.SelectBy is not null) best = KeepIfBest(stage, step + 1, validated, best);
             }
             if ((step + 1) % options.LogEvery == 0 || step + 1 == options.Steps) AppendLog(step + 1, all, sw.Elapsed.TotalSeconds);
-            if ((step + 1) % options.CheckpointEvery == 0 || step + 1 == options.Steps) SaveCheckpoint(stage, step + 1);
+            if ((step + 1) % options.CheckpointEvery == 0 || step + 1 == options.Steps) SaveCheckpoint(stage, step + 1, average);
             double rate = done / Math.Max(sw.Elapsed.TotalSeconds, 1e-9);
             progress?.Report(new TrainProgress(stage.Name, step + 1, options.Steps, all, rate, TimeSpan.FromSeconds((options.Steps - step - 1) / Math.Max(rate, 1e-9))));
         }
         WritePlot(stage.Name);
-        if (options.SelectBy is not null && File.Exists(BestPath)) Restore(stage, BestPath);
+        if (options.SelectBy is not null && File.Exists(BestPath)) Restore(stage, BestPath, null);
+        average?.Swap(); // the run ends in the average; the last step's weights stay in the checkpoint
         return done;
+    }
+
+    /// <summary>The stage's validation, of the weight average when there is one.</summary>
+    private static IReadOnlyDictionary<string, double> Validate(ITrainingStage stage, WeightAverage? average)
+    {
+        if (average is null) return stage.Validate();
+        average.Swap();
+        try { return stage.Validate(); }
+        finally { average.Swap(); }
     }
 
     /// <summary>The best selection score so far (value, negated when higher is better), from
@@ -178,13 +199,14 @@ public sealed class TrainingRun(string directory, RunOptions options)
     }
 
     /// <summary>Loads a saved state into the stage; returns the step it was saved at.</summary>
-    private static long Restore(ITrainingStage stage, string path)
+    private static long Restore(ITrainingStage stage, string path, WeightAverage? average)
     {
         using var file = SafetensorsFile.Open(path);
         var state = file.LoadAll();
         try
         {
             stage.LoadState(state);
+            average?.Load(state, AveragePrefix);
             return (long)state["run/step"].Item();
         }
         finally
@@ -193,14 +215,17 @@ public sealed class TrainingRun(string directory, RunOptions options)
         }
     }
 
-    private void SaveCheckpoint(ITrainingStage stage, long step) => WriteState(stage, step, CheckpointPath, new Dictionary<string, string>());
+    private const string AveragePrefix = "ema/";
 
-    private static void WriteState(ITrainingStage stage, long step, string path, Dictionary<string, string> metadata)
+    private void SaveCheckpoint(ITrainingStage stage, long step, WeightAverage? average) => WriteState(stage, step, CheckpointPath, new Dictionary<string, string>(), average);
+
+    private static void WriteState(ITrainingStage stage, long step, string path, Dictionary<string, string> metadata, WeightAverage? average = null)
     {
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
             stage.SaveState(state);
+            average?.Save(state, AveragePrefix);
             state["run/step"] = Tensor.FromValues(new[] { step }).DetachFromScope();
             metadata["stage"] = stage.Name;
             metadata["step"] = step.ToString(CultureInfo.InvariantCulture);
