@@ -39,6 +39,10 @@ internal static class ShapesCommand
         {
             Description = "end the iCD students' runs in their held-back step with the best value of a validation column: max:val_psnr, min:val_clean_mse or min:val_latent_mse (default: the last step)",
         };
+        var icdBatch = new Option<int?>("--icd-batch")
+        {
+            Description = "batch size of the iCD students and of Table 2's ablation students (default 8, the iCD scripts'; the released SD1.5 students used 512)",
+        };
         var icdEma = new Option<double?>("--icd-ema")
         {
             Description = "end the iCD students' and the ablations' runs in an exponential moving average of their weights with this decay, e.g. 0.999 (default: the last step's weights)",
@@ -56,7 +60,7 @@ internal static class ShapesCommand
         var part = new Option<ShapesBuildParts?>("--part") { Description = "build only this part: Base, Model (students, cycle) or Ablations; Model and Ablations need the base built (what each --jobs process runs)" };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
         // The settings: passed on, as given, to the process of each part.
-        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, icdSelectBy, icdEma, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
+        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, icdBatch, icdSelectBy, icdEma, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
         foreach (var o in settings.Prepend(work).Prepend(output).Append(jobs).Append(part)) build.Options.Add(o);
         build.SetAction(parse =>
         {
@@ -75,6 +79,11 @@ internal static class ShapesCommand
             {
                 if (n < 1) throw new ArgumentException($"--icd-steps must be ≥ 1, got {n}");
                 options = options with { Icd = options.Icd with { Steps = n } };
+            }
+            if (parse.GetValue(icdBatch) is int size)
+            {
+                if (size < 1) throw new ArgumentException($"--icd-batch must be ≥ 1, got {size}");
+                options = options with { Icd = options.Icd with { BatchSize = size } };
             }
             if (parse.GetValue(icdSelectBy) is string select)
             {
