@@ -196,6 +196,27 @@ public class TrainingTests
         Assert.NotEqual(reverseBefore, UNetLora.Adapters(net.UNet, IcdDistillationStage.Reverse).Values.First().B.ToArray<float>());
     }
 
+    /// <summary>With gradient accumulation A = 2, one step draws two batches and every term takes one
+    /// optimizer step over both: two steps per optimizer (forward: CD and L_f; reverse: CD and L_r), not four.</summary>
+    [Fact]
+    public void IcdStageAccumulatesMicroBatchesBeforeEachTermsStep()
+    {
+        var (net, data) = Tiny(4);
+        using var _ = net;
+        using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, Run(1) with { GradientAccumulation = 2 },
+            new IcdDistillationOptions { Rank = 4, GuidanceSet = [0] });
+        var losses = stage.Step(0);
+        Assert.All(losses.Values, v => Assert.True(double.IsFinite(v) && v > 0));
+        Assert.All(stage.Optimizers, o => Assert.Equal(2, o.StepCount));
+        // The stream moved on by two batches of 2: its next batch is a fresh stream's third.
+        var (other, fresh) = Tiny(4);
+        using var __ = other;
+        using var scope = new TensorScope();
+        fresh.Next(2);
+        fresh.Next(2);
+        Assert.Equal(fresh.Next(2).Indices, data.Next(2).Indices);
+    }
+
     [Fact]
     public void IcdLossesDecreaseOverAFewSteps()
     {

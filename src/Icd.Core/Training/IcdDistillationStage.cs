@@ -155,74 +155,94 @@ public sealed class IcdDistillationStage : ITrainingStage
 
     private long[] Draw(long high, int b) { using var r = Tensor.Randint(0, high, [b], _noise); return r.ToArray<long>(); }
 
+    /// <summary>One step: each term takes its own optimizer step, in METHOD D1's order. With
+    /// <see cref="RunOptions.GradientAccumulation"/> = A, A batches are drawn up front and each term
+    /// accumulates its gradient over all of them (each micro-batch's loss divided by A) before its step, so
+    /// every term sees A × batch samples, as a larger batch would (the released SD1.5 students: 512).</summary>
     public IReadOnlyDictionary<string, double> Step(long step)
     {
         var losses = new Dictionary<string, double>();
         using var scope = new TensorScope();
-        var batch = _data.Next(_run.BatchSize);
-        int b = _run.BatchSize;
-        var z0 = batch.Z0;
-        var zeros = new double[b];
-
-        if (_o.ReverseConsistency)
-        {
-            var pairs = Draw(_grid.Length, b).Select(i => ConsistencyPairs.Reverse(_grid, _o.ReverseEndpoints, i)).ToArray();
-            var t = pairs.Select(p => p.T).ToArray();
-            var tPrev = pairs.Select(p => p.TPrev).ToArray();
-            var s = pairs.Select(p => p.S).ToArray();
-            var w = Draw(_o.GuidanceSet.Length, b).Select(i => _o.GuidanceSet[i]).ToArray();
-            var xt = Noised(z0, t, _noise);
-            Tensor target;
-            using (Autograd.NoGrad())
-            {
-                var xPrev = TeacherStep(xt, t, tPrev, batch.Text, w);
-                var jumped = Jump(xPrev, Eps(Reverse, xPrev, tPrev, batch.Text, w), tPrev, s);
-                target = Tensor.Where(Mask(tPrev, s), xPrev, jumped);
-            }
-            var pred = Jump(xt, Eps(Reverse, xt, t, batch.Text, w), t, s);
-            losses["reverse_cd"] = Optimize(_reverseOptimizer!, Losses.PseudoHuber(pred, target, _o.HuberC));
-        }
-        if (_o.ForwardConsistency)
-        {
-            var pairs = Draw(_grid.Length - 1, b).Select(i => ConsistencyPairs.Forward(_grid, _o.ForwardEndpoints, i)).ToArray();
-            var t = pairs.Select(p => p.T).ToArray();
-            var tNext = pairs.Select(p => p.TNext).ToArray();
-            var s = pairs.Select(p => p.S).ToArray();
-            var xt = Noised(z0, t, _noise);
-            Tensor target;
-            using (Autograd.NoGrad())
-            {
-                var xNext = TeacherStep(xt, t, tNext, batch.Text, zeros);
-                var jumped = Jump(xNext, Eps(Forward, xNext, tNext, batch.Text, zeros), tNext, s);
-                target = Tensor.Where(Mask(tNext, s), xNext, jumped);
-            }
-            var pred = Jump(xt, Eps(Forward, xt, t, batch.Text, zeros), t, s);
-            losses["forward_cd"] = Optimize(_forwardOptimizer, Losses.PseudoHuber(pred, target, _o.HuberC));
-        }
-        if (_o.CycleLoss > 0)
-            losses["cycle"] = Optimize(_forwardOptimizer, CycleLossOf(z0, batch.Text) * _o.CycleLoss);
-        if (_o.ForwardPreservation > 0)
-        {
-            var (f, r) = PreservationDraw(b);
-            var xa = Noised(z0, f, _noise);
-            Tensor xb;
-            using (Autograd.NoGrad()) xb = Jump(xa, Eps(Reverse, xa, f, batch.Text, zeros), f, r);
-            var pred = Jump(xb, Eps(Forward, xb, r, batch.Text, zeros), r, f);
-            losses["preserve_forward"] = Optimize(_forwardOptimizer, Losses.PseudoHuber(pred, xa, _o.HuberC) * _o.ForwardPreservation);
-        }
-        if (_o.ReversePreservation > 0)
-        {
-            var (f, r) = PreservationDraw(b);
-            var xa = Noised(z0, r, _noise);
-            Tensor xb;
-            using (Autograd.NoGrad()) xb = Jump(xa, Eps(Forward, xa, r, batch.Text, zeros), r, f);
-            var ends = r.Select(v => ConsistencyPairs.ReversePreservationEnd(v, _o.ForwardStart, _o.ReversePreservationToClean)).ToArray();
-            var pred = Jump(xb, Eps(Reverse, xb, f, batch.Text, zeros), f, ends.Select(e => e.End).ToArray());
-            var target = Tensor.Where(Tensor.FromValues(ends.Select(e => e.Clean).ToArray(), b, 1, 1, 1), z0, xa);
-            losses["preserve_reverse"] = Optimize(_reverseOptimizer!, Losses.PseudoHuber(pred, target, _o.HuberC) * _o.ReversePreservation);
-        }
+        var batches = Enumerable.Range(0, _run.GradientAccumulation).Select(_ => _data.Next(_run.BatchSize)).ToArray();
+        if (_o.ReverseConsistency) losses["reverse_cd"] = Optimize(_reverseOptimizer!, batches, ReverseConsistencyLoss);
+        if (_o.ForwardConsistency) losses["forward_cd"] = Optimize(_forwardOptimizer, batches, ForwardConsistencyLoss);
+        if (_o.CycleLoss > 0) losses["cycle"] = Optimize(_forwardOptimizer, batches, batch => CycleLossOf(batch.Z0, batch.Text) * _o.CycleLoss);
+        if (_o.ForwardPreservation > 0) losses["preserve_forward"] = Optimize(_forwardOptimizer, batches, ForwardPreservationLoss);
+        if (_o.ReversePreservation > 0) losses["preserve_reverse"] = Optimize(_reverseOptimizer!, batches, ReversePreservationLoss);
         UNetLora.Activate(_unet, null);
         return losses;
+    }
+
+    /// <summary>Reverse CD: the student's jump from x_t to the reverse boundary s against its own jump
+    /// from the teacher's DDIM step x_{t'} (guided by the embedded w), or x_{t'} itself at the boundary.</summary>
+    private Tensor ReverseConsistencyLoss(TrainingBatch batch)
+    {
+        int b = (int)batch.Z0.Size(0);
+        var pairs = Draw(_grid.Length, b).Select(i => ConsistencyPairs.Reverse(_grid, _o.ReverseEndpoints, i)).ToArray();
+        var t = pairs.Select(p => p.T).ToArray();
+        var tPrev = pairs.Select(p => p.TPrev).ToArray();
+        var s = pairs.Select(p => p.S).ToArray();
+        var w = Draw(_o.GuidanceSet.Length, b).Select(i => _o.GuidanceSet[i]).ToArray();
+        var xt = Noised(batch.Z0, t, _noise);
+        Tensor target;
+        using (Autograd.NoGrad())
+        {
+            var xPrev = TeacherStep(xt, t, tPrev, batch.Text, w);
+            var jumped = Jump(xPrev, Eps(Reverse, xPrev, tPrev, batch.Text, w), tPrev, s);
+            target = Tensor.Where(Mask(tPrev, s), xPrev, jumped);
+        }
+        var pred = Jump(xt, Eps(Reverse, xt, t, batch.Text, w), t, s);
+        return Losses.PseudoHuber(pred, target, _o.HuberC);
+    }
+
+    /// <summary>Forward CD: the same upwards, unguided, to the next forward boundary.</summary>
+    private Tensor ForwardConsistencyLoss(TrainingBatch batch)
+    {
+        int b = (int)batch.Z0.Size(0);
+        var zeros = new double[b];
+        var pairs = Draw(_grid.Length - 1, b).Select(i => ConsistencyPairs.Forward(_grid, _o.ForwardEndpoints, i)).ToArray();
+        var t = pairs.Select(p => p.T).ToArray();
+        var tNext = pairs.Select(p => p.TNext).ToArray();
+        var s = pairs.Select(p => p.S).ToArray();
+        var xt = Noised(batch.Z0, t, _noise);
+        Tensor target;
+        using (Autograd.NoGrad())
+        {
+            var xNext = TeacherStep(xt, t, tNext, batch.Text, zeros);
+            var jumped = Jump(xNext, Eps(Forward, xNext, tNext, batch.Text, zeros), tNext, s);
+            target = Tensor.Where(Mask(tNext, s), xNext, jumped);
+        }
+        var pred = Jump(xt, Eps(Forward, xt, t, batch.Text, zeros), t, s);
+        return Losses.PseudoHuber(pred, target, _o.HuberC);
+    }
+
+    /// <summary>L_f: the forward student must re-encode what the (fixed) reverse student decodes from x_{F_j}.</summary>
+    private Tensor ForwardPreservationLoss(TrainingBatch batch)
+    {
+        int b = (int)batch.Z0.Size(0);
+        var zeros = new double[b];
+        var (f, r) = PreservationDraw(b);
+        var xa = Noised(batch.Z0, f, _noise);
+        Tensor xb;
+        using (Autograd.NoGrad()) xb = Jump(xa, Eps(Reverse, xa, f, batch.Text, zeros), f, r);
+        var pred = Jump(xb, Eps(Forward, xb, r, batch.Text, zeros), r, f);
+        return Losses.PseudoHuber(pred, xa, _o.HuberC) * _o.ForwardPreservation;
+    }
+
+    /// <summary>L_r: the reverse student must decode what the (fixed) forward student encodes from x_{R_j}
+    /// (its first segment to z0 with <see cref="IcdDistillationOptions.ReversePreservationToClean"/>).</summary>
+    private Tensor ReversePreservationLoss(TrainingBatch batch)
+    {
+        int b = (int)batch.Z0.Size(0);
+        var zeros = new double[b];
+        var (f, r) = PreservationDraw(b);
+        var xa = Noised(batch.Z0, r, _noise);
+        Tensor xb;
+        using (Autograd.NoGrad()) xb = Jump(xa, Eps(Forward, xa, r, batch.Text, zeros), r, f);
+        var ends = r.Select(v => ConsistencyPairs.ReversePreservationEnd(v, _o.ForwardStart, _o.ReversePreservationToClean)).ToArray();
+        var pred = Jump(xb, Eps(Reverse, xb, f, batch.Text, zeros), f, ends.Select(e => e.End).ToArray());
+        var target = Tensor.Where(Tensor.FromValues(ends.Select(e => e.Clean).ToArray(), b, 1, 1, 1), batch.Z0, xa);
+        return Losses.PseudoHuber(pred, target, _o.HuberC) * _o.ReversePreservation;
     }
 
     /// <summary>
@@ -307,11 +327,20 @@ public sealed class IcdDistillationStage : ITrainingStage
     /// <summary>(B, 1, 1, 1) bool: rows whose target is the teacher's point itself (t' == s).</summary>
     private static Tensor Mask(long[] a, long[] b) => Tensor.FromValues(a.Zip(b, (x, y) => x == y).ToArray(), a.Length, 1, 1, 1);
 
-    private double Optimize(AdamW optimizer, Tensor loss)
+    /// <summary>Backward of the term's loss on each micro-batch (scaled by 1 / their number), then one
+    /// clipped optimizer step; returns the loss averaged over the micro-batches.</summary>
+    private double Optimize(AdamW optimizer, TrainingBatch[] batches, Func<TrainingBatch, Tensor> loss)
     {
-        Autograd.Backward([loss]);
+        double total = 0;
+        foreach (var batch in batches)
+        {
+            using var scope = new TensorScope(); // one micro-batch's graph at a time
+            var value = batches.Length == 1 ? loss(batch) : loss(batch) / batches.Length;
+            Autograd.Backward([value]);
+            total += value.Item();
+        }
         StageState.ClipAndStep(optimizer, _run.GradClip);
-        return loss.Item();
+        return total;
     }
 
     public IReadOnlyList<AdamW> Optimizers => _reverseOptimizer is null ? [_forwardOptimizer] : [_forwardOptimizer, _reverseOptimizer];
