@@ -173,46 +173,38 @@ public sealed class IcdDistillationStage : ITrainingStage
         return losses;
     }
 
-    /// <summary>Reverse CD: the student's jump from x_t to the reverse boundary s against its own jump
-    /// from the teacher's DDIM step x_{t'} (guided by the embedded w), or x_{t'} itself at the boundary.</summary>
+    /// <summary>Reverse CD: t' = t − 20 on the grid, s the reverse boundary below; guided by the
+    /// embedded w drawn per sample.</summary>
     private Tensor ReverseConsistencyLoss(TrainingBatch batch)
     {
         int b = (int)batch.Z0.Size(0);
         var pairs = Draw(_grid.Length, b).Select(i => ConsistencyPairs.Reverse(_grid, _o.ReverseEndpoints, i)).ToArray();
-        var t = pairs.Select(p => p.T).ToArray();
-        var tPrev = pairs.Select(p => p.TPrev).ToArray();
-        var s = pairs.Select(p => p.S).ToArray();
         var w = Draw(_o.GuidanceSet.Length, b).Select(i => _o.GuidanceSet[i]).ToArray();
-        var xt = Noised(batch.Z0, t, _noise);
-        Tensor target;
-        using (Autograd.NoGrad())
-        {
-            var xPrev = TeacherStep(xt, t, tPrev, batch.Text, w);
-            var jumped = Jump(xPrev, Eps(Reverse, xPrev, tPrev, batch.Text, w), tPrev, s);
-            target = Tensor.Where(Mask(tPrev, s), xPrev, jumped);
-        }
-        var pred = Jump(xt, Eps(Reverse, xt, t, batch.Text, w), t, s);
-        return Losses.PseudoHuber(pred, target, _o.HuberC);
+        return ConsistencyLoss(Reverse, batch, pairs.Select(p => p.T).ToArray(), pairs.Select(p => p.TPrev).ToArray(), pairs.Select(p => p.S).ToArray(), w);
     }
 
-    /// <summary>Forward CD: the same upwards, unguided, to the next forward boundary.</summary>
+    /// <summary>Forward CD: t⁺ = t + 20 on the grid, s the forward boundary above; always unguided.</summary>
     private Tensor ForwardConsistencyLoss(TrainingBatch batch)
     {
         int b = (int)batch.Z0.Size(0);
-        var zeros = new double[b];
         var pairs = Draw(_grid.Length - 1, b).Select(i => ConsistencyPairs.Forward(_grid, _o.ForwardEndpoints, i)).ToArray();
-        var t = pairs.Select(p => p.T).ToArray();
-        var tNext = pairs.Select(p => p.TNext).ToArray();
-        var s = pairs.Select(p => p.S).ToArray();
+        return ConsistencyLoss(Forward, batch, pairs.Select(p => p.T).ToArray(), pairs.Select(p => p.TNext).ToArray(), pairs.Select(p => p.S).ToArray(), new double[b]);
+    }
+
+    /// <summary>Multi-boundary CD in either direction: the student's jump from x_t to the boundary s
+    /// against its own jump (no grad) from the teacher's DDIM step to the adjacent grid point, or that
+    /// point itself where it is the boundary.</summary>
+    private Tensor ConsistencyLoss(string adapter, TrainingBatch batch, long[] t, long[] adjacent, long[] s, double[] w)
+    {
         var xt = Noised(batch.Z0, t, _noise);
         Tensor target;
         using (Autograd.NoGrad())
         {
-            var xNext = TeacherStep(xt, t, tNext, batch.Text, zeros);
-            var jumped = Jump(xNext, Eps(Forward, xNext, tNext, batch.Text, zeros), tNext, s);
-            target = Tensor.Where(Mask(tNext, s), xNext, jumped);
+            var xAdjacent = TeacherStep(xt, t, adjacent, batch.Text, w);
+            var jumped = Jump(xAdjacent, Eps(adapter, xAdjacent, adjacent, batch.Text, w), adjacent, s);
+            target = Tensor.Where(Mask(adjacent, s), xAdjacent, jumped);
         }
-        var pred = Jump(xt, Eps(Forward, xt, t, batch.Text, zeros), t, s);
+        var pred = Jump(xt, Eps(adapter, xt, t, batch.Text, w), t, s);
         return Losses.PseudoHuber(pred, target, _o.HuberC);
     }
 
