@@ -110,11 +110,9 @@ public sealed class GuidanceDistillationStage : ITrainingStage
 
     public IReadOnlyDictionary<string, double> Step(long step)
     {
-        double total = 0;
         int dim = _student.Config.TimeCondProjDim!.Value;
-        for (int micro = 0; micro < _options.GradientAccumulation; micro++)
+        var (total, norm) = StageState.AccumulateAndStep(_optimizer, _options.GradientAccumulation, _ =>
         {
-            using var scope = new TensorScope();
             var batch = _data.Next(_options.BatchSize);
             int b = _options.BatchSize;
             var t = Tensor.Randint(0, _schedule.TrainSteps, [b], _noise).ToArray<long>();
@@ -125,11 +123,8 @@ public sealed class GuidanceDistillationStage : ITrainingStage
             var tt = Tensor.FromValues(t);
             var target = GuidedTeacher(xt, tt, batch.Text, w);
             var pred = _student.Forward(xt, tt, batch.Text, Embeddings.GuidanceScale(w, dim));
-            var loss = Losses.Mse(pred, target) / _options.GradientAccumulation;
-            Autograd.Backward([loss]);
-            total += loss.Item();
-        }
-        double norm = StageState.ClipAndStep(_optimizer, _options.GradClip);
+            return Losses.Mse(pred, target);
+        }, _options.GradClip);
         return new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm };
     }
 

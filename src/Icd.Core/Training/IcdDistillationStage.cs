@@ -319,21 +319,9 @@ public sealed class IcdDistillationStage : ITrainingStage
     /// <summary>(B, 1, 1, 1) bool: rows whose target is the teacher's point itself (t' == s).</summary>
     private static Tensor Mask(long[] a, long[] b) => Tensor.FromValues(a.Zip(b, (x, y) => x == y).ToArray(), a.Length, 1, 1, 1);
 
-    /// <summary>Backward of the term's loss on each micro-batch (scaled by 1 / their number), then one
-    /// clipped optimizer step; returns the loss averaged over the micro-batches.</summary>
-    private double Optimize(AdamW optimizer, TrainingBatch[] batches, Func<TrainingBatch, Tensor> loss)
-    {
-        double total = 0;
-        foreach (var batch in batches)
-        {
-            using var scope = new TensorScope(); // one micro-batch's graph at a time
-            var value = batches.Length == 1 ? loss(batch) : loss(batch) / batches.Length;
-            Autograd.Backward([value]);
-            total += value.Item();
-        }
-        StageState.ClipAndStep(optimizer, _run.GradClip);
-        return total;
-    }
+    /// <summary>One term's optimizer step, its loss accumulated over the step's micro-batches; returns their mean loss.</summary>
+    private double Optimize(AdamW optimizer, TrainingBatch[] batches, Func<TrainingBatch, Tensor> loss) =>
+        StageState.AccumulateAndStep(optimizer, batches.Length, k => loss(batches[k]), _run.GradClip).Loss;
 
     public IReadOnlyList<AdamW> Optimizers => _reverseOptimizer is null ? [_forwardOptimizer] : [_forwardOptimizer, _reverseOptimizer];
 

@@ -51,6 +51,22 @@ internal static class StageState
         return norm;
     }
 
+    /// <summary>Gradient accumulation: backward of <paramref name="loss"/>(k) / n for each micro-batch
+    /// k in its own tensor scope (one graph alive at a time), then one <see cref="ClipAndStep"/>.
+    /// Returns the micro-batches' mean loss and the norm before clipping.</summary>
+    public static (double Loss, double Norm) AccumulateAndStep(AdamW optimizer, int microBatches, Func<int, Tensor> loss, double maxNorm)
+    {
+        double total = 0;
+        for (int k = 0; k < microBatches; k++)
+        {
+            using var scope = new TensorScope();
+            var value = loss(k) / microBatches;
+            Autograd.Backward([value]);
+            total += value.Item();
+        }
+        return (total, ClipAndStep(optimizer, maxNorm));
+    }
+
     public static Dictionary<string, Tensor> Part(IReadOnlyDictionary<string, Tensor> from, string prefix) =>
         from.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
 }

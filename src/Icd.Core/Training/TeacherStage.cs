@@ -80,10 +80,8 @@ public sealed class TeacherStage : ITrainingStage
 
     public IReadOnlyDictionary<string, double> Step(long step)
     {
-        double total = 0;
-        for (int micro = 0; micro < _options.GradientAccumulation; micro++)
+        var (total, norm) = StageState.AccumulateAndStep(_optimizer, _options.GradientAccumulation, _ =>
         {
-            using var scope = new TensorScope();
             var batch = _data.Next(_options.BatchSize);
             int b = _options.BatchSize;
             var t = Tensor.Randint(0, _schedule.TrainSteps, [b], _noise).ToArray<long>();
@@ -92,12 +90,8 @@ public sealed class TeacherStage : ITrainingStage
             var xt = _schedule.AddNoise(input, eps, t);
             var cond = _unet.Config.TimeCondProjDim is { } dim ? Embeddings.GuidanceScale(new double[b], dim) : null;
             var pred = _unet.Forward(xt, Tensor.FromValues(t), batch.Text, cond);
-            var loss = (SnrGamma is { } gamma ? Losses.WeightedMse(pred, target, Losses.MinSnrWeights(_schedule, t, gamma)) : Losses.Mse(pred, target))
-                / _options.GradientAccumulation;
-            Autograd.Backward([loss]);
-            total += loss.Item();
-        }
-        double norm = StageState.ClipAndStep(_optimizer, _options.GradClip);
+            return SnrGamma is { } gamma ? Losses.WeightedMse(pred, target, Losses.MinSnrWeights(_schedule, t, gamma)) : Losses.Mse(pred, target);
+        }, _options.GradClip);
         return new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm };
     }
 
