@@ -57,6 +57,10 @@ ICD_EXPORT int32_t icd_cuda_device_count(int32_t* n);
 ICD_EXPORT int32_t icd_manual_seed(uint64_t seed);
 ICD_EXPORT int32_t icd_live_tensor_handles(int64_t* n);
 
+/* Op profiler: a Chrome trace of the calling thread's ops, written at the end */
+ICD_EXPORT int32_t icd_profile_begin(const char* path, void** recording);
+ICD_EXPORT int32_t icd_profile_end(void* recording);
+
 /* Tensor handles */
 ICD_EXPORT int32_t icd_tensor_free(void* tensor);
 ICD_EXPORT int32_t icd_tensor_dim(void* tensor, int64_t* dim);

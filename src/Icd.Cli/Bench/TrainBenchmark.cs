@@ -21,16 +21,16 @@ internal static class TrainBenchmark
 {
     public static readonly string[] Stages = ["teacher", "guidance", "icd", "cycle"];
 
-    public static object Run(string modelDirectory, int batch, int steps, int imageSize, IReadOnlyList<string> stages)
+    public static object Run(string modelDirectory, int batch, int steps, int imageSize, IReadOnlyList<string> stages, string? profileDirectory = null)
     {
         var rows = new List<object>();
         foreach (var stage in stages)
             foreach (bool checkpointing in new[] { false, true })
-                rows.Add(Measure(modelDirectory, stage, checkpointing, batch, steps, imageSize));
+                rows.Add(Measure(modelDirectory, stage, checkpointing, batch, steps, imageSize, profileDirectory));
         return new { model = modelDirectory, batch, steps, image_size = imageSize, threads = TorchRuntime.Threads, stages = rows };
     }
 
-    private static object Measure(string modelDirectory, string name, bool checkpointing, int batch, int steps, int imageSize)
+    private static object Measure(string modelDirectory, string name, bool checkpointing, int batch, int steps, int imageSize, string? profileDirectory)
     {
         using var net = StableDiffusionLoader.Load(modelDirectory);
         net.Vae.SetRequiresGrad(false);
@@ -83,6 +83,7 @@ internal static class TrainBenchmark
                 stage = name, gradient_checkpointing = checkpointing, steps_per_second = Math.Round(steps / seconds, 3),
                 images_per_second = Math.Round(steps * batch / seconds, 2), peak_rss_gb = Math.Round(ModelBenchmark.PeakRssBytes() / 1e9, 3),
                 rss_at_start_gb = Math.Round(before / 1e9, 3),
+                top_ops = profileDirectory is null ? null : ProfileStep(stage, steps + 1, Path.Combine(profileDirectory, $"{name}{(checkpointing ? "-checkpointed" : "")}.json")),
             };
         }
         finally
@@ -93,6 +94,16 @@ internal static class TrainBenchmark
             student?.Dispose();
             plain?.Dispose();
         }
+    }
+
+    /// <summary>One more step, after the timed ones (the profiler's own cost stays out of the timing), under the
+    /// op profiler: its Chrome trace goes to <paramref name="trace"/>, and the ops with the most self time are returned.</summary>
+    private static object[] ProfileStep(ITrainingStage stage, int step, string trace)
+    {
+        using (OpProfile.Record(trace))
+        using (new TensorScope())
+            stage.Step(step);
+        return OpProfile.Summarize(trace).Take(15).Select(o => (object)new { op = o.Name, calls = o.Calls, self_ms = Math.Round(o.SelfMilliseconds, 1), total_ms = Math.Round(o.Milliseconds, 1) }).ToArray();
     }
 
     /// <summary>The folder's UNet if it has the guidance embedding, else a guidance-distilled copy (random cond_proj).</summary>

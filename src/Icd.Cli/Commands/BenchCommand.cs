@@ -58,16 +58,26 @@ internal static class BenchCommand
         {
             Description = $"stages to time (default: all of {string.Join(", ", TrainBenchmark.Stages)})", AllowMultipleArgumentsPerToken = true,
         };
+        var trainProfile = new Option<string?>("--profile")
+        {
+            Description = "also profile one more step of each stage: a Chrome trace per stage in this folder, and the ops that took most time in the JSON",
+        };
         var train = new Command("train", "Steps/s and peak RSS of every training stage, with and without gradient checkpointing");
-        foreach (var o in new Option[] { trainModel, trainBatch, trainSteps, trainSize, trainStages }) train.Options.Add(o);
+        foreach (var o in new Option[] { trainModel, trainBatch, trainSteps, trainSize, trainStages, trainProfile }) train.Options.Add(o);
         train.SetAction(parse =>
         {
             if (parse.GetValue(trainSteps) < 1) throw new ArgumentException("--steps must be at least 1");
             if (parse.GetValue(trainBatch) < 1) throw new ArgumentException("--batch-size must be at least 1");
+            if (parse.GetValue(trainProfile) is { } profileDir)
+            {
+                // Before minutes of benchmarking, not after: the traces are written at the end of each stage.
+                try { Directory.CreateDirectory(profileDir); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ArgumentException($"--profile: cannot create the folder {profileDir}: {e.Message}", e); }
+            }
             var stages = parse.GetValue(trainStages) is { Length: > 0 } chosen ? chosen : TrainBenchmark.Stages;
             if (stages.FirstOrDefault(s => !TrainBenchmark.Stages.Contains(s)) is { } unknown)
                 throw new ArgumentException($"--stages: unknown stage '{unknown}' (known: {string.Join(", ", TrainBenchmark.Stages)})");
-            Print(TrainBenchmark.Run(parse.GetValue(trainModel)!, parse.GetValue(trainBatch), parse.GetValue(trainSteps), parse.GetValue(trainSize), stages));
+            Print(TrainBenchmark.Run(parse.GetValue(trainModel)!, parse.GetValue(trainBatch), parse.GetValue(trainSteps), parse.GetValue(trainSize), stages, parse.GetValue(trainProfile)));
             return 0;
         });
         bench.Subcommands.Add(train);

@@ -106,6 +106,12 @@ internal static unsafe partial class Native
     [LibraryImport(Lib, EntryPoint = "icd_live_tensor_handles")]
     internal static partial int LiveTensorHandles(out long n);
 
+    [LibraryImport(Lib, EntryPoint = "icd_profile_begin", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int ProfileBegin(string path, out IntPtr recording);
+
+    [LibraryImport(Lib, EntryPoint = "icd_profile_end")]
+    internal static partial int ProfileEnd(IntPtr recording);
+
     [LibraryImport(Lib, EntryPoint = "icd_tensor_free")]
     internal static partial int TensorFree(IntPtr tensor);
 
