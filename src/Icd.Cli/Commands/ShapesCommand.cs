@@ -47,6 +47,8 @@ internal static class ShapesCommand
         {
             Description = "end the iCD students' and the ablations' runs in an exponential moving average of their weights with this decay, e.g. 0.999 (default: the last step's weights)",
         };
+        var loraRank = new Option<long?>("--lora-rank") { Description = "LoRA rank of the iCD students, the ablations and the cycle model (default 16; iCD's SD1.5 students: 64)" };
+        var loraAlpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha: the update is scaled by alpha / rank (default 2, scale 0.125 as iCD's 8 / 64)" };
         var cycleSteps = new Option<int?>("--cycle-steps") { Description = "optimisation steps of the cycle fine-tuning (default 600; the run ends in its best held-back step)" };
         var cycleLr = new Option<double?>("--cycle-lr") { Description = "learning rate of the cycle fine-tuning (default 5e-5; METHOD D2: 8e-6 over 6,000 steps)" };
         var cyclePreservation = new Option<double?>("--cycle-preservation") { Description = "coefficient of L_f in the cycle fine-tuning (default 1.5, METHOD D2)" };
@@ -60,7 +62,7 @@ internal static class ShapesCommand
         var part = new Option<ShapesBuildParts?>("--part") { Description = "build only this part: Base, Model (students, cycle) or Ablations; Model and Ablations need the base built (what each --jobs process runs)" };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
         // The settings: passed on, as given, to the process of each part.
-        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, icdBatch, icdSelectBy, icdEma, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
+        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, icdBatch, icdSelectBy, icdEma, loraRank, loraAlpha, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
         foreach (var o in settings.Prepend(work).Prepend(output).Append(jobs).Append(part)) build.Options.Add(o);
         build.SetAction(parse =>
         {
@@ -107,6 +109,16 @@ internal static class ShapesCommand
             {
                 if (!(keep >= 0 && double.IsFinite(keep))) throw new ArgumentException($"--preservation must be a finite number ≥ 0, got {keep}");
                 options = options with { Preservation = keep };
+            }
+            if (parse.GetValue(loraRank) is long rank)
+            {
+                if (rank < 1) throw new ArgumentException($"--lora-rank must be ≥ 1, got {rank}");
+                options = options with { LoraRank = rank };
+            }
+            if (parse.GetValue(loraAlpha) is double alpha)
+            {
+                if (!(alpha > 0 && double.IsFinite(alpha))) throw new ArgumentException($"--lora-alpha must be a finite number > 0, got {alpha}");
+                options = options with { LoraAlpha = alpha };
             }
             if (parse.GetValue(cycleSteps) is int m)
             {
