@@ -20,10 +20,12 @@ public sealed class Linear : Module, ILoraLayer
 
     public Tensor Forward(Tensor x)
     {
-        var y = Functional.Linear(x, Weight, Bias);
         var lora = _lora.Applied;
-        if (lora is null) return y;
-        using (y)
+        if (lora is null) return Functional.Linear(x, Weight, Bias);
+        if (LoraSlots.MergedWeight(Weight, lora) is { } merged)
+            using (merged)
+                return Functional.Linear(x, merged, Bias);
+        using (var y = Functional.Linear(x, Weight, Bias))
         using (var down = Functional.Linear(x, lora.A))
         using (var up = Functional.Linear(down, lora.B))
             return y.Add(up, lora.Scale);
@@ -70,11 +72,13 @@ public sealed class Conv2d : Module, ILoraLayer
 
     public Tensor Forward(Tensor x)
     {
-        var y = Functional.Conv2d(x, Weight, Bias, Stride, Padding, 1, Groups);
         var lora = _lora.Applied;
-        if (lora is null) return y;
+        if (lora is null) return Functional.Conv2d(x, Weight, Bias, Stride, Padding, 1, Groups);
+        if (LoraSlots.MergedWeight(Weight, lora) is { } merged)
+            using (merged)
+                return Functional.Conv2d(x, merged, Bias, Stride, Padding, 1, Groups);
         // PEFT: A is a conv with the base kernel, stride and padding; B is 1×1.
-        using (y)
+        using (var y = Functional.Conv2d(x, Weight, Bias, Stride, Padding, 1, Groups))
         using (var down = Functional.Conv2d(x, lora.A, null, Stride, Padding))
         using (var up = Functional.Conv2d(down, lora.B))
             return y.Add(up, lora.Scale);

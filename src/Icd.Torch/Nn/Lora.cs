@@ -86,6 +86,29 @@ internal sealed class LoraSlots : IDisposable
     /// <summary>The adapter Forward must apply: the active one, unless it is fused already.</summary>
     public LoraAdapter? Applied => _active is null || _active == FusedAdapter ? null : _adapters[_active];
 
+    /// <summary>
+    /// The weight to run the layer with, W + scale·B·A (made per call, owned by the caller), or null
+    /// for PEFT's two-layer form base(x) + scale·B(A(x)). Same function either way; the choice is cost.
+    /// When A and B need no gradient (no_grad, a frozen adapter: the iCD students' target passes,
+    /// Guide-and-Rescale's latent gradients) the merged weight costs one small product per call
+    /// instead of two extra layers over every pixel or token. When they train, the merged form's
+    /// backward needs the gradient of the whole weight (per pixel: fan-in × out multiply-adds) where
+    /// the two-layer form needs its two layers forward and back (about 3·r·(fan-in + out)); the
+    /// merged form is taken when it is no dearer. At r = 16 that is the Shapes UNet's 32-channel
+    /// convolutions and its attention projections, but not its 64-channel convolutions; at SD1.5's
+    /// widths (320–1280 channels, r = 64) the 3×3 convolutions keep the two-layer form.
+    /// </summary>
+    public static Tensor? MergedWeight(Tensor weight, LoraAdapter adapter)
+    {
+        if (Autograd.IsGradEnabled && (adapter.A.RequiresGrad || adapter.B.RequiresGrad))
+        {
+            long outputs = weight.Size(0), fanIn = weight.NumberOfElements / outputs;
+            if (fanIn * outputs > 3 * adapter.Rank * (fanIn + outputs)) return null;
+        }
+        using var delta = adapter.Delta(weight.Shape);
+        return weight.Add(delta);
+    }
+
     public void Add(string name, LoraAdapter adapter, long[] expectedA, long[] expectedB)
     {
         if (!adapter.A.Shape.SequenceEqual(expectedA) || !adapter.B.Shape.SequenceEqual(expectedB))
