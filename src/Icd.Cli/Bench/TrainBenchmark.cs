@@ -21,6 +21,10 @@ internal static class TrainBenchmark
 {
     public static readonly string[] Stages = ["teacher", "guidance", "icd", "cycle"];
 
+    /// <summary>The LoRA rank and alpha come from the Shapes build's defaults, so the iCD and cycle
+    /// rows time what <c>icd shapes build</c> trains.</summary>
+    private static readonly ShapesBuildOptions Shapes = new();
+
     public static object Run(string modelDirectory, int batch, int steps, int imageSize, IReadOnlyList<string> stages, string? profileDirectory = null)
     {
         var rows = new List<object>();
@@ -55,16 +59,16 @@ internal static class TrainBenchmark
                     stage = new GuidanceDistillationStage(plain, student, data, net.Schedule, net.TextEncoder, net.Tokenizer, [0, 2, 4], run);
                     break;
                 case "icd":
-                    stage = new IcdDistillationStage(DistilledUNet(net.UNet, ref plain), data, net.Schedule, run, new IcdDistillationOptions { Rank = 16, Alpha = 2, GuidanceSet = [0, 2] });
+                    stage = new IcdDistillationStage(DistilledUNet(net.UNet, ref plain), data, net.Schedule, run, new IcdDistillationOptions { Rank = Shapes.LoraRank, Alpha = Shapes.LoraAlpha, GuidanceSet = [0, 2] });
                     break;
                 default:
                     var unet = DistilledUNet(net.UNet, ref plain);
-                    UNetLora.CreateTrainable(unet, IcdDistillationStage.Forward, LoraTargets.Icd, 16, 2);
-                    UNetLora.CreateTrainable(unet, IcdDistillationStage.Reverse, LoraTargets.Icd, 16, 2);
+                    UNetLora.CreateTrainable(unet, IcdDistillationStage.Forward, LoraTargets.Icd, Shapes.LoraRank, Shapes.LoraAlpha);
+                    UNetLora.CreateTrainable(unet, IcdDistillationStage.Reverse, LoraTargets.Icd, Shapes.LoraRank, Shapes.LoraAlpha);
                     encoder = new ImageEncoder(ShapesModelConfigs.ImageEncoderChannels, ShapesModelConfigs.EmbedDim);
                     encoder.SetRequiresGrad(false);
                     lpips = Lpips.OverEncoder(encoder);
-                    stage = new IcdDistillationStage(unet, data, net.Schedule, run, IcdDistillationOptions.CycleFineTuning(16, 2),
+                    stage = new IcdDistillationStage(unet, data, net.Schedule, run, IcdDistillationOptions.CycleFineTuning(Shapes.LoraRank, Shapes.LoraAlpha),
                         createAdapters: false, new CycleContext(net.Vae, lpips));
                     break;
             }

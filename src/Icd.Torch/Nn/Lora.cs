@@ -94,9 +94,10 @@ internal sealed class LoraSlots : IDisposable
     /// instead of two extra layers over every pixel or token. When they train, the merged form's
     /// backward needs the gradient of the whole weight (per pixel: fan-in × out multiply-adds) where
     /// the two-layer form needs its two layers forward and back (about 3·r·(fan-in + out)); the
-    /// merged form is taken when it is no dearer. At r = 16 that is the Shapes UNet's 32-channel
-    /// convolutions and its attention projections, but not its 64-channel convolutions; at SD1.5's
-    /// widths (320–1280 channels, r = 64) the 3×3 convolutions keep the two-layer form.
+    /// merged form is taken when it is no dearer. At the Shapes students' r = 32 that is every
+    /// targeted layer (at r = 16, all but the convolutions and feed-forward layers of the 64-channel
+    /// levels); at SD1.5's widths (320–1280 channels, r = 64) the 3×3 convolutions keep the
+    /// two-layer form.
     /// </summary>
     public static Tensor? MergedWeight(Tensor weight, LoraAdapter adapter)
     {
