@@ -40,7 +40,8 @@ public class LifetimeTests
         throw new InvalidOperationException("no VmRSS");
     }
 
-    /// <summary>Finalizes tensors that earlier tests left to the GC, so counts are stable.</summary>
+    /// <summary>Finalizes tensors that earlier tests left to the GC, so that the resident set read
+    /// next does not still hold them (handle counts use <see cref="Tensor.SettledLiveHandles"/>).</summary>
     private static void Collect()
     {
         GC.Collect();

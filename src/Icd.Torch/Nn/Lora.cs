@@ -14,12 +14,20 @@ public sealed class LoraAdapter : IDisposable
         A = a.DetachFromScope();
         B = b.DetachFromScope();
         Scale = scale;
+        long rank = a.Size(0), outputs = b.Size(0), fanIn = a.NumberOfElements / rank;
+        MergesWhileTraining = fanIn * outputs <= 3 * rank * (fanIn + outputs);
     }
 
     public Tensor A { get; }
     public Tensor B { get; }
     public double Scale { get; }
     public long Rank => A.Size(0);
+
+    /// <summary>Whether the layer runs the merged weight while this adapter trains: its backward
+    /// forms the whole weight's gradient (per pixel: fan-in × out multiply-adds), against about
+    /// 3·r·(fan-in + out) for PEFT's two layers forward and back (<see cref="LoraSlots.MergedWeight"/>).
+    /// Fixed by the shapes, so decided once.</summary>
+    internal bool MergesWhileTraining { get; }
 
     /// <summary>ΔW = scale·B·A, shaped like the base weight (conv: flattened product, reshaped).</summary>
     public Tensor Delta(long[] weightShape)
@@ -91,21 +99,16 @@ internal sealed class LoraSlots : IDisposable
     /// for PEFT's two-layer form base(x) + scale·B(A(x)). Same function either way; the choice is cost.
     /// When A and B need no gradient (no_grad, a frozen adapter: the iCD students' target passes,
     /// Guide-and-Rescale's latent gradients) the merged weight costs one small product per call
-    /// instead of two extra layers over every pixel or token. When they train, the merged form's
-    /// backward needs the gradient of the whole weight (per pixel: fan-in × out multiply-adds) where
-    /// the two-layer form needs its two layers forward and back (about 3·r·(fan-in + out)); the
-    /// merged form is taken when it is no dearer. At the Shapes students' r = 32 that is every
-    /// targeted layer (at r = 16, all but the convolutions and feed-forward layers of the 64-channel
-    /// levels); at SD1.5's widths (320–1280 channels, r = 64) the 3×3 convolutions keep the
-    /// two-layer form.
+    /// instead of two extra layers over every pixel or token. When they train, the merged form is
+    /// taken when it is no dearer (<see cref="LoraAdapter.MergesWhileTraining"/>). At the Shapes
+    /// students' r = 32 that is every targeted layer (at r = 16, all but the convolutions and
+    /// feed-forward layers of the 64-channel levels); at SD1.5's widths (320–1280 channels, r = 64)
+    /// the 3×3 convolutions keep the two-layer form.
     /// </summary>
     public static Tensor? MergedWeight(Tensor weight, LoraAdapter adapter)
     {
-        if (Autograd.IsGradEnabled && (adapter.A.RequiresGrad || adapter.B.RequiresGrad))
-        {
-            long outputs = weight.Size(0), fanIn = weight.NumberOfElements / outputs;
-            if (fanIn * outputs > 3 * adapter.Rank * (fanIn + outputs)) return null;
-        }
+        if (!adapter.MergesWhileTraining && Autograd.IsGradEnabled && (adapter.A.RequiresGrad || adapter.B.RequiresGrad))
+            return null;
         using var delta = adapter.Delta(weight.Shape);
         return weight.Add(delta);
     }
