@@ -48,7 +48,7 @@ internal static class ShapesCommand
             Description = "end the iCD students' and the ablations' runs in an exponential moving average of their weights with this decay, e.g. 0.999 (default: the last step's weights)",
         };
         var loraRank = new Option<long?>("--lora-rank") { Description = "LoRA rank of the iCD students, the ablations and the cycle model (default 32; iCD's SD1.5 students: 64)" };
-        var loraAlpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha: the update is scaled by alpha / rank (default 12, scale 0.375; iCD's SD1.5 students: 8 / 64; at rank 32 the Shapes students round-trip better as alpha grows from 2 to 12, model card)" };
+        var loraAlpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha: the update is scaled by alpha / rank (default 12, scale 0.375; iCD's SD1.5 students: 8 / 64; at rank 32 the Shapes students round-trip better as alpha grows from 2 to 16, flattening past 12; model card)" };
         var cycleSteps = new Option<int?>("--cycle-steps") { Description = "optimisation steps of the cycle fine-tuning (default 600; the run ends in its best held-back step)" };
         var cycleLr = new Option<double?>("--cycle-lr") { Description = "learning rate of the cycle fine-tuning (default 5e-5; METHOD D2: 8e-6 over 6,000 steps)" };
         var cyclePreservation = new Option<double?>("--cycle-preservation") { Description = "coefficient of L_f in the cycle fine-tuning (default 1.5, METHOD D2)" };

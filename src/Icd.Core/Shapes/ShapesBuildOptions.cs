@@ -84,8 +84,8 @@ public sealed record ShapesBuildOptions
     /// 64 on 320–1280 channels; 32 here is full rank on the 32-channel layers. Merged LoRA weights make
     /// rank 32 train faster than rank 16 did with PEFT's two-layer form.</summary>
     public long LoraRank { get; init; } = 32;
-    /// <summary>LoRA alpha (scale alpha / rank). Under Adam, the update B·A grows in proportion to the
-    /// scale, so alpha acts as the students' step size: at rank 32, alpha 2 / 4 / 8 / 12 / 16
+    /// <summary>LoRA alpha (scale alpha / rank). Under Adam, the update scale·B·A grows in proportion
+    /// to the scale, so alpha acts as the students' step size: at rank 32, alpha 2 / 4 / 8 / 12 / 16
     /// round-trip 27.00 / 27.22 / 27.35 / 27.44 / 27.49 dB on held-out scenes (DDIM50: 28.26;
     /// fifteenth and sixteenth builds, model card). iCD's 8 / 64 for SD1.5 is alpha 4 here.</summary>
     public double LoraAlpha { get; init; } = 12;
