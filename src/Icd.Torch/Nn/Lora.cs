@@ -9,19 +9,22 @@ public sealed class LoraAdapter : IDisposable
 {
     public LoraAdapter(Tensor a, Tensor b, double scale)
     {
-        if (a.Size(0) != b.Size(1))
+        long rank = a.Size(0);
+        if (rank != b.Size(1))
             throw new ArgumentException($"LoRA rank mismatch: A is [{string.Join(", ", a.Shape)}], B is [{string.Join(", ", b.Shape)}]");
         A = a.DetachFromScope();
         B = b.DetachFromScope();
         Scale = scale;
-        long rank = a.Size(0), outputs = b.Size(0), fanIn = a.NumberOfElements / rank;
+        Rank = rank;
+        long outputs = b.Size(0), fanIn = a.NumberOfElements / rank;
         MergesWhileTraining = fanIn * outputs <= 3 * rank * (fanIn + outputs);
     }
 
     public Tensor A { get; }
     public Tensor B { get; }
     public double Scale { get; }
-    public long Rank => A.Size(0);
+    /// <summary>r, read once from A's shape (A is owned and never reshaped).</summary>
+    public long Rank { get; }
 
     /// <summary>Whether the layer runs the merged weight while this adapter trains: its backward
     /// forms the whole weight's gradient (per pixel: fan-in × out multiply-adds), against about
