@@ -19,6 +19,10 @@ internal static class ShapesCommand
         {
             Description = "add the teacher's third phase, counterfactual noising, for this many steps (a trial: the seventh build used 3000; see the model card)",
         };
+        var grounding = new Option<double?>("--grounding")
+        {
+            Description = "with --counterfactual-steps: add a grounding loss of this weight to the third teacher phase (each object's words attend to its pixels; a trial, see the model card)",
+        };
         var vaeObjectWeight = new Option<double?>("--vae-object-weight")
         {
             Description = "weight the VAE's squared error by 1 + K·(object coverage) per pixel (default 0, the plain error; the eighth build used 5)",
@@ -62,7 +66,7 @@ internal static class ShapesCommand
         var part = new Option<ShapesBuildParts?>("--part") { Description = "build only this part: Base, Model (students, cycle) or Ablations; Model and Ablations need the base built (what each --jobs process runs)" };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
         // The settings: passed on, as given, to the process of each part.
-        Option[] settings = [quick, counterfactualSteps, vaeObjectWeight, icdSteps, icdBatch, icdSelectBy, icdEma, loraRank, loraAlpha, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
+        Option[] settings = [quick, counterfactualSteps, grounding, vaeObjectWeight, icdSteps, icdBatch, icdSelectBy, icdEma, loraRank, loraAlpha, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
         foreach (var o in settings.Prepend(work).Prepend(output).Append(jobs).Append(part)) build.Options.Add(o);
         build.SetAction(parse =>
         {
@@ -71,6 +75,12 @@ internal static class ShapesCommand
             {
                 if (steps < 0) throw new ArgumentException($"--counterfactual-steps must be ≥ 0 (0: no third teacher phase), got {steps}");
                 options = options with { TeacherCounterfactualPhase = options.TeacherPyramid! with { Steps = steps, LearningRate = 2e-4, WarmupSteps = 0, CosineDecay = false } };
+            }
+            if (parse.GetValue(grounding) is double g)
+            {
+                if (!(g > 0 && double.IsFinite(g))) throw new ArgumentException($"--grounding must be a positive finite number, got {g}");
+                if (options.TeacherCounterfactualPhase is null) throw new ArgumentException("--grounding trains in the third teacher phase: give --counterfactual-steps too");
+                options = options with { TeacherGrounding = g };
             }
             if (parse.GetValue(vaeObjectWeight) is double k)
             {

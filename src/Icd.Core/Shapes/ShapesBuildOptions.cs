@@ -54,6 +54,10 @@ public sealed record ShapesBuildOptions
     /// <summary>Counterfactual noising of the third phase: half the captioned samples at t ≥ 500 are
     /// noised from a recoloured scene (see <see cref="CounterfactualNoising"/>).</summary>
     public CounterfactualNoising TeacherCounterfactual { get; init; } = new(Probability: 0.5, MinTimestep: 500);
+    /// <summary>Weight of the grounding loss in the teacher's third phase (<see cref="AttentionGrounding"/>:
+    /// each object's size, colour and shape words, and the background's colour word, attend to their
+    /// pixels); null (the default): none. A trial (model card).</summary>
+    public double? TeacherGrounding { get; init; }
     /// <summary>Min-SNR-γ weighting of the teacher's second and third phases (null: plain MSE).</summary>
     public double? TeacherSnrGamma { get; init; } = 5;
     /// <summary>Embedded guidance values for distillation (classical scale − 1).</summary>
@@ -96,6 +100,6 @@ public sealed record ShapesBuildOptions
     {
         RunOptions R() => new() { Steps = steps, BatchSize = batch, LearningRate = 1e-3, CheckpointEvery = 2, LogEvery = 1, ValidateEvery = 2 };
         // The optional third teacher phase too, so that the quick build exercises it.
-        return new ShapesBuildOptions { Vae = R(), Clip = R(), Teacher = R(), TeacherPyramid = R(), TeacherCounterfactualPhase = R(), Guidance = R(), Icd = R(), Cycle = R() with { BatchSize = 1, SelectBy = "max:val_psnr" } };
+        return new ShapesBuildOptions { Vae = R(), Clip = R(), Teacher = R(), TeacherPyramid = R(), TeacherCounterfactualPhase = R(), TeacherGrounding = 0.1, Guidance = R(), Icd = R(), Cycle = R() with { BatchSize = 1, SelectBy = "max:val_psnr" } };
     }
 }

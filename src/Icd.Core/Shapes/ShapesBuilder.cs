@@ -200,16 +200,17 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         UNet2DConditionModel unet;
         using (Init.Seed(3)) unet = new UNet2DConditionModel(ShapesModelConfigs.UNet());
         options.TeacherCounterfactual.Validate();
-        TrainTeacherPhase(unet, "teacher", options.Teacher, TrainingNoise.White, null, null, source, tokenizer, vae, text, progress, ct);
+        TrainTeacherPhase(unet, "teacher", options.Teacher, TrainingNoise.White, null, null, null, source, tokenizer, vae, text, progress, ct);
         if (options.TeacherPyramid is { } pyramid)
-            TrainTeacherPhase(unet, "teacher-pyramid", pyramid, options.TeacherNoise, options.TeacherSnrGamma, null, source, tokenizer, vae, text, progress, ct);
+            TrainTeacherPhase(unet, "teacher-pyramid", pyramid, options.TeacherNoise, options.TeacherSnrGamma, null, null, source, tokenizer, vae, text, progress, ct);
         if (options.TeacherCounterfactualPhase is { } counterfactual)
-            TrainTeacherPhase(unet, "teacher-counterfactual", counterfactual, options.TeacherNoise, options.TeacherSnrGamma, options.TeacherCounterfactual, source, tokenizer, vae, text, progress, ct);
+            TrainTeacherPhase(unet, "teacher-counterfactual", counterfactual, options.TeacherNoise, options.TeacherSnrGamma, options.TeacherCounterfactual,
+                options.TeacherGrounding, source, tokenizer, vae, text, progress, ct);
         return unet;
     }
 
     private void TrainTeacherPhase(UNet2DConditionModel unet, string name, RunOptions run, TrainingNoise noise, double? snrGamma,
-        CounterfactualNoising? counterfactual, IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text, IProgress<TrainProgress>? progress, CancellationToken ct)
+        CounterfactualNoising? counterfactual, double? grounding, IImageCaptionSource source, ClipTokenizer tokenizer, AutoencoderKL vae, ClipTextModel text, IProgress<TrainProgress>? progress, CancellationToken ct)
     {
         string file = Path.Combine(Work(name), name + ".safetensors");
         if (File.Exists(file))
@@ -227,8 +228,11 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             : $"{name}: ε-prediction training with caption dropout{weighting}");
         if (counterfactual is { } c)
             Log?.Invoke($"{name}: counterfactual noising, p = {c.Probability} for t ≥ {c.MinTimestep}: inputs from recoloured scenes, targets from the caption's");
+        if (grounding is { } g)
+            Log?.Invoke($"{name}: grounding loss × {g}: each object's words attend to its pixels, the background's colour word to the rest");
         var data = new BatchBuilder(source, vae, text, tokenizer, 64, run.Seed, options.CaptionDropout) { Validation = HeldBack };
-        using (var stage = new TeacherStage(unet, data, NoiseSchedule.StableDiffusion, run) { Noise = noise, SnrGamma = snrGamma, Counterfactual = counterfactual })
+        using (var stage = new TeacherStage(unet, data, NoiseSchedule.StableDiffusion, run)
+               { Noise = noise, SnrGamma = snrGamma, Counterfactual = counterfactual, GroundingWeight = grounding })
             new TrainingRun(Work(name), run).Run(stage, resume: true, progress, ct);
         SafetensorsWriter.Write(file, unet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
     }

@@ -4,7 +4,7 @@ using Icd.Training;
 namespace Icd.Shapes;
 
 /// <summary><see cref="Count"/> consecutive scenes of the Shapes training stream (from <c>offset</c>) as a data source.</summary>
-public sealed class ShapesSource(ulong seed, long count, SceneSettings? settings = null, long offset = 0) : ICounterfactualSource, IObjectCoverageSource
+public sealed class ShapesSource(ulong seed, long count, SceneSettings? settings = null, long offset = 0) : ICounterfactualSource, IObjectCoverageSource, IGroundingSource
 {
     private readonly TrainingSet _set = new(seed, settings);
 
@@ -38,6 +38,26 @@ public sealed class ShapesSource(ulong seed, long count, SceneSettings? settings
             for (int i = 0; i < sum.Length; i++) sum[i] += c[i];
         }
         return sum;
+    }
+
+    /// <summary>Each object's size, colour and shape words with the object's coverage, and the
+    /// background's colour word with what no object covers.</summary>
+    public IReadOnlyList<WordRegion> Grounding(long index)
+    {
+        var scene = SceneOf(index);
+        var caption = CaptionWriter.Describe(scene);
+        int size = _set.Settings.ImageSize;
+        var regions = new List<WordRegion>();
+        var background = Enumerable.Repeat(1f, size * size).ToArray();
+        for (int o = 0; o < scene.Objects.Count; o++)
+        {
+            var coverage = ShapesRenderer.Coverage(scene.Objects[o], size).Values;
+            for (int i = 0; i < background.Length; i++) background[i] = Math.Max(0, background[i] - coverage[i]);
+            foreach (var kind in (ReadOnlySpan<WordKind>)[WordKind.Size, WordKind.Colour, WordKind.Shape])
+                if (caption.IndexOf(kind, o) is int word and >= 0) regions.Add(new WordRegion(word, coverage));
+        }
+        if (caption.IndexOf(WordKind.Background) is int backgroundWord and >= 0) regions.Add(new WordRegion(backgroundWord, background));
+        return regions;
     }
 
     private Scene SceneOf(long index) => _set.SceneAt(offset + index % Count);

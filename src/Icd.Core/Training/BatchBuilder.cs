@@ -105,6 +105,32 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
         return (dist.Mean * vae.Config.ScalingFactor).MoveToOuterScope();
     }
 
+    /// <summary>Whether <see cref="Grounding"/> can answer (the source is an <see cref="IGroundingSource"/>).</summary>
+    public bool HasGrounding => source is IGroundingSource;
+
+    /// <summary>The targets of <see cref="AttentionGrounding"/> for a batch: per row, each grounded
+    /// word's token positions in the caption's 77 and its coverage; none for a dropped caption.</summary>
+    public AttentionGrounding Grounding(TrainingBatch batch)
+    {
+        if (source is not IGroundingSource grounding)
+            throw new InvalidOperationException($"the training source ({source.GetType().Name}) does not say which pixels its caption words describe");
+        var rows = new List<IReadOnlyList<(int[], float[])>>();
+        for (int b = 0; b < batch.Captions.Count; b++)
+        {
+            if (batch.Captions[b].Length == 0)
+            {
+                rows.Add([]);
+                continue;
+            }
+            var prompt = tokenizer.Tokenize(batch.Captions[b]);
+            rows.Add(grounding.Grounding(batch.Indices[b])
+                .Select(region => (prompt.TokensOfWord(region.WordIndex), region.Coverage))
+                .Where(region => region.Item1.Length > 0)
+                .ToList());
+        }
+        return new AttentionGrounding(rows, ImageSize);
+    }
+
     /// <summary>The frozen text encoder's hidden states for captions, (B, 77, D).</summary>
     private Tensor EncodeCaptions(IReadOnlyList<string> captions)
     {

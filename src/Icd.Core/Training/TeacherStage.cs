@@ -10,7 +10,8 @@ namespace Icd.Training;
 /// text encoder. x_t = √ᾱ_t·z0 + √(1−ᾱ_t)·ε with t ~ U{0..999}; loss = MSE(ε_θ(x_t, t, c), ε).
 /// Caption dropout (in the batch builder) trains the unconditional branch used for CFG; ε may be
 /// multi-resolution noise (<see cref="Noise"/>); some inputs may be noised from counterfactual images
-/// (<see cref="Counterfactual"/>).
+/// (<see cref="Counterfactual"/>); a grounding loss may pull each word's cross-attention onto the
+/// pixels it describes (<see cref="GroundingWeight"/>).
 /// </summary>
 public sealed class TeacherStage : ITrainingStage
 {
@@ -56,6 +57,22 @@ public sealed class TeacherStage : ITrainingStage
         }
     }
 
+    /// <summary>Weight of <see cref="AttentionGrounding"/>'s loss on the cross-attention (each caption
+    /// word's attention on the pixels it describes); null: none. The data source must be an
+    /// <see cref="IGroundingSource"/>.</summary>
+    public double? GroundingWeight
+    {
+        get;
+        init
+        {
+            if (value is not null && !_data.HasGrounding)
+                throw new ArgumentException("a grounding loss needs a training source that says which pixels its caption words describe (IGroundingSource)", nameof(GroundingWeight));
+            if (value is { } w && !(w > 0 && double.IsFinite(w)))
+                throw new ArgumentOutOfRangeException(nameof(GroundingWeight), value, "the grounding weight must be a positive finite number");
+            field = value;
+        }
+    }
+
     /// <summary>Held-out ε and x̂0 error at fixed noise and timesteps.</summary>
     public IReadOnlyDictionary<string, double> Validate()
     {
@@ -80,6 +97,7 @@ public sealed class TeacherStage : ITrainingStage
 
     public IReadOnlyDictionary<string, double> Step(long step)
     {
+        double grounded = 0;
         var (total, norm) = StageState.AccumulateAndStep(_optimizer, _options.GradientAccumulation, _ =>
         {
             var batch = _data.Next(_options.BatchSize);
@@ -89,10 +107,19 @@ public sealed class TeacherStage : ITrainingStage
             var (input, target) = Counterfactual is { } counterfactual ? CounterfactualInput(counterfactual, batch, eps, t) : (batch.Z0, eps);
             var xt = _schedule.AddNoise(input, eps, t);
             var cond = _unet.Config.TimeCondProjDim is { } dim ? Embeddings.GuidanceScale(new double[b], dim) : null;
-            var pred = _unet.Forward(xt, Tensor.FromValues(t), batch.Text, cond);
-            return SnrGamma is { } gamma ? Losses.WeightedMse(pred, target, Losses.MinSnrWeights(_schedule, t, gamma)) : Losses.Mse(pred, target);
+            using var grounding = GroundingWeight is null ? null : _data.Grounding(batch);
+            Tensor pred;
+            using (grounding is null ? null : _unet.UseController(grounding))
+                pred = _unet.Forward(xt, Tensor.FromValues(t), batch.Text, cond);
+            var loss = SnrGamma is { } gamma ? Losses.WeightedMse(pred, target, Losses.MinSnrWeights(_schedule, t, gamma)) : Losses.Mse(pred, target);
+            if (grounding is null) return loss;
+            var attention = grounding.Loss();
+            grounded += attention.Item() / _options.GradientAccumulation;
+            return loss + attention * GroundingWeight!.Value;
         }, _options.GradClip);
-        return new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm };
+        var metrics = new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm };
+        if (GroundingWeight is not null) metrics["grounding"] = grounded;
+        return metrics;
     }
 
     /// <summary>The noised-from latents (counterfactual rows swapped in) and the ε-target that still
