@@ -41,17 +41,19 @@ public sealed class GuidanceTests : IDisposable
         Assert.Equal(2.0 / 5.0, NoiseRescale.Factor(g, trg, inv, 0, 1), 6); // r = 2.5 → 1, k = 0.4
     }
 
-    [Fact]
-    public void ZeroWeightsEqualThePlainPromptSwitchEdit()
+    [Theory]
+    [InlineData(null)] // the model's forward start (19 here)
+    [InlineData(0L)]   // the paper's Inverse-and-Edit start
+    public void ZeroWeightsEqualThePlainPromptSwitchEdit(long? start)
     {
-        var boundaries = _model.Boundaries;
-        var options = new GuidedEditOptions { FeatureWeights = [0, 0, 0, 0], AttentionWeights = [0, 0, 0, 0], MatchColors = false, Seed = 7 };
+        Assert.Equal(19, _model.Boundaries.ForwardStart);
+        var options = new GuidedEditOptions { FeatureWeights = [0, 0, 0, 0], AttentionWeights = [0, 0, 0, 0], MatchColors = false, Seed = 7, ForwardStart = start };
         var guided = new GuidedEditor(_model).Edit(PipelineTests.TestImage(), "a red circle", "a blue circle", options);
         var plain = new IcdPipeline(_model).Edit(PipelineTests.TestImage(), "a red circle", "a blue circle", new EditOptions
         {
             Method = EditMethod.PromptSwitch,
             Guidance = new GuidanceSchedule.PerStep(options.CfgSchedule),
-            Inversion = new InversionOptions { Seed = 7, StartTimestep = 0 },
+            Inversion = new InversionOptions { Seed = 7, StartTimestep = start ?? 19 },
         });
         Assert.Equal(plain.Image.Pixels, guided.Image.Pixels);
         Assert.Equal(0, guided.BackwardPasses);

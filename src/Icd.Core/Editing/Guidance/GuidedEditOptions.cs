@@ -15,8 +15,11 @@ public sealed record GuidedEditOptions
     /// <summary>Bounds of the gradient-to-CFG norm ratio (range_other_on_cfg_norm).</summary>
     public (double Lo, double Hi) Rescale { get; init; } = (0.0, 1.0);
 
-    /// <summary>The forward model starts from the clean latent (t = 0) in Inverse-and-Edit.</summary>
-    public long ForwardStart { get; init; }
+    /// <summary>Where inversion starts; null: the model's forward start (its manifest's first
+    /// forward timestep). The paper's Inverse-and-Edit model is fine-tuned from the clean latent and
+    /// starts at 0; the Shapes cycle model is fine-tuned from t = 19 and says so in its
+    /// inverse-and-edit.json. Starting a model where it was not trained to start costs its round trip.</summary>
+    public long? ForwardStart { get; init; }
 
     public ulong Seed { get; init; } = 10500;
 
