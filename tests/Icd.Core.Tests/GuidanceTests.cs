@@ -32,6 +32,17 @@ public sealed class GuidanceTests : IDisposable
     }
 
     [Fact]
+    public void TheCfgScheduleIsThePapersScaledToEndAtTheModelsGuidance()
+    {
+        Assert.Equal([0, 7, 11, 19], GuidedEditOptions.ScheduleEndingAt(19));
+        var shapes = GuidedEditOptions.ScheduleEndingAt(3); // 0, 21/19, 33/19, 3
+        double[] expected = [0, 1.1052631578947, 1.7368421052632, 3];
+        for (int i = 0; i < 4; i++) Assert.Equal(expected[i], shapes[i], 12);
+        Assert.Throws<ArgumentOutOfRangeException>(() => GuidedEditOptions.ScheduleEndingAt(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => GuidedEditOptions.ScheduleEndingAt(double.NaN));
+    }
+
+    [Fact]
     public void RescaleOnTensorsUsesWholeTensorNorms()
     {
         using var scope = new TensorScope();

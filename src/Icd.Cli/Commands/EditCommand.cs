@@ -19,7 +19,7 @@ internal static class EditCommand
         var target = new Option<string>("--target") { Description = "prompt describing the edited image", Required = true };
         var method = new Option<string>("--method") { Description = "p2p (iCD + Prompt-to-Prompt), switch (prompt switch), guided (Inverse-and-Edit), ddim (50-step DDIM + P2P baseline)", DefaultValueFactory = _ => "p2p" };
         var ddimSteps = new Option<int>("--ddim-steps") { Description = "ddim: number of DDIM steps", DefaultValueFactory = _ => 50 };
-        var guidance = new Option<double?>("--guidance") { Description = "target-branch guidance w (embedded units: classical CFG − 1; default: the model's, 19 for iCD)" };
+        var guidance = new Option<double?>("--guidance") { Description = "target-branch guidance w (embedded units: classical CFG − 1; default: the model's defaults.guidance, 19 for iCD SD1.5 and 3 for the Shapes model; guided edits: where the scaled CFG schedule ends, unless --cfg-schedule)" };
         var tau = new Option<double?>("--tau") { Description = "dynamic CFG: guidance only where t ≤ 1000·tau (default: the model's, 0.8)" };
         var cross = new Option<string?>("--cross-replace") { Description = "cross-attention replace bound, 'b' or 'a,b' (fraction of steps; default: the model's, 0.3)" };
         var self = new Option<string?>("--self-replace") { Description = "self-attention replace bound, 'b' or 'a,b' (default: the model's, 0.6)" };
@@ -27,14 +27,14 @@ internal static class EditCommand
         var amplify = new Option<string[]>("--amplify") { Description = "word=factor to amplify in the target's cross-attention (repeatable); default: new target words × the model's factor", AllowMultipleArgumentsPerToken = false };
         var noAmplify = new Option<bool>("--no-amplify") { Description = "do not amplify any word" };
         var steps = new Option<string?>("--steps") { Description = "reverse timesteps, e.g. 259,519,779,999 (default: the model's)" };
-        var matchColors = new Option<bool>("--match-colors") { Description = "match the output's global colour statistics to the input's" };
+        var matchColors = new Option<bool>("--match-colors") { Description = "match the output's global colour statistics to the input's (guided edits always do, as Inverse-and-Edit's reference)" };
         var seed = ModelOptions.Seed();
         var output = new Option<string>("--out") { Description = "edited PNG", DefaultValueFactory = _ => "edited.png" };
         var reconstruction = new Option<string?>("--reconstruction") { Description = "also write the reconstruction (source branch) here" };
         var featureGuidance = new Option<string?>("--feature-guidance") { Description = "guided: features_map_l2 weight per step, e.g. 0.5,0.5,0.5,0.5" };
         var attentionGuidance = new Option<string?>("--attention-guidance") { Description = "guided: self_attn_map_l2 weight per step, e.g. 0,20000,20000,20000" };
         var rescale = new Option<string?>("--rescale") { Description = "guided: bounds lo,hi of the guidance-to-CFG norm ratio (default 0,1)" };
-        var cfgSchedule = new Option<string?>("--cfg-schedule") { Description = "guided: w per reverse step (default 0,7,11,19)" };
+        var cfgSchedule = new Option<string?>("--cfg-schedule") { Description = "guided: w per reverse step (default: 0, 7, 11, 19 scaled to end at the model's guidance, or --guidance)" };
         var mask = new Option<string?>("--mask") { Description = "PNG or JPEG of the image's size: white where the edit may change the image, black where it must keep the reconstruction (p2p, switch, ddim)" };
         var renoise = new Option<double?>("--renoise") { Description = "with --mask: share of the inverted noise's variance replaced by fresh noise inside the mask, 0–1 (default 0.25)" };
         var json = ModelOptions.Json();
@@ -112,7 +112,7 @@ internal static class EditCommand
                 IncludeReconstruction = parse.GetValue(reconstruction) is not null,
             };
             if (editMethod == EditMethod.Guided)
-                return RunGuided(parse, model1, input, src, trg, quiet, parse.GetValue(output)!, parse.GetValue(seed), parse.GetValue(matchColors),
+                return RunGuided(parse, model1, input, src, trg, quiet, parse.GetValue(output)!, parse.GetValue(seed), parse.GetValue(guidance), parse.GetValue(matchColors),
                     parse.GetValue(featureGuidance), parse.GetValue(attentionGuidance), parse.GetValue(rescale), parse.GetValue(cfgSchedule));
             var pipeline = new IcdPipeline(model1);
             int units = 1 + model1.Boundaries.Forward.Count + model1.Boundaries.Reverse.Count + 1;
@@ -141,16 +141,18 @@ internal static class EditCommand
 
     /// <summary>Inverse-and-Edit: guidance through the reverse model (METHOD C2).</summary>
     private static int RunGuided(ParseResult parse, IcdModel m, Icd.Imaging.RgbImage input, string src, string trg, bool quiet, string outPath,
-        ulong? seed, bool matchColors, string? features, string? attention, string? rescale, string? cfg)
+        ulong? seed, double? guidance, bool matchColors, string? features, string? attention, string? rescale, string? cfg)
     {
+        // As the web page: the model's seed, and the paper's CFG schedule scaled to end at the model's w
+        // (0, 7, 11, 19 for iCD SD1.5's w = 19), unless --cfg-schedule gives one.
         var defaults = new Icd.Editing.Guidance.GuidedEditOptions();
         var options = defaults with
         {
             FeatureWeights = features is null ? defaults.FeatureWeights : ModelOptions.ParseList(features, "--feature-guidance"),
             AttentionWeights = attention is null ? defaults.AttentionWeights : ModelOptions.ParseList(attention, "--attention-guidance"),
-            CfgSchedule = cfg is null ? defaults.CfgSchedule : ModelOptions.ParseList(cfg, "--cfg-schedule"),
+            CfgSchedule = cfg is null ? Icd.Editing.Guidance.GuidedEditOptions.ScheduleEndingAt(guidance ?? m.Defaults.Guidance) : ModelOptions.ParseList(cfg, "--cfg-schedule"),
             Rescale = rescale is null ? defaults.Rescale : Pair(ModelOptions.ParseList(rescale, "--rescale"), "--rescale"),
-            Seed = seed ?? defaults.Seed,
+            Seed = seed ?? m.Defaults.Seed,
             MatchColors = matchColors || defaults.MatchColors,
         };
         var editor = new Icd.Editing.Guidance.GuidedEditor(m);

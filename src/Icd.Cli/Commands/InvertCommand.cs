@@ -13,7 +13,7 @@ internal static class InvertCommand
         var image = new Option<string>("--image") { Description = "input PNG or JPEG", Required = true };
         var prompt = new Option<string>("--prompt") { Description = "a description of the image (the source prompt)", Required = true };
         var seed = ModelOptions.Seed();
-        var start = new Option<long?>("--start-timestep") { Description = "forward start timestep (default: the model's, 19 for iCD; 0 for Inverse-and-Edit)" };
+        var start = new Option<long?>("--start-timestep") { Description = "forward start timestep (default: the model's first forward timestep: 19 for iCD; the paper's Inverse-and-Edit model starts at 0)" };
         var stretch = new Option<bool>("--stretch") { Description = "resize without centre-cropping (iCD's load_512)" };
         var output = new Option<string>("--out") { Description = "reconstruction PNG", DefaultValueFactory = _ => "reconstruction.png" };
         var ddim = new Option<int?>("--ddim") { Description = "baseline: N-step DDIM inversion and decoding with the teacher (e.g. 50)" };

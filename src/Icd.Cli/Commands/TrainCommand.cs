@@ -54,7 +54,7 @@ internal static class TrainCommand
         var warmup = new Option<long>("--warmup") { Description = "linear learning-rate warm-up steps" };
         var cosine = new Option<bool>("--cosine") { Description = "cosine learning-rate decay to 0 at the last step (default: constant)" };
         var validateEvery = new Option<long>("--validate-every") { Description = "validation on a fixed batch every N steps (0: off)" };
-        var selectBy = new Option<string?>("--select-by") { Description = "end in the state of the validated step with the lowest value of this validation column (e.g. val_latent_mse), not the last step" };
+        var selectBy = new Option<string?>("--select-by") { Description = "end in the state of the validated step with the lowest value of this validation column (e.g. val_latent_mse; max:COLUMN for the highest, e.g. max:val_psnr), not the last step" };
         var ema = new Option<double>("--ema-decay") { Description = "end in an exponential moving average of the trained weights with this decay, e.g. 0.999; validation scores it (0: the last step's weights)" };
         var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "recompute UNet block activations in backward (less memory, ~1 more forward)" };
         var pyramid = new Option<double>("--pyramid-noise") { Description = "multi-resolution training noise with this discount per level (0: white noise; the Shapes teacher's second phase uses 0.8). For guidance, icd and cycle it is the distillation noise, which need not be the teacher's (the Shapes build distils on white noise); a model distilled on it sets pyramid_noise in icd.json" };

@@ -69,7 +69,7 @@ internal sealed class ModelWork(IcdModel model, IcdModel guidedModel, long maxUp
         if (method == "guided")
         {
             var editor = new GuidedEditor(guidedModel);
-            var options = new GuidedEditOptions { Seed = seed, CfgSchedule = GuidedSchedule(w) };
+            var options = new GuidedEditOptions { Seed = seed, CfgSchedule = GuidedEditOptions.ScheduleEndingAt(w) };
             return new WorkItem("edit", summary + $" · CFG per step {string.Join(", ", options.CfgSchedule.Select(v => v.ToString("0.##", CultureInfo.InvariantCulture)))}", RoundTripUnits, (p, ct) =>
             {
                 var r = editor.Edit(image, source, target, options, p, ct);
@@ -95,14 +95,6 @@ internal sealed class ModelWork(IcdModel model, IcdModel guidedModel, long maxUp
                 : Pngs(("input", r.Input), ("edited", r.Image));
             return new JobResult(images, r.Nfe, r.Elapsed.TotalSeconds, new Dictionary<string, double>());
         });
-    }
-
-    /// <summary>Inverse-and-Edit's CFG schedule (0, 7, 11, 19 for w = 19) scaled to end at w, so a model
-    /// with a smaller default guidance (the Shapes model: 3) keeps the schedule's shape.</summary>
-    internal static double[] GuidedSchedule(double w)
-    {
-        var paper = new GuidedEditOptions().CfgSchedule;
-        return paper.Select(v => v * w / paper[^1]).ToArray();
     }
 
     /// <summary>Local blend words "source-word target-word"; each must occur in its prompt.</summary>

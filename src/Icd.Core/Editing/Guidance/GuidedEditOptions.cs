@@ -28,6 +28,16 @@ public sealed record GuidedEditOptions
     /// <summary>Module whose output the feature guider compares.</summary>
     public string FeatureModule { get; init; } = "up_blocks.1.resnets.1";
 
+    /// <summary>Inverse-and-Edit's CFG schedule (0, 7, 11, 19 for w = 19) scaled to end at
+    /// <paramref name="w"/>, so a model with a smaller guidance (the Shapes model: 3) keeps the
+    /// schedule's shape instead of being driven far past the scales it was distilled on.</summary>
+    public static double[] ScheduleEndingAt(double w)
+    {
+        if (!(w >= 0 && double.IsFinite(w))) throw new ArgumentOutOfRangeException(nameof(w), w, "the guidance must be finite and ≥ 0");
+        IReadOnlyList<double> paper = new GuidedEditOptions().CfgSchedule;
+        return paper.Select(v => v * w / paper[^1]).ToArray();
+    }
+
     public GuidedEditOptions Validate(int steps)
     {
         foreach (var (name, list) in new[] { ("cfg schedule", CfgSchedule), ("feature weights", FeatureWeights), ("attention weights", AttentionWeights) })
