@@ -1,5 +1,4 @@
 using Icd.Blocks;
-using Icd.Imaging;
 using Icd.Shapes;
 using Icd.Torch;
 using Icd.Training;
@@ -94,16 +93,15 @@ public class AttentionGroundingTests
     public void ATeacherStepTrainsWithTheGroundingLoss()
     {
         using var net = Icd.Checkpoints.StableDiffusionLoader.Load(Paths.TinySd);
-        var source = new ShapesSource(5, 8, SceneSettings.Default with { ImageSize = 32 });
-        var data = new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, 32, 1);
+        var source = TinyTeacherData.Shapes();
+        var data = TinyTeacherData.Batches(net, source);
         using var scope = new TensorScope();
         // The tokenizer splits the caption into the same words the grounding indexes.
         var caption = source.Caption(0);
         var prompt = net.Tokenizer.Tokenize(caption);
         foreach (var region in source.Grounding(0))
             Assert.Equal(caption.Split(' ')[region.WordIndex], prompt.Words[region.WordIndex]);
-        var run = new RunOptions { Steps = 1, BatchSize = 2, LearningRate = 1e-3, CheckpointEvery = 1, LogEvery = 1 };
-        using var stage = new TeacherStage(net.UNet, data, net.Schedule, run) { GroundingWeight = 0.1 };
+        using var stage = new TeacherStage(net.UNet, data, net.Schedule, TinyTeacherData.OneStep(2)) { GroundingWeight = 0.1 };
         var metrics = stage.Step(0);
         Assert.True(double.IsFinite(metrics["loss"]));
         Assert.InRange(metrics["grounding"], 1e-6, 1);
@@ -114,15 +112,8 @@ public class AttentionGroundingTests
     public void ASourceWithoutWordRegionsIsRefusedByName()
     {
         using var net = Icd.Checkpoints.StableDiffusionLoader.Load(Paths.TinySd);
-        var data = new BatchBuilder(new Plain(), net.Vae, net.TextEncoder, net.Tokenizer, 32, 1);
-        var run = new RunOptions { Steps = 1, BatchSize = 1, LearningRate = 1e-3, CheckpointEvery = 1, LogEvery = 1 };
-        var error = Assert.Throws<ArgumentException>(() => new TeacherStage(net.UNet, data, net.Schedule, run) { GroundingWeight = 0.1 });
+        var data = TinyTeacherData.Batches(net, new TinyTeacherData.Plain());
+        var error = Assert.Throws<ArgumentException>(() => new TeacherStage(net.UNet, data, net.Schedule, TinyTeacherData.OneStep(1)) { GroundingWeight = 0.1 });
         Assert.Contains("IGroundingSource", error.Message);
-    }
-
-    private sealed class Plain : IImageCaptionSource
-    {
-        public long Count => 1;
-        public (RgbImage Image, string Caption) Get(long index) => (RgbImage.Blank(32, 32, 10, 20, 30), "plain");
     }
 }

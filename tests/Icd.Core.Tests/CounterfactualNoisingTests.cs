@@ -54,7 +54,7 @@ public class CounterfactualNoisingTests
     public void ASourceWithoutCounterfactualsIsRefusedByName()
     {
         using var net = Icd.Checkpoints.StableDiffusionLoader.Load(Paths.TinySd);
-        var data = new BatchBuilder(new Plain(), net.Vae, net.TextEncoder, net.Tokenizer, 32, 1);
+        var data = TinyTeacherData.Batches(net, new TinyTeacherData.Plain());
         var error = Assert.Throws<ArgumentException>(() => new TeacherStage(net.UNet, data, net.Schedule, Run) { Counterfactual = new(0.5, 500) });
         Assert.Contains("ICounterfactualSource", error.Message);
         Assert.Throws<InvalidOperationException>(() => data.Counterfactual(0, 1));
@@ -64,8 +64,8 @@ public class CounterfactualNoisingTests
     public void ATeacherStepOnShapesScenesSwapsInRecolouredScenes()
     {
         using var net = Icd.Checkpoints.StableDiffusionLoader.Load(Paths.TinySd);
-        var source = new ShapesSource(5, 8, SceneSettings.Default with { ImageSize = 32 });
-        var data = new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, 32, 1);
+        var source = TinyTeacherData.Shapes();
+        var data = TinyTeacherData.Batches(net, source);
         using var scope = new TensorScope();
         // The counterfactual image is the scene with other object colours: it differs from the item's image.
         var (image, caption) = source.Get(3);
@@ -77,11 +77,5 @@ public class CounterfactualNoisingTests
         Assert.True(double.IsFinite(stage.Step(0)["loss"]));
     }
 
-    private static RunOptions Run => new() { Steps = 1, BatchSize = 2, LearningRate = 1e-3, CheckpointEvery = 1, LogEvery = 1 };
-
-    private sealed class Plain : IImageCaptionSource
-    {
-        public long Count => 1;
-        public (RgbImage Image, string Caption) Get(long index) => (RgbImage.Blank(32, 32, 10, 20, 30), "plain");
-    }
+    private static RunOptions Run => TinyTeacherData.OneStep(2);
 }

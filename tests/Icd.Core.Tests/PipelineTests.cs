@@ -98,7 +98,9 @@ public sealed class PipelineTests : IDisposable
         // The prompt switch runs as a [source, target] batch with a region, and the source prompt still reconstructs.
         var switched = _pipeline.Edit(TestImage(), "a red circle", "a red circle",
             new EditOptions { Method = EditMethod.PromptSwitch, Guidance = GuidanceSchedule.None, Region = white, RegionRenoise = 0, IncludeReconstruction = true });
-        Assert.Equal(switched.Reconstruction!.Pixels, switched.Image.Pixels);
+        // Two equal rows of one batch agree up to rounding: BLAS may block the rows differently
+        // (one level apart with one OpenMP thread, bitwise equal with two).
+        Assert.True(switched.Reconstruction!.Pixels.Zip(switched.Image.Pixels).All(p => Math.Abs(p.First - p.Second) <= 1));
         Assert.Equal(8, switched.Nfe);
         var partly = _pipeline.Edit(TestImage(), "a red circle", "a blue circle", options with { Region = white, RegionRenoise = 0.5 });
         Assert.NotEqual(plain.Image.Pixels, partly.Image.Pixels);
