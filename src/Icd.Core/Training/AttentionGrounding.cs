@@ -31,7 +31,7 @@ public sealed class AttentionGrounding : IAttentionController, IDisposable
         _imageSize = imageSize;
     }
 
-    /// <summary>Cross-attention layers seen so far.</summary>
+    /// <summary>Cross-attention layers recorded so far (none while no row has a grounded word).</summary>
     public int Layers => _terms.Count;
 
     public void BeginStep(int step)
@@ -66,9 +66,7 @@ public sealed class AttentionGrounding : IAttentionController, IDisposable
     {
         if (_terms.Count == 0) return Tensor.Zeros([]);
         using var scope = new TensorScope();
-        var sum = _terms[0];
-        for (int i = 1; i < _terms.Count; i++) sum = sum + _terms[i];
-        return (sum / _terms.Count).MoveToOuterScope();
+        return Tensor.Stack(_terms.ToArray()).Mean().MoveToOuterScope();
     }
 
     /// <summary>Mask (B, 1, h·w, K) and weight (B, 1, K) at one attention grid, made once.</summary>
