@@ -5,7 +5,7 @@ using Icd.Torch;
 namespace Icd.Cli.Commands;
 
 /// <summary><c>icd demo</c>: the README's main command. With the bundled Shapes model it edits the
-/// bundled example (red circle → blue circle, iCD + Prompt-to-Prompt, 4 + 4 steps), once on the
+/// bundled example (red circle → green circle, iCD + Prompt-to-Prompt, 4 + 4 steps), once on the
 /// whole image and once inside the bundled mask (a disc around the circle, as a user would paint
 /// it), and writes a before/after strip; without it, a tensor-engine smoke demo (seeded noise identical to PyTorch's,
 /// a conv + attention forward and backward, the BLAS check).</summary>
@@ -46,7 +46,9 @@ internal static class DemoCommand
     internal static string ExampleMask => Path.Combine(ExamplesDirectory, "mask.png");
 
     public const string ExampleSource = "a large red circle in the center on a gray background";
-    public const string ExampleTarget = "a large blue circle in the center on a gray background";
+    // Green, not blue: the seventeenth build's 4-step editor paints the gray background blue along with
+    // the circle on this example (its 50-step teacher turns the circle cyan), while green changes the circle alone.
+    public const string ExampleTarget = "a large green circle in the center on a gray background";
 
     private static int EditExample()
     {
@@ -55,7 +57,7 @@ internal static class DemoCommand
         var options = new Icd.Pipelines.EditOptions
         {
             Guidance = new Icd.Sampling.GuidanceSchedule.Dynamic(model.Defaults.Guidance, model.Defaults.Tau),
-            PromptToPrompt = new Icd.Editing.PromptToPrompt.PromptToPromptOptions { CrossReplace = (0, model.Defaults.CrossReplace), SelfReplace = (0, model.Defaults.SelfReplace), Blend = ("red", "blue") },
+            PromptToPrompt = new Icd.Editing.PromptToPrompt.PromptToPromptOptions { CrossReplace = (0, model.Defaults.CrossReplace), SelfReplace = (0, model.Defaults.SelfReplace), Blend = ("red", "green") },
             IncludeReconstruction = true,
         };
         var pipeline = new Icd.Pipelines.IcdPipeline(model);

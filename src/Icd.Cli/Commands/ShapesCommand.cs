@@ -15,17 +15,17 @@ internal static class ShapesCommand
         var output = new Option<string>("--out") { Description = "model folder to write", DefaultValueFactory = _ => Path.Combine("models", "shapes") };
         var work = new Option<string>("--work") { Description = "folder for checkpoints and logs", DefaultValueFactory = _ => Path.Combine("runs", "shapes") };
         var quick = new Option<bool>("--quick") { Description = "run every stage for a few steps (a smoke test, minutes)" };
-        var counterfactualSteps = new Option<int>("--counterfactual-steps")
+        var counterfactualSteps = new Option<int?>("--counterfactual-steps")
         {
-            Description = "add the teacher's third phase, counterfactual noising, for this many steps (a trial: the seventh build used 3000; see the model card)",
+            Description = "steps of the teacher's third phase, counterfactual noising (default 3000; 0: no third phase, as the sixteenth build and earlier)",
         };
         var grounding = new Option<double?>("--grounding")
         {
-            Description = "with --counterfactual-steps: add a grounding loss of this weight to the third teacher phase (each object's words attend to its pixels; a trial, see the model card)",
+            Description = "add a grounding loss of this weight to the third teacher phase (each object's words attend to its pixels; a trial, see the model card)",
         };
         var vaeObjectWeight = new Option<double?>("--vae-object-weight")
         {
-            Description = "weight the VAE's squared error by 1 + K·(object coverage) per pixel (default 0, the plain error; the eighth build used 5)",
+            Description = "weight the VAE's squared error by 1 + K·(object coverage) per pixel (default 5; 0: the plain error, as the sixteenth build and earlier)",
         };
         var icdSteps = new Option<int?>("--icd-steps")
         {
@@ -71,15 +71,15 @@ internal static class ShapesCommand
         build.SetAction(parse =>
         {
             var options = parse.GetValue(quick) ? ShapesBuildOptions.Quick : new ShapesBuildOptions();
-            if (parse.GetValue(counterfactualSteps) is var steps and not 0)
+            if (parse.GetValue(counterfactualSteps) is int steps)
             {
                 if (steps < 0) throw new ArgumentException($"--counterfactual-steps must be ≥ 0 (0: no third teacher phase), got {steps}");
-                options = options with { TeacherCounterfactualPhase = options.TeacherPyramid! with { Steps = steps, LearningRate = 2e-4, WarmupSteps = 0, CosineDecay = false } };
+                options = options with { TeacherCounterfactualPhase = steps == 0 ? null : (options.TeacherCounterfactualPhase ?? new ShapesBuildOptions().TeacherCounterfactualPhase!) with { Steps = steps } };
             }
             if (parse.GetValue(grounding) is double g)
             {
                 if (!(g > 0 && double.IsFinite(g))) throw new ArgumentException($"--grounding must be a positive finite number, got {g}");
-                if (options.TeacherCounterfactualPhase is null) throw new ArgumentException("--grounding trains in the third teacher phase: give --counterfactual-steps too");
+                if (options.TeacherCounterfactualPhase is null) throw new ArgumentException("--grounding trains in the third teacher phase, which --counterfactual-steps 0 turns off");
                 options = options with { TeacherGrounding = g };
             }
             if (parse.GetValue(vaeObjectWeight) is double k)

@@ -224,10 +224,10 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
                 }
                 Add("prompt switch", () => IcdEdit(baseOptions with { Method = EditMethod.PromptSwitch }));
                 Add("iCD + P2P", () => IcdEdit(baseOptions));
+                // The command line's and the web page's schedule: Inverse-and-Edit's, scaled to end at the model's w.
                 Add("guided (Inverse-and-Edit)", () =>
                 {
-                    var w = d.Guidance;
-                    var r = guided.Edit(e.SourceImage, src, trg, new GuidedEditOptions { CfgSchedule = [0, w / 2, w, w], MatchColors = false });
+                    var r = guided.Edit(e.SourceImage, src, trg, new GuidedEditOptions { CfgSchedule = GuidedEditOptions.ScheduleEndingAt(d.Guidance), MatchColors = false });
                     return (r.Image, r.Nfe, r.Elapsed);
                 });
                 Add($"DDIM{options.DdimSteps} + P2P", () => DdimEdit(baseOptions));
