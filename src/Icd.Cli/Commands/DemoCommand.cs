@@ -47,7 +47,8 @@ internal static class DemoCommand
 
     public const string ExampleSource = "a large red circle in the center on a gray background";
     // Green, not blue: the seventeenth build's 4-step editor paints the gray background blue along with
-    // the circle on this example (its 50-step teacher turns the circle cyan), while green changes the circle alone.
+    // the circle on this example (its 50-step teacher turns the circle cyan); green turns the circle green
+    // and leaves a lighter green tint on the background (model card).
     public const string ExampleTarget = "a large green circle in the center on a gray background";
 
     private static int EditExample()

@@ -74,7 +74,7 @@ internal static class ShapesCommand
             if (parse.GetValue(counterfactualSteps) is int steps)
             {
                 if (steps < 0) throw new ArgumentException($"--counterfactual-steps must be ≥ 0 (0: no third teacher phase), got {steps}");
-                options = options with { TeacherCounterfactualPhase = steps == 0 ? null : (options.TeacherCounterfactualPhase ?? new ShapesBuildOptions().TeacherCounterfactualPhase!) with { Steps = steps } };
+                options = options with { TeacherCounterfactualPhase = steps == 0 ? null : options.TeacherCounterfactualPhase! with { Steps = steps } };
             }
             if (parse.GetValue(grounding) is double g)
             {
