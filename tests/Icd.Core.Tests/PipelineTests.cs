@@ -109,6 +109,29 @@ public sealed class PipelineTests : IDisposable
     }
 
     [Fact]
+    public void OutsideTheRegionOrTheBlendMaskTheOutputIsTheInput()
+    {
+        var options = new EditOptions { PromptToPrompt = new PromptToPromptOptions { Blend = ("red", "blue") } };
+        // The left half of the 80-pixel image is the left half of the 64-pixel model image (x < 32);
+        // on the 32-cell latent grid a cell is 2 pixels, so the paste weight is 0 from x = 35 on.
+        var left = Icd.Editing.RegionBlend.MaskImage(80, 80, p => p % 80 < 40);
+        var confined = _pipeline.Edit(TestImage(), "a red circle", "a blue circle", options with { Region = left });
+        for (int y = 0; y < 64; y++)
+            for (int x = 35; x < 64; x++)
+                Assert.Equal(confined.Input[x, y], confined.Image[x, y]);
+        Assert.NotEqual(confined.Input[0, 0], confined.Image[0, 0]);
+
+        // LocalBlend's paste moves each pixel from the decoded edit towards the input, never past it.
+        var decoded = _pipeline.Edit(TestImage(), "a red circle", "a blue circle", options with { PromptToPrompt = options.PromptToPrompt with { PasteInputOutsideBlend = false } });
+        var pasted = _pipeline.Edit(TestImage(), "a red circle", "a blue circle", options);
+        for (int i = 0; i < pasted.Image.Pixels.Length; i++)
+        {
+            int e = decoded.Image.Pixels[i], k = pasted.Input.Pixels[i], o = pasted.Image.Pixels[i];
+            Assert.InRange(o, Math.Min(e, k) - 1, Math.Max(e, k) + 1);
+        }
+    }
+
+    [Fact]
     public void ReconstructionReportsMetrics()
     {
         var r = _pipeline.Reconstruct(TestImage(), "a photo", new InversionOptions());

@@ -66,6 +66,38 @@ public sealed class RegionBlendTests
     }
 
     [Fact]
+    public void ThePasteFadesFromTheRegionToTheInputOverOneLatentCell()
+    {
+        using var scope = new TensorScope();
+        // 4 px per latent cell: the weight is (5 − d)/5 at chessboard distance d ≤ 4 from the painted
+        // pixel (13, 6) and 0 beyond, so with edited = 200 and kept = 100 a pixel is 100 + 100·(5 − d)/5.
+        using var region = Region(Mask(32, (13, 6)), 8);
+        var pasted = region.Outside.Paste(RgbImage.Blank(32, 32, 200, 200, 200), RgbImage.Blank(32, 32, 100, 100, 100));
+        foreach (var (x, y, value) in new[] { (13, 6, 200), (14, 7, 180), (15, 6, 160), (10, 3, 140), (17, 10, 120), (18, 6, 100), (13, 0, 100), (31, 31, 100) })
+        {
+            Assert.Equal(value, pasted.Pixels[3 * (y * 32 + x)]);
+            Assert.Equal(value, pasted.Pixels[3 * (y * 32 + x) + 2]);
+        }
+        Assert.Equal(0.6f, region.Outside.Weight(15, 6), 6);
+        var size = Assert.Throws<ArgumentException>(() => region.Outside.Paste(RgbImage.Blank(16, 16), RgbImage.Blank(32, 32)));
+        Assert.Contains("16×16 but the paste region is 32×32", size.Message);
+    }
+
+    [Fact]
+    public void ALatentMaskPastesWholeCellsAndFadesOverOneCell()
+    {
+        using var scope = new TensorScope();
+        // Cell (row 1, column 3) of an 8×8 grid covers pixels x 12–15, y 4–7 of a 32×32 image; the
+        // weight is (5 − d)/5 at chessboard distance d ≤ 4 from that block.
+        var cells = new float[64];
+        cells[1 * 8 + 3] = 1;
+        var paste = OutsidePaste.FromLatentMask(Tensor.FromValues(cells, 1, 1, 8, 8), 32, 32);
+        foreach (var (x, y, weight) in new[] { (12, 4, 1f), (15, 7, 1f), (16, 7, 0.8f), (11, 2, 0.6f), (19, 11, 0.2f), (20, 5, 0f), (13, 12, 0f) })
+            Assert.Equal(weight, paste.Weight(x, y), 6);
+        Assert.Throws<ArgumentException>(() => OutsidePaste.FromLatentMask(Tensor.FromValues(cells, 1, 1, 8, 8), 30, 30));
+    }
+
+    [Fact]
     public void BadMasksGetClearErrors()
     {
         using var scope = new TensorScope();

@@ -35,12 +35,13 @@ internal static class EditCommand
         var attentionGuidance = new Option<string?>("--attention-guidance") { Description = "guided: self_attn_map_l2 weight per step, e.g. 0,20000,20000,20000" };
         var rescale = new Option<string?>("--rescale") { Description = "guided: bounds lo,hi of the guidance-to-CFG norm ratio (default 0,1)" };
         var cfgSchedule = new Option<string?>("--cfg-schedule") { Description = "guided: w per reverse step (default: 0, 7, 11, 19 scaled to end at the model's guidance, or --guidance)" };
-        var mask = new Option<string?>("--mask") { Description = "PNG or JPEG of the image's size: white where the edit may change the image, black where it must keep the reconstruction (p2p, switch, ddim)" };
+        var mask = new Option<string?>("--mask") { Description = "PNG or JPEG of the image's size: white where the edit may change the image, black where it must keep the input (p2p, switch, ddim)" };
         var renoise = new Option<double?>("--renoise") { Description = "with --mask: share of the inverted noise's variance replaced by fresh noise inside the mask, 0–1 (default 0.25)" };
+        var noPaste = new Option<bool>("--no-paste") { Description = "with --blend: decode LocalBlend's outside as it is, as the reference does (default: keep the input's pixels outside the blend mask, which the VAE decoder otherwise tints with the edit's colour)" };
         var json = ModelOptions.Json();
         var command = new Command("edit", "Edit an image: invert with the source prompt, decode with the target prompt");
         foreach (var o in new Option[] { model, image, source, target, method, guidance, tau, cross, self, blend, amplify, noAmplify, steps, matchColors, seed, output, reconstruction,
-                     featureGuidance, attentionGuidance, rescale, cfgSchedule, ddimSteps, mask, renoise, json })
+                     featureGuidance, attentionGuidance, rescale, cfgSchedule, ddimSteps, mask, renoise, noPaste, json })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -105,6 +106,7 @@ internal static class EditCommand
                     SelfReplace = Bounds(parse.GetValue(self), d.SelfReplace, "--self-replace"),
                     Amplify = amplified,
                     Blend = blendWords,
+                    PasteInputOutsideBlend = !parse.GetValue(noPaste),
                 },
                 MatchColors = parse.GetValue(matchColors),
                 Region = region,

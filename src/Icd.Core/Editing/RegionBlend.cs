@@ -11,6 +11,9 @@ namespace Icd.Editing;
 /// read from cross-attention). Inside the region the target row can start from partly fresh noise:
 /// x_T ← x_T + m·((√(1−λ) − 1)·x_T + √λ·ε), which keeps unit variance and weakens what the
 /// inverted noise says about the region (an object's colour, in the Shapes world) by √(1−λ).
+/// Equal latents outside do not give equal pixels outside (the decoder sees the whole latent), so
+/// <see cref="Outside"/> puts the input's pixels back outside the painted region, fading in over the
+/// one latent cell the latent mask was grown by.
 /// </summary>
 public sealed class RegionBlend : IDisposable
 {
@@ -34,7 +37,11 @@ public sealed class RegionBlend : IDisposable
         InsideCells = (long)_mask.Sum().Item();
         if (InsideCells == 0)
             throw new ArgumentException("the region mask selects no pixel: paint the part of the image that may change white (above mid-gray) and the rest black");
+        Outside = new OutsidePaste(inside, factor);
     }
+
+    /// <summary>The decoded edit on the painted pixels, the input's one latent cell beyond them.</summary>
+    public OutsidePaste Outside { get; }
 
     /// <summary>Latent cells inside the region (after growing it by one cell).</summary>
     public long InsideCells { get; }

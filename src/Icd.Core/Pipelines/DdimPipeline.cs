@@ -99,10 +99,12 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
                 progress?.Report(new StepProgress(Phase.Denoise, i + 1, grid.Length, nfe, sw.Elapsed));
             }
         }
+        var blendPaste = options.PromptToPrompt.PasteInputOutsideBlend ? controller.LocalBlend?.Paste((int)h * Model.VaeScale, (int)w * Model.VaeScale) : null;
         var images = Model.DecodeLatents(x);
         var input = ImageTensors.ToImage(Model.Preprocess(image, options.Inversion));
         var edited = images[1];
         if (options.MatchColors) edited = Editing.ColorMatch.MatchStatistics(edited, input);
+        if ((region?.Outside ?? blendPaste) is { } paste) edited = paste.Paste(edited, input);
         return new EditResult(input, edited, images[0], nfe, sw.Elapsed, controller.Kind);
     }
 

@@ -101,6 +101,7 @@ public sealed class IcdPipeline(IcdModel model)
         // The SDXL rule for the prompt switch (METHOD B6): the source prompt, unguided, while t > 1000·τ.
         bool SourcePromptAt(long t) => options.SourcePromptAboveTau is { } tau && t > 1000 * tau;
         using var region = RegionBlend.For(image, options.Region, mask => Preprocess(mask, options.Inversion), h, w);
+        OutsidePaste? blendPaste = null;   // the input outside LocalBlend's last mask
         if (options.Method == EditMethod.PromptToPrompt || region is not null)
         {
             // Batch [source, target]: the source row is the reconstruction (w = 0), the target row is
@@ -133,6 +134,8 @@ public sealed class IcdPipeline(IcdModel model)
                     progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
                 }
             }
+            if (options.PromptToPrompt.PasteInputOutsideBlend && controller?.LocalBlend is { } localBlend)
+                blendPaste = localBlend.Paste((int)h * Model.VaeScale, (int)w * Model.VaeScale);
         }
         else
         {
@@ -149,6 +152,7 @@ public sealed class IcdPipeline(IcdModel model)
         var input = ImageTensors.ToImage(Preprocess(image, options.Inversion));
         var edited = images[^1];
         if (options.MatchColors) edited = ColorMatch.MatchStatistics(edited, input);
+        if ((region?.Outside ?? blendPaste) is { } paste) edited = paste.Paste(edited, input);
         RgbImage? reconstruction = images.Length > 1 ? images[0] : null;
         return new EditResult(input, edited, reconstruction, nfe, sw.Elapsed, controllerKind);
     }

@@ -53,8 +53,9 @@ public sealed record EditOptions
     public bool MatchColors { get; init; }
 
     /// <summary>A mask image of the input's size: white where the edit may change the image, black
-    /// where it must keep the reconstruction (see <see cref="Editing.RegionBlend"/>); null: the whole
-    /// image. Not for guided editing.</summary>
+    /// where it must keep the image: the target branch keeps the reconstruction's latent there, and
+    /// the output keeps the input's pixels, fading in over one latent cell around the region (see
+    /// <see cref="Editing.RegionBlend"/>); null: the whole image. Not for guided editing.</summary>
     public RgbImage? Region { get; init; }
 
     /// <summary>With <see cref="Region"/>: the share λ ∈ [0, 1] of the inverted noise's variance that

@@ -71,6 +71,21 @@ public sealed class LocalBlend : IDisposable
     private long StoreHeight { get; set; }
     private long StoreWidth { get; set; }
 
+    /// <summary>Rows of the cross-attention maps the mask is made from (0 before the first step):
+    /// the mask's edges are only known to this resolution.</summary>
+    public long MapHeight => StoreHeight;
+
+    /// <summary>The paste of the input outside the target's last mask for a decoded image of
+    /// <paramref name="height"/>×<paramref name="width"/>: the weight fades over one attention-map
+    /// cell (8 pixels for the Shapes model's 8×8 maps, 32 for SD1.5's 16×16 at 512²), the resolution
+    /// the mask's blocky edges are known to, so the pasted border does not draw those blocks.</summary>
+    public OutsidePaste Paste(int height, int width)
+    {
+        if (LastMask is null || MapHeight == 0) throw new InvalidOperationException("LocalBlend has made no mask yet");
+        using var scope = new TensorScope();
+        return OutsidePaste.FromLatentMask(LastMask.Narrow(0, 1, 1), height, width, Math.Max(1, height / MapHeight));
+    }
+
     internal void EndStep()
     {
         foreach (var (path, t) in _stepStore)

@@ -22,6 +22,12 @@ public sealed record PromptToPromptOptions
     /// <summary>LocalBlend threshold on the max-normalised map (P2P: 0.3).</summary>
     public double BlendThreshold { get; init; } = 0.3;
 
+    /// <summary>With <see cref="Blend"/>: the output keeps the input's pixels outside LocalBlend's last
+    /// mask, fading in over one latent cell (<see cref="OutsidePaste"/>). LocalBlend keeps the source's
+    /// latents there, but the VAE decoder carries the edit's colour across the whole image. false:
+    /// decode the latents as they are, as the reference does.</summary>
+    public bool PasteInputOutsideBlend { get; init; } = true;
+
     public PromptToPromptOptions Validate()
     {
         foreach (var (name, (a, b)) in new[] { ("cross-replace", CrossReplace), ("self-replace", SelfReplace) })
