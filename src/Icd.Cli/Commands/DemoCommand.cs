@@ -46,9 +46,9 @@ internal static class DemoCommand
     internal static string ExampleMask => Path.Combine(ExamplesDirectory, "mask.png");
 
     public const string ExampleSource = "a large red circle in the center on a gray background";
-    // Green, not blue: the seventeenth build's 4-step editor paints the gray background blue along with
-    // the circle on this example (its 50-step teacher turns the circle cyan); green turns the circle green
-    // and leaves a lighter green tint on the background (model card).
+    // Green, not blue: asked for blue, the Shapes model's editors turn this circle cyan (so does its
+    // 50-step teacher); green turns it green. Outside LocalBlend's mask and the painted mask the output
+    // keeps the input's pixels, which the VAE decoder would otherwise tint green (model card).
     public const string ExampleTarget = "a large green circle in the center on a gray background";
 
     private static int EditExample()

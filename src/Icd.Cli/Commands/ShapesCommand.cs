@@ -29,7 +29,7 @@ internal static class ShapesCommand
         };
         var icdSteps = new Option<int?>("--icd-steps")
         {
-            Description = "optimisation steps of the iCD students and of Table 2's ablation students (default 3000; cosine decay over the run)",
+            Description = "optimisation steps of the iCD students and of Table 2's ablation students (default 6000; cosine decay over the run)",
         };
         var forwardStart = new Option<long?>("--forward-start")
         {
