@@ -23,9 +23,10 @@ public sealed record PromptToPromptOptions
     public double BlendThreshold { get; init; } = 0.3;
 
     /// <summary>With <see cref="Blend"/>: the output keeps the input's pixels outside LocalBlend's last
-    /// mask, fading in over one latent cell (<see cref="OutsidePaste"/>). LocalBlend keeps the source's
-    /// latents there, but the VAE decoder carries the edit's colour across the whole image. false:
-    /// decode the latents as they are, as the reference does.</summary>
+    /// mask, fading in over one cell of the attention maps the mask comes from
+    /// (<see cref="LocalBlend.Paste"/>). LocalBlend keeps the source's latents there, but the VAE
+    /// decoder carries the edit's colour across the whole image. false: decode the latents as they
+    /// are, as the reference does.</summary>
     public bool PasteInputOutsideBlend { get; init; } = true;
 
     public PromptToPromptOptions Validate()
