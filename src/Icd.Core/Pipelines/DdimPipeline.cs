@@ -99,7 +99,7 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
                 progress?.Report(new StepProgress(Phase.Denoise, i + 1, grid.Length, nfe, sw.Elapsed));
             }
         }
-        var blendPaste = options.PromptToPrompt.PasteInputOutsideBlend ? controller.LocalBlend?.Paste((int)h * Model.VaeScale, (int)w * Model.VaeScale) : null;
+        var blendPaste = controller.BlendPaste((int)h * Model.VaeScale, (int)w * Model.VaeScale);
         var images = Model.DecodeLatents(x);
         var input = ImageTensors.ToImage(Model.Preprocess(image, options.Inversion));
         var edited = images[1];

@@ -134,8 +134,7 @@ public sealed class IcdPipeline(IcdModel model)
                     progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
                 }
             }
-            if (options.PromptToPrompt.PasteInputOutsideBlend && controller?.LocalBlend is { } localBlend)
-                blendPaste = localBlend.Paste((int)h * Model.VaeScale, (int)w * Model.VaeScale);
+            blendPaste = controller?.BlendPaste((int)h * Model.VaeScale, (int)w * Model.VaeScale);
         }
         else
         {

@@ -68,12 +68,10 @@ public sealed class LocalBlend : IDisposable
         StoreWidth = site.Width;
     }
 
-    private long StoreHeight { get; set; }
-    private long StoreWidth { get; set; }
-
     /// <summary>Rows of the cross-attention maps the mask is made from (0 before the first step):
     /// the mask's edges are only known to this resolution.</summary>
-    public long MapHeight => StoreHeight;
+    private long StoreHeight { get; set; }
+    private long StoreWidth { get; set; }
 
     /// <summary>The paste of the input outside the target's last mask for a decoded image of
     /// <paramref name="height"/>×<paramref name="width"/>: the weight fades over one attention-map
@@ -81,9 +79,9 @@ public sealed class LocalBlend : IDisposable
     /// the mask's blocky edges are known to, so the pasted border does not draw those blocks.</summary>
     public OutsidePaste Paste(int height, int width)
     {
-        if (LastMask is null || MapHeight == 0) throw new InvalidOperationException("LocalBlend has made no mask yet");
+        if (LastMask is null || StoreHeight == 0) throw new InvalidOperationException("LocalBlend has made no mask yet");
         using var scope = new TensorScope();
-        return OutsidePaste.FromLatentMask(LastMask.Narrow(0, 1, 1), height, width, Math.Max(1, height / MapHeight));
+        return OutsidePaste.FromLatentMask(LastMask.Narrow(0, 1, 1), height, width, Math.Max(1, height / StoreHeight));
     }
 
     internal void EndStep()

@@ -24,6 +24,7 @@ public sealed class PromptToPromptController : IAttentionController, IDisposable
     private readonly int _selfStart, _selfEnd;
     private readonly long _maxSelfReplaceQueries;
     private readonly LocalBlend? _localBlend;
+    private readonly bool _pasteOutsideBlend;
     private int _step;
 
     /// <param name="steps">Number of denoising steps (iCD: 4).</param>
@@ -63,6 +64,7 @@ public sealed class PromptToPromptController : IAttentionController, IDisposable
         }
         _equalizer = Tensor.FromValues(eq).DetachFromScope();
         if (options.Blend is { } blend) _localBlend = new LocalBlend(source, target, blend.Source, blend.Target, options.BlendThreshold, latentHeight, latentWidth);
+        _pasteOutsideBlend = options.PasteInputOutsideBlend;
     }
 
     /// <summary>"replace" or "refine": which cross-attention editor the prompts selected.</summary>
@@ -117,6 +119,12 @@ public sealed class PromptToPromptController : IAttentionController, IDisposable
     }
 
     public void EndStep() => _localBlend?.EndStep();
+
+    /// <summary>With LocalBlend and <see cref="PromptToPromptOptions.PasteInputOutsideBlend"/>: the paste
+    /// of the input outside its last mask for a decoded image of <paramref name="height"/>×<paramref name="width"/>
+    /// (<see cref="LocalBlend.Paste"/>); otherwise null.</summary>
+    public OutsidePaste? BlendPaste(int height, int width) =>
+        _pasteOutsideBlend ? _localBlend?.Paste(height, width) : null;
 
     /// <summary>LocalBlend after a step's jump: target = source + mask·(target − source).</summary>
     public Tensor Blend(Tensor latents) => _localBlend is null ? latents.Share() : _localBlend.Apply(latents);
