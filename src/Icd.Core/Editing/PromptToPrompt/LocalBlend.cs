@@ -65,13 +65,11 @@ public sealed class LocalBlend : IDisposable
             _stepStore[site.Path] = reshaped.Clone().DetachFromScope();
         }
         StoreHeight = site.Height;
-        StoreWidth = site.Width;
     }
 
     /// <summary>Rows of the cross-attention maps the mask is made from (0 before the first step):
     /// the mask's edges are only known to this resolution.</summary>
     private long StoreHeight { get; set; }
-    private long StoreWidth { get; set; }
 
     /// <summary>The paste of the input outside the target's last mask for a decoded image of
     /// <paramref name="height"/>×<paramref name="width"/>: the weight fades over one attention-map
