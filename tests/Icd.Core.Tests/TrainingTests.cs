@@ -91,6 +91,15 @@ public class TrainingTests
     }
 
     [Theory]
+    [InlineData(1, new[] { 0, 1, 2, 3 })] // METHOD D1: j uniform over the four segments
+    [InlineData(3, new[] { 0, 0, 0, 1, 2, 3 })] // the first segment drawn 3 times in 6
+    public void PreservationSegmentsWeightTheFirst(int firstWeight, int[] segments)
+    {
+        Assert.Equal(segments, Enumerable.Range(0, segments.Length).Select(d => ConsistencyPairs.PreservationSegment(d, firstWeight)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new IcdDistillationOptions { PreservationFirstSegmentWeight = 0 });
+    }
+
+    [Theory]
     [InlineData(19, 19, false, 19, false)] // METHOD D1: the first segment ends at the noised start x_19
     [InlineData(19, 19, true, 0, true)] // at z0, as inference decodes
     [InlineData(259, 19, true, 259, false)] // later segments are unchanged

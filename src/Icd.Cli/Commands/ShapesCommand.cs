@@ -39,6 +39,10 @@ internal static class ShapesCommand
         {
             Description = "coefficient of both preservation losses L_f and L_r of the iCD students and the ablations (default 3; METHOD D1: 1.5)",
         };
+        var firstSegment = new Option<int?>("--first-segment-weight")
+        {
+            Description = "how many times the first segment (19 → 259) counts when the preservation losses draw their segment (default 1, METHOD D1's uniform draw)",
+        };
         var icdSelectBy = new Option<string?>("--icd-select-by")
         {
             Description = "end the iCD students' runs in their held-back step with the best value of a validation column: max:val_psnr, min:val_clean_mse or min:val_latent_mse (default: the last step)",
@@ -66,7 +70,7 @@ internal static class ShapesCommand
         var part = new Option<ShapesBuildParts?>("--part") { Description = "build only this part: Base, Model (students, cycle) or Ablations; Model and Ablations need the base built (what each --jobs process runs)" };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
         // The settings: passed on, as given, to the process of each part.
-        Option[] settings = [quick, counterfactualSteps, grounding, vaeObjectWeight, icdSteps, icdBatch, icdSelectBy, icdEma, loraRank, loraAlpha, forwardStart, preservation, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
+        Option[] settings = [quick, counterfactualSteps, grounding, vaeObjectWeight, icdSteps, icdBatch, icdSelectBy, icdEma, loraRank, loraAlpha, forwardStart, preservation, firstSegment, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
         foreach (var o in settings.Prepend(work).Prepend(output).Append(jobs).Append(part)) build.Options.Add(o);
         build.SetAction(parse =>
         {
@@ -119,6 +123,11 @@ internal static class ShapesCommand
             {
                 if (!(keep >= 0 && double.IsFinite(keep))) throw new ArgumentException($"--preservation must be a finite number ≥ 0, got {keep}");
                 options = options with { Preservation = keep };
+            }
+            if (parse.GetValue(firstSegment) is int weight)
+            {
+                if (weight < 1) throw new ArgumentException($"--first-segment-weight must be ≥ 1, got {weight}");
+                options = options with { PreservationFirstSegmentWeight = weight };
             }
             if (parse.GetValue(loraRank) is long rank)
             {

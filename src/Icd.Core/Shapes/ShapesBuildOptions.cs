@@ -82,6 +82,9 @@ public sealed record ShapesBuildOptions
     /// <summary>L_r's first segment decodes to the clean latent, as inference does
     /// (<see cref="IcdDistillationOptions.ReversePreservationToClean"/>; METHOD D1: false).</summary>
     public bool ReversePreservationToClean { get; init; } = true;
+    /// <summary>How many times the first segment counts in the preservation losses' segment draw
+    /// (<see cref="IcdDistillationOptions.PreservationFirstSegmentWeight"/>; METHOD D1: 1).</summary>
+    public int PreservationFirstSegmentWeight { get; init; } = 1;
     /// <summary>Where the iCD students' inversion starts (METHOD B4: the noised latent at t = 19;
     /// Inverse-and-Edit starts at 0). Written into the manifest's <c>forward_timesteps</c>.</summary>
     public long ForwardStart { get; init; } = 19;

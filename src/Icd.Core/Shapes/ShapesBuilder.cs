@@ -286,6 +286,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         {
             Rank = options.LoraRank, Alpha = options.LoraAlpha, GuidanceSet = options.GuidanceSet, ForwardPreservation = lf, ReversePreservation = lr,
             ReversePreservationToClean = options.ReversePreservationToClean, ForwardStart = options.ForwardStart,
+            PreservationFirstSegmentWeight = options.PreservationFirstSegmentWeight,
         };
         // Every held-back scene, scored in pixels too (val_psnr), so that Icd.SelectBy can keep a step by what the evaluation measures.
         using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Icd, icd)

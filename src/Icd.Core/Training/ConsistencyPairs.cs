@@ -28,6 +28,12 @@ public static class ConsistencyPairs
     public static (long F, long R) Preservation(IReadOnlyList<long> forwardEndpoints, IReadOnlyList<long> reverseEndpoints, long forwardStart, int j) =>
         (forwardEndpoints[j], reverseEndpoints[j] == 0 ? forwardStart : reverseEndpoints[j]);
 
+    /// <summary>The preservation segment j for a uniform draw in [0, segments − 1 + <paramref name="firstWeight"/>):
+    /// the first segment (j = 0) counts <paramref name="firstWeight"/> times, every other once, so it is
+    /// drawn with probability k / (segments − 1 + k). k = 1 is METHOD D1's uniform j.</summary>
+    public static int PreservationSegment(long draw, int firstWeight) =>
+        draw < firstWeight ? 0 : (int)(draw - firstWeight + 1);
+
     /// <summary>Where L_r's reverse jump from F_j ends, and whether its target is the clean latent z0
     /// instead of x_{R_j}: R_j and x_{R_j}, except for the first segment when <paramref name="toClean"/>
     /// (<see cref="IcdDistillationOptions.ReversePreservationToClean"/>): t = 0 and z0.</summary>

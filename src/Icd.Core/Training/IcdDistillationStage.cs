@@ -27,6 +27,10 @@ public sealed record IcdDistillationOptions
     /// α_19·x̂0 + σ_19·ε̂ right, so the decoded x̂0 keeps an error of σ_19/α_19·(ε0 − ε̂) that the
     /// loss never sees (at this scale 1.3 dB of the first segment's 1.7; model card).</summary>
     public bool ReversePreservationToClean { get; init; }
+    /// <summary>How many times the first segment (F_0, R_0) counts when L_f's and L_r's segment j is
+    /// drawn (<see cref="ConsistencyPairs.PreservationSegment"/>); 1, METHOD D1's uniform j. The round trip
+    /// loses most in that segment (model card), and L_r's first pair is exactly inference's 19 → 259 → 0.</summary>
+    public int PreservationFirstSegmentWeight { get; init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(PreservationFirstSegmentWeight), value, "the first segment's weight must be ≥ 1"); } = 1;
     public long[] ReverseEndpoints { get; init; } = [0, 259, 519, 779];
     public long[] ForwardEndpoints { get; init; } = [259, 519, 779, 999];
     public long ForwardStart { get; init; } = 19;
@@ -276,11 +280,13 @@ public sealed class IcdDistillationStage : ITrainingStage
         return ends.Select(end => Jump(x, eps, All(last), All(end))).ToArray();
     }
 
-    /// <summary>Per sample j ~ U{0..3}: (F_j, R_j) preservation pairs.</summary>
+    /// <summary>Per sample j ~ U{0..3} (the first segment counted <see cref="IcdDistillationOptions.PreservationFirstSegmentWeight"/>
+    /// times): (F_j, R_j) preservation pairs.</summary>
     private (long[] F, long[] R) PreservationDraw(int b)
     {
-        var pairs = Draw(_o.ForwardEndpoints.Length, b)
-            .Select(j => ConsistencyPairs.Preservation(_o.ForwardEndpoints, _o.ReverseEndpoints, _o.ForwardStart, (int)j)).ToArray();
+        int k = _o.PreservationFirstSegmentWeight;
+        var pairs = Draw(_o.ForwardEndpoints.Length - 1 + k, b)
+            .Select(d => ConsistencyPairs.Preservation(_o.ForwardEndpoints, _o.ReverseEndpoints, _o.ForwardStart, ConsistencyPairs.PreservationSegment(d, k))).ToArray();
         return (pairs.Select(p => p.F).ToArray(), pairs.Select(p => p.R).ToArray());
     }
 
