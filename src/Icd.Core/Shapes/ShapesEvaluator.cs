@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Icd.Editing;
 using Icd.Editing.Guidance;
 using Icd.Imaging;
@@ -65,7 +66,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         // Inverse-and-Edit encodes with its cycle-fine-tuned forward model (from t = 0) when the build wrote one.
         string cyclePath = Path.Combine(modelDirectory, ShapesBuilder.CycleManifest);
         using var inverseAndEdit = File.Exists(cyclePath) ? IcdModel.Load(cyclePath, sharing: model) : null;
-        var (editing, grid) = EditingTable(model, inverseAndEdit ?? model, held);
+        var (editing, grid, colourOutcomes) = EditingTable(model, inverseAndEdit ?? model, held);
         var stream = new SceneStream(options.BenchmarkSeed, options.Split);
         var captions = Enumerable.Range(0, options.GenerationImages).Select(i => stream.At(i)).Select(s => (s, CaptionWriter.Describe(s).Text)).ToList();
         var (generation, generationGrid) = GenerationTable.Run(model, captions, options.DdimSteps, Math.Min(options.GridCases, captions.Count), Log);
@@ -87,6 +88,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         report.AppendLine().AppendLine("## Editing (against the ground-truth edited image)").AppendLine();
         report.AppendLine("| edit kind | method | PSNR | SSIM | preservation PSNR (outside mask) | success | NFE | s/edit |").AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var r in editing) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Kind} | {r.Method} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Preservation:F2} | {r.Success:P0} | {r.Nfe} | {r.Seconds:F2} |"));
+        ColourOutcomesSection(report, colourOutcomes);
         report.AppendLine().AppendLine("![grid](grid.png)").AppendLine();
         report.AppendLine("Grid columns: source | iCD reconstruction | prompt switch | Prompt-to-Prompt | guided (Inverse-and-Edit) | DDIM + P2P | iCD + P2P in the true change mask | DDIM + P2P in the true change mask | ground truth through the VAE | ground truth.");
         if (generation.Count > 0)
@@ -117,7 +119,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
             report.AppendLine($"Rows: {string.Join(", ", ColourBindingTable.Colours.Select(Words.Of))}. Columns: {string.Join(", then ", binding.Select(r => $"{r.Name} on {r.Seeds} seeds"))}.");
         }
         File.WriteAllText(Path.Combine(reportDirectory, "report.md"), report.ToString());
-        File.WriteAllText(Path.Combine(reportDirectory, "results.json"), JsonSerializer.Serialize(new { inversion, depth, editing, generation, binding }, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(reportDirectory, "results.json"), JsonSerializer.Serialize(new { inversion, depth, editing, colourOutcomes = colourOutcomes.Select(c => new { c.Method, c.Outcomes }), generation, binding }, new JsonSerializerOptions { WriteIndented = true, Converters = { new JsonStringEnumConverter() } }));
         if (grid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "grid.png"), ImageGrid.Compose(grid));
         if (generationGrid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "generation.png"), ImageGrid.Compose(generationGrid));
         if (bindingGrid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "colour-binding.png"), ImageGrid.Compose(bindingGrid));
@@ -184,14 +186,30 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
     /// <summary>The editing table's ceiling row: the ground-truth edited image encoded and decoded by
     /// the VAE, no diffusion at all. It is what a latent-space editor that found the target's latent
     /// exactly would score: the practical ceiling of every editing method on this VAE.</summary>
+    /// <summary>What the colour edits produced, per method (<see cref="ColourOutcomes"/>).</summary>
+    private static void ColourOutcomesSection(StringBuilder report, List<(string Method, ColourOutcomes Outcomes)> outcomes)
+    {
+        if (outcomes.Count == 0) return;
+        static string Share(ColourOutcomes.Tally c) => c.Of == 0 ? "–" : $"{c.Right}/{c.Of}";
+        report.AppendLine().AppendLine("### Colour edits: what came out").AppendLine();
+        report.AppendLine("A failed edit either kept the object's source colour or gave it a third one; the judge's colour is the palette colour nearest the object's median.").AppendLine();
+        report.AppendLine("| method | right | kept its colour | another colour | small / large objects right | alone / with others right | commonest misses (wanted → came out) |").AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var (method, o) in outcomes)
+        {
+            string misses = string.Join(", ", o.Confusions.Take(3).Select(c => $"{Words.Of(c.Wanted)} → {Words.Of(c.Measured)}{(c.Count > 1 ? $" ×{c.Count}" : "")}"));
+            report.AppendLine($"| {method} | {o.Right}/{o.Edits} | {o.KeptSource} | {o.OtherColour} | {Share(o.Small)} / {Share(o.Large)} | {Share(o.Alone)} / {Share(o.WithOthers)} | {(misses.Length == 0 ? "–" : misses)} |");
+        }
+    }
+
     public const string VaeCeiling = "ground truth through the VAE (ceiling)";
 
     /// <summary>The diagnostic rows' suffix: the edit confined to the ground-truth change mask (<see cref="EditOptions.Region"/>).</summary>
     public const string ExactMaskSuffix = "in the true change mask (diagnostic)";
     public const string ExactMaskIcd = "iCD + P2P " + ExactMaskSuffix;
 
-    private (List<EditRow>, List<IReadOnlyList<RgbImage>>) EditingTable(IcdModel model, IcdModel inverseAndEdit, IReadOnlyList<Edit> edits)
+    private (List<EditRow>, List<IReadOnlyList<RgbImage>>, List<(string Method, ColourOutcomes Outcomes)>) EditingTable(IcdModel model, IcdModel inverseAndEdit, IReadOnlyList<Edit> edits)
     {
+        var colourOutcomes = new List<(string Method, ColourOutcomes Outcomes)>();
         var icd = new IcdPipeline(model);
         var ddim = new DdimPipeline(model, options.DdimSteps);
         var guided = new GuidedEditor(inverseAndEdit);
@@ -249,6 +267,8 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
             foreach (var (method, results) in perMethod)
             {
                 var paired = cases.Zip(results).ToList();
+                if (kind == EditKind.ChangeColour && method != VaeCeiling)
+                    colourOutcomes.Add((method, ColourOutcomes.Of(paired.Select(p => (p.First, EditJudge.Judge(p.First, p.Second.Image))).ToList())));
                 rows.Add(new EditRow(kind.ToString(), method,
                     paired.Average(p => Math.Min(ImageMetrics.Psnr(p.First.TargetImage, p.Second.Image), 100)),
                     paired.Average(p => ImageMetrics.Ssim(p.First.TargetImage, p.Second.Image)),
@@ -257,7 +277,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
                     results[0].Nfe, results.Average(r => r.Seconds)));
             }
         }
-        return (rows, grid);
+        return (rows, grid, colourOutcomes);
     }
 }
 
