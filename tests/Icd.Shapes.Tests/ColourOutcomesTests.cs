@@ -31,7 +31,7 @@ public class ColourOutcomesTests
         Assert.Equal(new ColourOutcomes.Tally(1, 2), outcomes.Large);
         Assert.Equal(new ColourOutcomes.Tally(1, 2), outcomes.Alone);
         Assert.Equal(new ColourOutcomes.Tally(0, 3), outcomes.WithOthers);
-        Assert.Equal([new(Colour.Blue, Colour.Cyan, 2), new(Colour.Blue, Colour.Red, 1), new(Colour.Blue, Colour.Green, 1)], outcomes.Confusions);
+        Assert.Equal([new(Colour.Green, Colour.Blue, Colour.Cyan, 2), new(Colour.Red, Colour.Blue, Colour.Red, 1), new(Colour.Green, Colour.Blue, Colour.Green, 1)], outcomes.Confusions);
     }
 
     [Fact]

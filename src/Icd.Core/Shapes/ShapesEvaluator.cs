@@ -193,10 +193,10 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         static string Share(ColourOutcomes.Tally c) => c.Of == 0 ? "–" : $"{c.Right}/{c.Of}";
         report.AppendLine().AppendLine("### Colour edits: what came out").AppendLine();
         report.AppendLine("A failed edit either kept the object's source colour or gave it a third one; the judge's colour is the palette colour nearest the object's median.").AppendLine();
-        report.AppendLine("| method | right | kept its colour | another colour | small / large objects right | alone / with others right | commonest misses (wanted → came out) |").AppendLine("|---|---|---|---|---|---|---|");
+        report.AppendLine("| method | right | kept its colour | another colour | small / large objects right | alone / with others right | commonest misses (source → wanted: came out) |").AppendLine("|---|---|---|---|---|---|---|");
         foreach (var (method, o) in outcomes)
         {
-            string misses = string.Join(", ", o.Confusions.Take(3).Select(c => $"{Words.Of(c.Wanted)} → {Words.Of(c.Measured)}{(c.Count > 1 ? $" ×{c.Count}" : "")}"));
+            string misses = string.Join(", ", o.Confusions.Take(3).Select(c => $"{Words.Of(c.Source)} → {Words.Of(c.Wanted)}: {Words.Of(c.Measured)}{(c.Count > 1 ? $" ×{c.Count}" : "")}"));
             report.AppendLine($"| {method} | {o.Right}/{o.Edits} | {o.KeptSource} | {o.OtherColour} | {Share(o.Small)} / {Share(o.Large)} | {Share(o.Alone)} / {Share(o.WithOthers)} | {(misses.Length == 0 ? "–" : misses)} |");
         }
     }

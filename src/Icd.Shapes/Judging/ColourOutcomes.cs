@@ -4,7 +4,7 @@ namespace Icd.Shapes;
 /// What colour edits produced, beyond right or wrong: whether a failed object kept its source colour
 /// (the edit did nothing) or took a third colour (the edit happened, in the wrong colour), the
 /// success by the object's size and by whether it is alone in its scene, and the commonest
-/// wanted → measured confusions. The colour target misses 90 %; this says which kind of miss it is.
+/// source → wanted → measured confusions. The colour target misses 90 %; this says which kind of miss it is.
 /// </summary>
 public sealed record ColourOutcomes(
     int Edits,
@@ -20,11 +20,12 @@ public sealed record ColourOutcomes(
     /// <summary><paramref name="Right"/> of <paramref name="Of"/> edits succeeded.</summary>
     public sealed record Tally(int Right, int Of);
 
-    /// <summary><paramref name="Count"/> failed edits wanted <paramref name="Wanted"/> and came out <paramref name="Measured"/>.</summary>
-    public sealed record Confusion(Colour Wanted, Colour Measured, int Count);
+    /// <summary><paramref name="Count"/> failed edits of a <paramref name="Source"/> object wanted
+    /// <paramref name="Wanted"/> and came out <paramref name="Measured"/>.</summary>
+    public sealed record Confusion(Colour Source, Colour Wanted, Colour Measured, int Count);
 
     /// <summary>Tallies colour edits with their verdicts (<see cref="EditJudge.Judge"/>); confusions are
-    /// the wrong (wanted, measured) pairs, commonest first, then in palette order.</summary>
+    /// the wrong (source, wanted, measured) triples, commonest first, then in palette order.</summary>
     public static ColourOutcomes Of(IReadOnlyList<(Edit Edit, JudgeResult Verdict)> judged)
     {
         ArgumentNullException.ThrowIfNull(judged);
@@ -41,9 +42,9 @@ public sealed record ColourOutcomes(
         }
         var wrong = judged.Where(j => !j.Verdict.Success).ToList();
         var confusions = wrong
-            .GroupBy(j => (Wanted: j.Edit.Target.Objects[j.Edit.TargetObject].Colour, Measured: j.Verdict.MeasuredColour!.Value))
-            .Select(g => new Confusion(g.Key.Wanted, g.Key.Measured, g.Count()))
-            .OrderByDescending(c => c.Count).ThenBy(c => c.Wanted).ThenBy(c => c.Measured)
+            .GroupBy(j => (Source: j.Edit.Source.Objects[j.Edit.SourceObject].Colour, Wanted: j.Edit.Target.Objects[j.Edit.TargetObject].Colour, Measured: j.Verdict.MeasuredColour!.Value))
+            .Select(g => new Confusion(g.Key.Source, g.Key.Wanted, g.Key.Measured, g.Count()))
+            .OrderByDescending(c => c.Count).ThenBy(c => c.Source).ThenBy(c => c.Wanted).ThenBy(c => c.Measured)
             .ToList();
         return new ColourOutcomes(
             judged.Count,
