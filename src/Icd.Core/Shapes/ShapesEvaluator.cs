@@ -183,9 +183,6 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
             results.Average(r => clip.ImageSimilarity(r.Input, r.Reconstruction)), results[0].Nfe, results.Average(r => r.Elapsed.TotalSeconds));
     }
 
-    /// <summary>The editing table's ceiling row: the ground-truth edited image encoded and decoded by
-    /// the VAE, no diffusion at all. It is what a latent-space editor that found the target's latent
-    /// exactly would score: the practical ceiling of every editing method on this VAE.</summary>
     /// <summary>What the colour edits produced, per method (<see cref="ColourOutcomes"/>).</summary>
     private static void ColourOutcomesSection(StringBuilder report, List<(string Method, ColourOutcomes Outcomes)> outcomes)
     {
@@ -201,6 +198,9 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         }
     }
 
+    /// <summary>The editing table's ceiling row: the ground-truth edited image encoded and decoded by
+    /// the VAE, no diffusion at all. It is what a latent-space editor that found the target's latent
+    /// exactly would score: the practical ceiling of every editing method on this VAE.</summary>
     public const string VaeCeiling = "ground truth through the VAE (ceiling)";
 
     /// <summary>The diagnostic rows' suffix: the edit confined to the ground-truth change mask (<see cref="EditOptions.Region"/>).</summary>
