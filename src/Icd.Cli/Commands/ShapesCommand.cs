@@ -41,7 +41,7 @@ internal static class ShapesCommand
         };
         var firstSegment = new Option<int?>("--first-segment-weight")
         {
-            Description = "how many times the first segment (19 → 259) counts when the preservation losses draw their segment (default 1, METHOD D1's uniform draw)",
+            Description = "how many times the first segment (19 → 259) counts when the preservation losses draw their segment (default 3: half the draws; METHOD D1: 1, uniform)",
         };
         var icdSelectBy = new Option<string?>("--icd-select-by")
         {
@@ -59,7 +59,7 @@ internal static class ShapesCommand
         var loraAlpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha: the update is scaled by alpha / rank (default 12, scale 0.375; iCD's SD1.5 students: 8 / 64; at rank 32 the Shapes students round-trip better as alpha grows from 2 to 16, flattening past 12; model card)" };
         var cycleSteps = new Option<int?>("--cycle-steps") { Description = "optimisation steps of the cycle fine-tuning (default 600; the run ends in its best held-back step)" };
         var cycleLr = new Option<double?>("--cycle-lr") { Description = "learning rate of the cycle fine-tuning (default 5e-5; METHOD D2: 8e-6 over 6,000 steps)" };
-        var cyclePreservation = new Option<double?>("--cycle-preservation") { Description = "coefficient of L_f in the cycle fine-tuning (default 1.5, METHOD D2)" };
+        var cyclePreservation = new Option<double?>("--cycle-preservation") { Description = "coefficient of L_f in the cycle fine-tuning (default 3, as the students'; METHOD D2: 1.5)" };
         var cycleLfStart = new Option<long?>("--cycle-lf-start") { Description = "timestep L_f's pairs start from in the cycle fine-tuning (default 19, as METHOD D2)" };
         var cycleStart = new Option<long?>("--cycle-start") { Description = "timestep the cycle loss's round trip, and so Inverse-and-Edit's inversion, starts from (default 19, z0 noised to it as iCD's inversion does; METHOD D2: 0, the clean latent)" };
         var noAblations = new Option<bool>("--no-ablations") { Description = "skip Table 2's ablation students (a later build with the same folders adds them)" };
