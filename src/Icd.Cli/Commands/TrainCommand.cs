@@ -60,11 +60,16 @@ internal static class TrainCommand
         var pyramid = new Option<double>("--pyramid-noise") { Description = "multi-resolution training noise with this discount per level (0: white noise; the Shapes teacher's second phase uses 0.8). For guidance, icd and cycle it is the distillation noise, which need not be the teacher's (the Shapes build distils on white noise); a model distilled on it sets pyramid_noise in icd.json" };
         var snrGamma = new Option<double?>("--snr-gamma") { Description = "teacher: Min-SNR-γ loss weighting (the Shapes build uses 5 with --pyramid-noise; default: plain MSE)" };
         var preservation = new Option<double>("--preservation") { Description = "icd: coefficient of both preservation losses L_f and L_r; cycle: of L_f (METHOD D1: 1.5; the Shapes build uses 3 for icd)", DefaultValueFactory = _ => 1.5 };
+        var firstSegment = new Option<int>("--first-segment-weight")
+        {
+            Description = "icd: how many times the first segment (F_0, R_0) counts when the preservation losses draw their segment (default 1, METHOD D1's uniform draw; the Shapes build uses 3)",
+            DefaultValueFactory = _ => 1,
+        };
         var clean = new Option<bool>("--lr-to-clean") { Description = "icd: L_r's first segment jumps to t = 0 and targets the clean latent, as inference decodes (default: METHOD D1's noised start x_19)" };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
         var command = new Command(name, description);
         foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, seed, rank, alpha,
-                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, ema, checkpointing, cacheDir, fromScratch, pyramid, snrGamma, preservation, clean })
+                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, ema, checkpointing, cacheDir, fromScratch, pyramid, snrGamma, preservation, clean, firstSegment })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -85,6 +90,7 @@ internal static class TrainCommand
             if (gamma is { } gv && !(gv > 0)) throw new ArgumentException($"--snr-gamma must be > 0, got {gv}");
             double keep = parse.GetValue(preservation);
             if (!(keep >= 0 && double.IsFinite(keep))) throw new ArgumentException($"--preservation must be ≥ 0 (0: off), got {keep}");
+            if (parse.GetValue(firstSegment) is var k and < 1) throw new ArgumentException($"--first-segment-weight must be ≥ 1 (1: METHOD D1's uniform draw), got {k}");
             string outDir = parse.GetValue(output)!;
             using var net = StableDiffusionLoader.Load(parse.GetValue(model)!);
             net.Vae.SetRequiresGrad(false);
@@ -124,7 +130,7 @@ internal static class TrainCommand
                     var options = new IcdDistillationOptions
                     {
                         Rank = parse.GetValue(rank), Alpha = parse.GetValue(alpha), GuidanceSet = w, ForwardPreservation = keep, ReversePreservation = keep,
-                        ReversePreservationToClean = parse.GetValue(clean),
+                        ReversePreservationToClean = parse.GetValue(clean), PreservationFirstSegmentWeight = parse.GetValue(firstSegment),
                     };
                     using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options) { Noise = noise };
                     trainingRun.Run(stage, parse.GetValue(resume), progress);
