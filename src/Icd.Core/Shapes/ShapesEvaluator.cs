@@ -267,13 +267,14 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
             foreach (var (method, results) in perMethod)
             {
                 var paired = cases.Zip(results).ToList();
+                var verdicts = paired.Select(p => EditJudge.Judge(p.First, p.Second.Image)).ToList();
                 if (kind == EditKind.ChangeColour && method != VaeCeiling)
-                    colourOutcomes.Add((method, ColourOutcomes.Of(paired.Select(p => (p.First, EditJudge.Judge(p.First, p.Second.Image))).ToList())));
+                    colourOutcomes.Add((method, ColourOutcomes.Of(cases.Zip(verdicts).ToList())));
                 rows.Add(new EditRow(kind.ToString(), method,
                     paired.Average(p => Math.Min(ImageMetrics.Psnr(p.First.TargetImage, p.Second.Image), 100)),
                     paired.Average(p => ImageMetrics.Ssim(p.First.TargetImage, p.Second.Image)),
                     paired.Average(p => Math.Min(EditJudge.Preservation(p.First, p.Second.Image), 100)),
-                    paired.Average(p => EditJudge.Judge(p.First, p.Second.Image).Success ? 1.0 : 0.0),
+                    verdicts.Average(v => v.Success ? 1.0 : 0.0),
                     results[0].Nfe, results.Average(r => r.Seconds)));
             }
         }

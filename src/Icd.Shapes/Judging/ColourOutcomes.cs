@@ -35,6 +35,7 @@ public sealed record ColourOutcomes(
                 throw new ArgumentException($"colour outcomes take colour edits and their verdicts, got a {edit.Kind} edit judged as {verdict.Kind}", nameof(judged));
             if (verdict.MeasuredColour is null) throw new ArgumentException($"the verdict on {edit} has no measured colour", nameof(judged));
         }
+        static Colour SourceColour(Edit e) => e.Source.Objects[e.SourceObject].Colour;
         Tally Count(Func<Edit, bool> which)
         {
             var these = judged.Where(j => which(j.Edit)).ToList();
@@ -42,15 +43,16 @@ public sealed record ColourOutcomes(
         }
         var wrong = judged.Where(j => !j.Verdict.Success).ToList();
         var confusions = wrong
-            .GroupBy(j => (Source: j.Edit.Source.Objects[j.Edit.SourceObject].Colour, Wanted: j.Edit.Target.Objects[j.Edit.TargetObject].Colour, Measured: j.Verdict.MeasuredColour!.Value))
+            .GroupBy(j => (Source: SourceColour(j.Edit), Wanted: j.Edit.Target.Objects[j.Edit.TargetObject].Colour, Measured: j.Verdict.MeasuredColour!.Value))
             .Select(g => new Confusion(g.Key.Source, g.Key.Wanted, g.Key.Measured, g.Count()))
             .OrderByDescending(c => c.Count).ThenBy(c => c.Source).ThenBy(c => c.Wanted).ThenBy(c => c.Measured)
             .ToList();
+        int kept = wrong.Count(j => j.Verdict.MeasuredColour == SourceColour(j.Edit));
         return new ColourOutcomes(
             judged.Count,
             judged.Count - wrong.Count,
-            wrong.Count(j => j.Verdict.MeasuredColour == j.Edit.Source.Objects[j.Edit.SourceObject].Colour),
-            wrong.Count(j => j.Verdict.MeasuredColour != j.Edit.Source.Objects[j.Edit.SourceObject].Colour),
+            kept,
+            wrong.Count - kept,
             Count(e => e.EditedObject!.Size == ObjectSize.Small),
             Count(e => e.EditedObject!.Size == ObjectSize.Large),
             Count(e => e.Source.Objects.Count == 1),
