@@ -46,6 +46,21 @@ public class BestStepSelectionTests
     }
 
     [Fact]
+    public void TheLogStartsWithTheStartingStatesValidation()
+    {
+        using var dir = new TempDir();
+        using var stage = new ScriptedStage(Metric);
+        new TrainingRun(dir.Path, Options(2)).Run(stage, resume: false);
+        var lines = File.ReadAllLines(Path.Combine(dir.Path, "log.csv"));
+        var header = lines[0].Split(',');
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(["0", "1", "2"], rows.Select(r => r[0]));
+        int val = Array.IndexOf(header, "val"), loss = Array.IndexOf(header, "loss");
+        Assert.Equal(["7", "5", "3"], rows.Select(r => r[val])); // Metric[0], [1], [2]
+        Assert.Equal("", rows[0][loss]); // no step taken yet: no loss
+    }
+
+    [Fact]
     public void WithoutSelectionEndsInTheLastState()
     {
         using var dir = new TempDir();

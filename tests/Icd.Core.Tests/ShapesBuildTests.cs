@@ -68,7 +68,13 @@ public class ShapesBuildTests
             double table = results.RootElement.GetProperty("inversion").EnumerateArray()
                 .Single(r => r.GetProperty("Name").GetString() == "fCD4 + L_f | CD4 + L_r (unguided)").GetProperty("Psnr").GetDouble();
             Assert.Equal(table, full, 6);
+            // The targets: with one image the inversion comparisons have no interval, so the first three
+            // can only be met or missed within noise; the colour target is checked for each few-step editor.
+            var targets = results.RootElement.GetProperty("targets").EnumerateArray().ToList();
+            Assert.Equal(6, targets.Count);
+            Assert.All(targets.Take(3), t => Assert.EndsWith("WithinNoise", t.GetProperty("Verdict").GetString()));
         }
+        Assert.Contains("## Targets", report);
         // The colour-binding check: a row per method and its grid (10 colours × 1 seed, teacher then student).
         string binding = report[report.IndexOf("## Colour binding", StringComparison.Ordinal)..];
         Assert.Equal(["| DDIM10 (teacher)", "| iCD reverse"], binding.Split('\n').Where(l => l.StartsWith("| DDIM") || l.StartsWith("| iCD")).Select(l => l[..l.IndexOf(',')]));

@@ -37,6 +37,12 @@ public sealed record ShapesEvalOptions
     public static ShapesEvalOptions Quick { get; } = new() { InversionImages = 2, EditsPerKind = 1, DdimSteps = 10, GridCases = 3, GenerationImages = 2, BindingSeeds = 1 };
 }
 
+/// <summary>Which forward | reverse pair a row of the inversion table measures (Table 2's rows).</summary>
+public enum InversionPair { Ddim, NoPreservation, LfOnly, Icd, Cycle }
+
+/// <summary>How a row of the inversion table decodes: w = 0, constant w, or w with dynamic CFG.</summary>
+public enum InversionGuidance { Unguided, Constant, Dynamic }
+
 /// <summary>
 /// <c>icd shapes eval</c>: the inversion table (METHOD H Table 2 layout, on held-out scenes) and where
 /// the iCD round trip loses by depth (<see cref="RoundTripDepthTable"/>), the
@@ -74,6 +80,8 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         var report = new StringBuilder();
         report.AppendLine("# Shapes world evaluation").AppendLine();
         report.AppendLine($"Model: `{modelPath}`; {options.InversionImages} {split} images for inversion, {options.EditsPerKind} edits per kind; DDIM baseline {options.DdimSteps} steps.").AppendLine();
+        var targets = TargetsTable.Check(inversion, editing);
+        TargetsSection(report, targets);
         report.AppendLine($"## Inversion (reconstruction of {split} scenes)").AppendLine();
         report.AppendLine("| configuration | PSNR | SSIM | MSE | Shapes-LPIPS | Shapes-CLIP image sim. | NFE | s/image |").AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var r in inversion) report.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {r.Name.Replace("|", "\\|")} | {r.Psnr:F2} | {r.Ssim:F3} | {r.Mse:F4} | {r.Lpips:F4} | {r.Clip:F3} | {r.Nfe} | {r.Seconds:F2} |"));
@@ -119,26 +127,40 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
             report.AppendLine($"Rows: {string.Join(", ", ColourBindingTable.Colours.Select(Words.Of))}. Columns: {string.Join(", then ", binding.Select(r => $"{r.Name} on {r.Seeds} seeds"))}.");
         }
         File.WriteAllText(Path.Combine(reportDirectory, "report.md"), report.ToString());
-        File.WriteAllText(Path.Combine(reportDirectory, "results.json"), JsonSerializer.Serialize(new { inversion, depth, editing, colourOutcomes = colourOutcomes.Select(c => new { c.Method, c.Outcomes }), generation, binding }, new JsonSerializerOptions { WriteIndented = true, Converters = { new JsonStringEnumConverter() } }));
+        File.WriteAllText(Path.Combine(reportDirectory, "results.json"), JsonSerializer.Serialize(new { targets, inversion, depth, editing, colourOutcomes = colourOutcomes.Select(c => new { c.Method, c.Outcomes }), generation, binding }, new JsonSerializerOptions { WriteIndented = true, Converters = { new JsonStringEnumConverter() } }));
         if (grid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "grid.png"), ImageGrid.Compose(grid));
         if (generationGrid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "generation.png"), ImageGrid.Compose(generationGrid));
         if (bindingGrid.Count > 0) PngEncoder.Write(Path.Combine(reportDirectory, "colour-binding.png"), ImageGrid.Compose(bindingGrid));
         return report.ToString();
     }
 
-    public sealed record InversionRow(string Name, double Psnr, double Ssim, double Mse, double Lpips, double Clip, int Nfe, double Seconds);
+    /// <summary>A row of the inversion table; <see cref="PerImage"/> keeps each image's scores for
+    /// paired comparisons (<see cref="TargetsTable"/>).</summary>
+    public sealed record InversionRow(string Name, InversionPair Pair, InversionGuidance Guidance, double Psnr, double Ssim, double Mse, double Lpips, double Clip, int Nfe, double Seconds, InversionSamples PerImage);
+
+    public sealed record InversionSamples(double[] Psnr, double[] Ssim, double[] Lpips);
 
     /// <summary>Table 2's student rows: the ablations and the cycle-fine-tuned forward model are
     /// evaluated when their manifests sit beside the model's (<c>icd shapes build</c> writes them).</summary>
-    private static readonly (string Manifest, string Name)[] Students =
+    private static readonly (string Manifest, InversionPair Pair, string Name)[] Students =
     [
-        (ShapesBuilder.ManifestOf(ShapesBuilder.NoPreservationPrefix), "fCD4 | CD4 (no preservation)"),
-        (ShapesBuilder.ManifestOf(ShapesBuilder.LfOnlyPrefix), "fCD4 + L_f | CD4"),
-        ("", "fCD4 + L_f | CD4 + L_r"),
-        (ShapesBuilder.CycleManifest, "fCD4 + L_f + cycle (from t = {start}) | CD4 + L_r"),
+        (ShapesBuilder.ManifestOf(ShapesBuilder.NoPreservationPrefix), InversionPair.NoPreservation, "fCD4 | CD4 (no preservation)"),
+        (ShapesBuilder.ManifestOf(ShapesBuilder.LfOnlyPrefix), InversionPair.LfOnly, "fCD4 + L_f | CD4"),
+        ("", InversionPair.Icd, "fCD4 + L_f | CD4 + L_r"),
+        (ShapesBuilder.CycleManifest, InversionPair.Cycle, "fCD4 + L_f + cycle (from t = {start}) | CD4 + L_r"),
     ];
 
-    public sealed record EditRow(string Kind, string Method, double Psnr, double Ssim, double Preservation, double Success, int Nfe, double Seconds);
+    /// <summary>A row of the editing table; <see cref="PerEdit"/> keeps each edit's verdict and
+    /// preservation PSNR for the targets' intervals.</summary>
+    public sealed record EditRow(string Kind, string Method, double Psnr, double Ssim, double Preservation, double Success, int Nfe, double Seconds, EditSamples PerEdit);
+
+    public sealed record EditSamples(bool[] Success, double[] Preservation);
+
+    public const string PromptSwitch = "prompt switch", IcdPromptToPrompt = "iCD + P2P", Guided = "guided (Inverse-and-Edit)";
+
+    /// <summary>The editing methods that run on the few-step models (the rest are the DDIM baseline,
+    /// diagnostics and the ceiling).</summary>
+    public static IReadOnlyList<string> IcdEditMethods { get; } = [PromptSwitch, IcdPromptToPrompt, Guided];
 
     private List<InversionRow> InversionTable(IcdModel model, string modelDirectory, ShapesClip clip, List<(RgbImage Image, string Caption)> images)
     {
@@ -148,13 +170,14 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         double w = model.Defaults.Guidance;
         string teacher = $"DDIM{options.DdimSteps} | DDIM{options.DdimSteps}";
         // Unguided, constant guidance, and guidance with dynamic CFG, for the teacher and each student.
-        var guidance = new (string Suffix, GuidanceSchedule? Schedule)[]
+        var guidance = new (InversionGuidance Kind, string Suffix, GuidanceSchedule? Schedule)[]
         {
-            (" (unguided)", null), ($", w = {w}", GuidanceSchedule.Constant(w)), ($", w = {w} + dynamic CFG τ = 0.7", new GuidanceSchedule.Dynamic(w, 0.7)),
+            (InversionGuidance.Unguided, " (unguided)", null), (InversionGuidance.Constant, $", w = {w}", GuidanceSchedule.Constant(w)),
+            (InversionGuidance.Dynamic, $", w = {w} + dynamic CFG τ = 0.7", new GuidanceSchedule.Dynamic(w, 0.7)),
         };
-        foreach (var (suffix, schedule) in guidance)
-            rows.Add(Measure(teacher + suffix, clip, images, (img, c) => ddim.Reconstruct(img, c, new InversionOptions(), schedule)));
-        foreach (var (manifest, label) in Students)
+        foreach (var (kind, suffix, schedule) in guidance)
+            rows.Add(Measure(teacher + suffix, InversionPair.Ddim, kind, clip, images, (img, c) => ddim.Reconstruct(img, c, new InversionOptions(), schedule)));
+        foreach (var (manifest, pair, label) in Students)
         {
             IcdModel? own = null;
             if (manifest.Length > 0)
@@ -167,20 +190,33 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
             using (own)
             {
                 var icd = new IcdPipeline(own ?? model);
-                foreach (var (suffix, schedule) in guidance)
-                    rows.Add(Measure(name + suffix, clip, images, (img, c) => icd.Reconstruct(img, c, new InversionOptions(), schedule)));
+                foreach (var (kind, suffix, schedule) in guidance)
+                    rows.Add(Measure(name + suffix, pair, kind, clip, images, (img, c) => icd.Reconstruct(img, c, new InversionOptions(), schedule)));
             }
         }
         return rows;
     }
 
-    private InversionRow Measure(string name, ShapesClip clip, List<(RgbImage Image, string Caption)> images, Func<RgbImage, string, ReconstructResult> run)
+    private InversionRow Measure(string name, InversionPair pair, InversionGuidance guidance, ShapesClip clip, List<(RgbImage Image, string Caption)> images, Func<RgbImage, string, ReconstructResult> run)
     {
         Log?.Invoke($"inversion: {name}");
         var results = images.Select(i => run(i.Image, i.Caption)).ToList();
-        return new InversionRow(name, results.Average(r => Math.Min(r.Psnr, 100)), results.Average(r => r.Ssim), results.Average(r => r.Mse),
-            results.Average(r => clip.PerceptualDistance(r.Input, r.Reconstruction)),
-            results.Average(r => clip.ImageSimilarity(r.Input, r.Reconstruction)), results[0].Nfe, results.Average(r => r.Elapsed.TotalSeconds));
+        // PSNR is capped at 100 dB so that one exact reconstruction cannot dominate a mean.
+        var samples = new InversionSamples(results.Select(r => Math.Min(r.Psnr, 100)).ToArray(), results.Select(r => r.Ssim).ToArray(),
+            results.Select(r => clip.PerceptualDistance(r.Input, r.Reconstruction)).ToArray());
+        return new InversionRow(name, pair, guidance, samples.Psnr.Average(), samples.Ssim.Average(), results.Average(r => r.Mse), samples.Lpips.Average(),
+            results.Average(r => clip.ImageSimilarity(r.Input, r.Reconstruction)), results[0].Nfe, results.Average(r => r.Elapsed.TotalSeconds), samples);
+    }
+
+    private static void TargetsSection(StringBuilder report, List<TargetsTable.Row> targets)
+    {
+        if (targets.Count == 0) return;
+        report.AppendLine("## Targets (the Shapes world issue's, on this run)").AppendLine();
+        report.AppendLine("Intervals are 95 %: per-image differences for inversion (both sides see the same scenes), Wilson's interval for success rates. " +
+            "\"Within noise\": the value meets (or misses) the target, but its interval reaches the other side, so other scenes could turn the verdict.").AppendLine();
+        report.AppendLine("| target | measured | met? |").AppendLine("|---|---|---|");
+        foreach (var t in targets) report.AppendLine($"| {t.Target} | {t.Measured} | {TargetsTable.Describe(t.Verdict)} |");
+        report.AppendLine();
     }
 
     /// <summary>What the colour edits produced, per method (<see cref="ColourOutcomes"/>).</summary>
@@ -240,10 +276,10 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
                     var r = ddim.Edit(e.SourceImage, src, trg, o with { Guidance = GuidanceSchedule.Constant(d.Guidance) });
                     return (r.Image, r.Nfe, r.Elapsed);
                 }
-                Add("prompt switch", () => IcdEdit(baseOptions with { Method = EditMethod.PromptSwitch }));
-                Add("iCD + P2P", () => IcdEdit(baseOptions));
+                Add(PromptSwitch, () => IcdEdit(baseOptions with { Method = EditMethod.PromptSwitch }));
+                Add(IcdPromptToPrompt, () => IcdEdit(baseOptions));
                 // The command line's and the web page's schedule: Inverse-and-Edit's, scaled to end at the model's w.
-                Add("guided (Inverse-and-Edit)", () =>
+                Add(Guided, () =>
                 {
                     var r = guided.Edit(e.SourceImage, src, trg, new GuidedEditOptions { CfgSchedule = GuidedEditOptions.ScheduleEndingAt(d.Guidance), MatchColors = false });
                     return (r.Image, r.Nfe, r.Elapsed);
@@ -270,12 +306,13 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
                 var verdicts = paired.Select(p => EditJudge.Judge(p.First, p.Second.Image)).ToList();
                 if (kind == EditKind.ChangeColour && method != VaeCeiling)
                     colourOutcomes.Add((method, ColourOutcomes.Of(cases.Zip(verdicts).ToList())));
+                var samples = new EditSamples(verdicts.Select(v => v.Success).ToArray(),
+                    paired.Select(p => Math.Min(EditJudge.Preservation(p.First, p.Second.Image), 100)).ToArray());
                 rows.Add(new EditRow(kind.ToString(), method,
                     paired.Average(p => Math.Min(ImageMetrics.Psnr(p.First.TargetImage, p.Second.Image), 100)),
                     paired.Average(p => ImageMetrics.Ssim(p.First.TargetImage, p.Second.Image)),
-                    paired.Average(p => Math.Min(EditJudge.Preservation(p.First, p.Second.Image), 100)),
-                    verdicts.Average(v => v.Success ? 1.0 : 0.0),
-                    results[0].Nfe, results.Average(r => r.Seconds)));
+                    samples.Preservation.Average(), samples.Success.Average(s => s ? 1.0 : 0.0),
+                    results[0].Nfe, results.Average(r => r.Seconds), samples));
             }
         }
         return (rows, grid, colourOutcomes);

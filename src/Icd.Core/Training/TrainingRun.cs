@@ -126,7 +126,13 @@ public sealed class TrainingRun(string directory, RunOptions options)
                 if (File.Exists(stale)) File.Delete(stale);
         }
         var best = BestSoFar();
-        if (options.SelectBy is not null && start == 0) best = KeepIfBest(stage, 0, stage.Validate(), best); // the starting state competes too
+        if (options.SelectBy is not null && start == 0)
+        {
+            // The starting state competes too, and its row in the log is what the curve starts from.
+            var initial = stage.Validate();
+            best = KeepIfBest(stage, 0, initial, best);
+            AppendLog(0, initial, 0);
+        }
         var sw = Stopwatch.StartNew();
         var schedule = options.Schedule();
         long done = 0;
