@@ -190,7 +190,7 @@ internal static class ShapesCommand
         var model = new Option<string>("--model") { Description = "the Shapes model folder", DefaultValueFactory = _ => Path.Combine("models", "shapes") };
         var report = new Option<string>("--report") { Description = "report folder (report.md, results.json, grid.png, generation.png, colour-binding.png)", DefaultValueFactory = _ => Path.Combine("reports", "shapes") };
         var evalQuick = new Option<bool>("--quick") { Description = "a few images and edits only" };
-        var images = new Option<int?>("--images") { Description = "held-out images for the inversion table (default 24)" };
+        var images = new Option<int?>("--images") { Description = "held-out images for the inversion table (default 64)" };
         var perKind = new Option<int?>("--edits-per-kind") { Description = "edits per edit kind (default 16)" };
         var split = new Option<ShapesSplit>("--split") { Description = "scenes from the held-out benchmark, or from the training stream (for tuning editing settings)", DefaultValueFactory = _ => ShapesSplit.HeldOut };
         var generations = new Option<int?>("--generations") { Description = "held-out captions for the generation table (default 32; 0: none)" };

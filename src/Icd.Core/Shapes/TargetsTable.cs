@@ -71,7 +71,7 @@ public static class TargetsTable
             var success = Intervals.Proportion(row.PerEdit.Success.Count(s => s), row.PerEdit.Success.Length);
             var kept = Intervals.Mean(row.PerEdit.Preservation);
             var verdict = (TargetVerdict)Math.Max((int)AtLeast(success, ColourSuccess), (int)AtLeast(kept, ColourPreservation));
-            rows.Add(new($"colour edits ≥ 90 % successful, ≥ 25 dB outside the mask ({method})",
+            rows.Add(new($"colour edits ≥ 90 % successful, ≥ 25 dB outside the mask: {method}",
                 F($"success {Math.Round(success.Mean * success.Count)}/{success.Count} = {success.Mean:P0} (95 %: {success.Low:P0}–{success.High:P0}); outside the mask {Interval(kept, "F1")} dB"), verdict));
         }
         return rows;
