@@ -17,7 +17,7 @@ internal static class ShapesCommand
         var quick = new Option<bool>("--quick") { Description = "run every stage for a few steps (a smoke test, minutes)" };
         var counterfactualSteps = new Option<int?>("--counterfactual-steps")
         {
-            Description = "steps of the teacher's third phase, counterfactual noising (default 3000; 0: no third phase, as the sixteenth build and earlier)",
+            Description = "steps of the teacher's third phase, counterfactual noising (default 9000; the seventeenth to nineteenth builds 3000; 0: no third phase, as the sixteenth build and earlier)",
         };
         var grounding = new Option<double?>("--grounding")
         {
