@@ -46,7 +46,8 @@ public enum InversionPair { Ddim, NoPreservation, LfOnly, Icd, Cycle }
 public enum InversionGuidance { Unguided, Constant, Dynamic }
 
 /// <summary>
-/// <c>icd shapes eval</c>: the inversion table (METHOD H Table 2 layout, on held-out scenes) and where
+/// <c>icd shapes eval</c>: the targets with their intervals (<see cref="TargetsTable"/>), the
+/// inversion table (METHOD H Table 2 layout, on held-out scenes) and where
 /// the iCD round trip loses by depth (<see cref="RoundTripDepthTable"/>), the
 /// editing table per edit kind (prompt switch, Prompt-to-Prompt, guided, DDIM + P2P, the two P2P
 /// methods confined to the true change mask as a diagnostic, and the VAE ceiling), the
