@@ -38,14 +38,14 @@ public static class TargetsTable
             inversion.FirstOrDefault(r => r.Pair == pair && r.Guidance == guidance);
         var ddim = Find(InversionPair.Ddim, InversionGuidance.Unguided);
         var icd = Find(InversionPair.Icd, InversionGuidance.Unguided);
-        if (ddim is not null && icd is not null && ddim.PerImage.Psnr.Length == icd.PerImage.Psnr.Length)
+        if (ddim is not null && icd is not null)
         {
             var gap = Intervals.PairedDifference(ddim.PerImage.Psnr, icd.PerImage.Psnr);
             rows.Add(new("4-step iCD within 1 dB PSNR of 50-step DDIM inversion",
                 F($"{Interval(gap, "F2")} dB behind ({ddim.Psnr:F2} against {icd.Psnr:F2} dB, {gap.Count} images)"), AtMost(gap, DdimGap)));
         }
         var cycle = Find(InversionPair.Cycle, InversionGuidance.Unguided);
-        if (icd is not null && cycle is not null && cycle.PerImage.Psnr.Length == icd.PerImage.Psnr.Length)
+        if (icd is not null && cycle is not null)
         {
             var psnr = Intervals.PairedDifference(cycle.PerImage.Psnr, icd.PerImage.Psnr);
             var ssim = Intervals.PairedDifference(cycle.PerImage.Ssim, icd.PerImage.Ssim);
@@ -70,6 +70,7 @@ public static class TargetsTable
             if (row is null || row.PerEdit.Success.Length == 0) continue;
             var success = Intervals.Proportion(row.PerEdit.Success.Count(s => s), row.PerEdit.Success.Length);
             var kept = Intervals.Mean(row.PerEdit.Preservation);
+            // Both must hold: the worse verdict of the two (the enum runs from best to worst).
             var verdict = (TargetVerdict)Math.Max((int)AtLeast(success, ColourSuccess), (int)AtLeast(kept, ColourPreservation));
             rows.Add(new($"colour edits ≥ 90 % successful, ≥ 25 dB outside the mask: {method}",
                 F($"success {Math.Round(success.Mean * success.Count)}/{success.Count} = {success.Mean:P0} (95 %: {success.Low:P0}–{success.High:P0}); outside the mask {Interval(kept, "F1")} dB"), verdict));
@@ -80,8 +81,8 @@ public static class TargetsTable
     public static TargetVerdict AtLeast(Estimate e, double target) =>
         e.Low >= target ? TargetVerdict.Met : e.Mean >= target ? TargetVerdict.MetWithinNoise : e.High >= target ? TargetVerdict.MissedWithinNoise : TargetVerdict.Missed;
 
-    public static TargetVerdict AtMost(Estimate e, double target) =>
-        e.High <= target ? TargetVerdict.Met : e.Mean <= target ? TargetVerdict.MetWithinNoise : e.Low <= target ? TargetVerdict.MissedWithinNoise : TargetVerdict.Missed;
+    /// <summary>At most <paramref name="target"/> is at least −target for the negated estimate.</summary>
+    public static TargetVerdict AtMost(Estimate e, double target) => AtLeast(new Estimate(-e.Mean, -e.High, -e.Low, e.Count), -target);
 
     public static string Describe(TargetVerdict verdict) => verdict switch
     {
@@ -91,15 +92,17 @@ public static class TargetsTable
         _ => "no",
     };
 
-    private static string Interval(Estimate e, string format) =>
-        F($"{e.Mean.ToString(format, CultureInfo.InvariantCulture)} (95 %: {Bound(e.Low, format)} to {Bound(e.High, format)})");
+    private static string Interval(Estimate e, string format) => Described(e, x => x.ToString(format, CultureInfo.InvariantCulture));
 
+    /// <summary>As <see cref="Interval"/>, each number with its sign (a difference).</summary>
     private static string Signed(Estimate e, string format) =>
-        F($"{Sign(e.Mean, format)} (95 %: {Sign(e.Low, format)} to {Sign(e.High, format)})");
+        Described(e, x => (x >= 0 ? "+" : "−") + Math.Abs(x).ToString(format, CultureInfo.InvariantCulture));
 
-    private static string Bound(double x, string format) => double.IsInfinity(x) ? (x > 0 ? "∞" : "−∞") : x.ToString(format, CultureInfo.InvariantCulture);
-
-    private static string Sign(double x, string format) => double.IsInfinity(x) ? Bound(x, format) : (x >= 0 ? "+" : "−") + Math.Abs(x).ToString(format, CultureInfo.InvariantCulture);
+    private static string Described(Estimate e, Func<double, string> number)
+    {
+        string Bound(double x) => double.IsInfinity(x) ? (x > 0 ? "∞" : "−∞") : number(x);
+        return $"{number(e.Mean)} (95 %: {Bound(e.Low)} to {Bound(e.High)})";
+    }
 
     private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 }
