@@ -81,9 +81,13 @@ public class ShapesBuildTests
         Assert.True(File.Exists(Path.Combine(dir.Path, "report", "colour-binding.png")));
         // Tuning runs: training-stream scenes, one edit kind, no inversion table.
         string tuning = new ShapesEvaluator(model, Path.Combine(dir.Path, "tuning"), ShapesEvalOptions.Quick with
-            { EditsPerKind = 1, InversionImages = 0, Split = ShapesSplit.Train, Kinds = [EditKind.ChangeColour], BindingSeeds = 0 }).Run();
+            { EditsPerKind = 1, ColourEdits = 2, InversionImages = 0, Split = ShapesSplit.Train, Kinds = [EditKind.ChangeColour], BindingSeeds = 0 }).Run();
         Assert.Contains("training-stream", tuning);
-        Assert.DoesNotContain("(unguided)", tuning);
+        Assert.DoesNotContain("## Inversion", tuning);
+        // Colour edits have their own count (the target is checked on them).
+        using (var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.Path, "tuning", "results.json"))))
+            Assert.All(results.RootElement.GetProperty("editing").EnumerateArray(),
+                r => Assert.Equal(2, r.GetProperty("PerEdit").GetProperty("Success").GetArrayLength()));
         // Four editing methods, the two confined to the true change mask, and the ceiling row (the ground truth through the VAE, no network evaluations).
         Assert.Equal(7, tuning.Split('\n').Count(l => l.StartsWith("| ChangeColour |")));
         Assert.Contains($"| ChangeColour | {ShapesEvaluator.VaeCeiling} |", tuning);

@@ -191,13 +191,14 @@ internal static class ShapesCommand
         var report = new Option<string>("--report") { Description = "report folder (report.md, results.json, grid.png, generation.png, colour-binding.png)", DefaultValueFactory = _ => Path.Combine("reports", "shapes") };
         var evalQuick = new Option<bool>("--quick") { Description = "a few images and edits only" };
         var images = new Option<int?>("--images") { Description = "held-out images for the inversion table (default 64)" };
-        var perKind = new Option<int?>("--edits-per-kind") { Description = "edits per edit kind (default 16)" };
+        var perKind = new Option<int?>("--edits-per-kind") { Description = "edits per edit kind (default 16; colour edits 64, see --colour-edits)" };
+        var colourEdits = new Option<int?>("--colour-edits") { Description = "colour edits, the kind the success target is checked on (default 64, or --edits-per-kind when that is given)" };
         var split = new Option<ShapesSplit>("--split") { Description = "scenes from the held-out benchmark, or from the training stream (for tuning editing settings)", DefaultValueFactory = _ => ShapesSplit.HeldOut };
         var generations = new Option<int?>("--generations") { Description = "held-out captions for the generation table (default 32; 0: none)" };
         var bindingSeeds = new Option<int?>("--binding-seeds") { Description = "seeds per caption colour in the colour-binding check (default 6; 0: none)" };
         var kinds = new Option<EditKind[]>("--kinds") { Description = "edit kinds of the editing table, e.g. ChangeColour (default: all)", AllowMultipleArgumentsPerToken = true };
         var eval = new Command("eval", "Inversion and editing tables on held-out scenes, with image grids");
-        foreach (var o in new Option[] { model, report, evalQuick, images, perKind, generations, bindingSeeds, split, kinds }) eval.Options.Add(o);
+        foreach (var o in new Option[] { model, report, evalQuick, images, perKind, colourEdits, generations, bindingSeeds, split, kinds }) eval.Options.Add(o);
         eval.SetAction(parse =>
         {
             var baseOptions = parse.GetValue(evalQuick) ? ShapesEvalOptions.Quick : new ShapesEvalOptions();
@@ -205,6 +206,7 @@ internal static class ShapesCommand
             {
                 InversionImages = parse.GetValue(images) ?? baseOptions.InversionImages,
                 EditsPerKind = parse.GetValue(perKind) ?? baseOptions.EditsPerKind,
+                ColourEdits = parse.GetValue(colourEdits) ?? parse.GetValue(perKind) ?? baseOptions.ColourEdits,
                 GenerationImages = parse.GetValue(generations) ?? baseOptions.GenerationImages,
                 BindingSeeds = parse.GetValue(bindingSeeds) ?? baseOptions.BindingSeeds,
                 Split = parse.GetValue(split),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Icd.Checkpoints;
 using Icd.Common;
 using Icd.Denoising;
+using Icd.Imaging;
 using Icd.Lora;
 using Icd.Metrics;
 using Icd.Shapes;
@@ -173,7 +174,7 @@ internal static class TrainCommand
         string unetDir = Path.Combine(target, "unet");
         Directory.CreateDirectory(unetDir);
         foreach (var old in Directory.GetFiles(unetDir)) File.Delete(old);
-        File.WriteAllText(Path.Combine(unetDir, "config.json"), ConfigFile.Serialize(unet.Config));
+        AtomicFile.WriteAllText(Path.Combine(unetDir, "config.json"), ConfigFile.Serialize(unet.Config));
         SafetensorsWriter.Write(Path.Combine(unetDir, "diffusion_pytorch_model.safetensors"), unet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
     }
 

@@ -1,3 +1,4 @@
+using Icd.Imaging;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -60,11 +61,11 @@ public static class BpeTrainer
         vocab.TryAdd("<|startoftext|>", vocab.Count);
         vocab.TryAdd("<|endoftext|>", vocab.Count);
         Directory.CreateDirectory(directory);
-        File.WriteAllText(Path.Combine(directory, "vocab.json"), JsonSerializer.Serialize(vocab));
-        File.WriteAllLines(Path.Combine(directory, "merges.txt"), new[] { "#version: 0.2 (icd Shapes BPE)" }.Concat(merges.Select(m => $"{m.Item1} {m.Item2}")));
-        File.WriteAllText(Path.Combine(directory, "special_tokens_map.json"),
+        AtomicFile.WriteAllText(Path.Combine(directory, "vocab.json"), JsonSerializer.Serialize(vocab));
+        AtomicFile.WriteAllText(Path.Combine(directory, "merges.txt"), string.Concat(new[] { "#version: 0.2 (icd Shapes BPE)" }.Concat(merges.Select(m => $"{m.Item1} {m.Item2}")).Select(line => line + "\n")));
+        AtomicFile.WriteAllText(Path.Combine(directory, "special_tokens_map.json"),
             """{"bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>", "unk_token": "<|endoftext|>"}""");
-        File.WriteAllText(Path.Combine(directory, "tokenizer_config.json"),
+        AtomicFile.WriteAllText(Path.Combine(directory, "tokenizer_config.json"),
             """{"tokenizer_class": "CLIPTokenizer", "model_max_length": 77, "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>"}""");
     }
 }

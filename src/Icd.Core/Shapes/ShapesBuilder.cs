@@ -378,7 +378,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
     private static void Save<TConfig>(Module module, TConfig config, string dir, string fileName)
     {
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "config.json"), ConfigFile.Serialize(config));
+        AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), ConfigFile.Serialize(config));
         var tensors = module.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Detach().To(DType.Float16).DetachFromScope());
         SafetensorsWriter.Write(Path.Combine(dir, fileName), tensors);
         foreach (var t in tensors.Values) t.Dispose();
