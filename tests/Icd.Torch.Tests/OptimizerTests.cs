@@ -77,5 +77,10 @@ public class OptimizerTests
         Assert.Equal(1.0, cos(0), 10);
         Assert.Equal(0.5, cos(5), 10);
         Assert.Equal(0.0, cos(10), 10);
+        // Warm-up 2, constant, then the last 4 of 10 steps fall by a quarter each: 1, 3/4, 1/2, 1/4.
+        var wsd = LearningRateSchedules.WarmupStableDecay(1.0, 2, 10, 4);
+        Assert.Equal([0.5, 1, 1, 1, 1, 1, 1, 0.75, 0.5, 0.25, 0], Enumerable.Range(0, 11).Select(s => wsd((long)s)));
+        var none = LearningRateSchedules.WarmupStableDecay(1.0, 2, 10, 0);
+        Assert.Equal([0.5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], Enumerable.Range(0, 11).Select(s => none((long)s)));
     }
 }

@@ -19,6 +19,10 @@ internal static class ShapesCommand
         {
             Description = "steps of the teacher's third phase, counterfactual noising (default 9000; the seventeenth to nineteenth builds 3000; 0: no third phase, as the sixteenth build and earlier)",
         };
+        var counterfactualDecay = new Option<int?>("--counterfactual-decay")
+        {
+            Description = "the third teacher phase's lr falls linearly to 0 over its last this many steps (default 0: constant; a constant phase's checkpoint resumes into it)",
+        };
         var grounding = new Option<double?>("--grounding")
         {
             Description = "add a grounding loss of this weight to the third teacher phase (each object's words attend to its pixels; a trial, see the model card)",
@@ -70,7 +74,7 @@ internal static class ShapesCommand
         var part = new Option<ShapesBuildParts?>("--part") { Description = "build only this part: Base, Model (students, cycle) or Ablations; Model and Ablations need the base built (what each --jobs process runs)" };
         var build = new Command("build", "Train tokenizer, VAE, CLIP, teacher, guidance-distilled UNet, iCD students, cycle fine-tuning and ablation students; resumable stage by stage");
         // The settings: passed on, as given, to the process of each part.
-        Option[] settings = [quick, counterfactualSteps, grounding, vaeObjectWeight, icdSteps, icdBatch, icdSelectBy, icdEma, loraRank, loraAlpha, forwardStart, preservation, firstSegment, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
+        Option[] settings = [quick, counterfactualSteps, counterfactualDecay, grounding, vaeObjectWeight, icdSteps, icdBatch, icdSelectBy, icdEma, loraRank, loraAlpha, forwardStart, preservation, firstSegment, cycleSteps, cycleLr, cyclePreservation, cycleLfStart, cycleStart, noAblations];
         foreach (var o in settings.Prepend(work).Prepend(output).Append(jobs).Append(part)) build.Options.Add(o);
         build.SetAction(parse =>
         {
@@ -79,6 +83,12 @@ internal static class ShapesCommand
             {
                 if (steps < 0) throw new ArgumentException($"--counterfactual-steps must be ≥ 0 (0: no third teacher phase), got {steps}");
                 options = options with { TeacherCounterfactualPhase = steps == 0 ? null : options.TeacherCounterfactualPhase! with { Steps = steps } };
+            }
+            if (parse.GetValue(counterfactualDecay) is int cooldown)
+            {
+                if (options.TeacherCounterfactualPhase is not { } phase) throw new ArgumentException("--counterfactual-decay shapes the third teacher phase, which --counterfactual-steps 0 turns off");
+                if (cooldown < 0 || cooldown > phase.Steps) throw new ArgumentException($"--counterfactual-decay must be in [0, {phase.Steps}] (the phase's steps), got {cooldown}");
+                options = options with { TeacherCounterfactualPhase = phase with { DecaySteps = cooldown } };
             }
             if (parse.GetValue(grounding) is double g)
             {

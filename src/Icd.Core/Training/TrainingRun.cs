@@ -20,6 +20,9 @@ public sealed record RunOptions
     /// <summary>Cosine decay to 0 at <see cref="Steps"/> after the warm-up (otherwise constant, the iCD
     /// scripts' choice). Decay matters for from-scratch stages (VAE, teacher) that stop early.</summary>
     public bool CosineDecay { get; init; }
+    /// <summary>Without <see cref="CosineDecay"/>: the learning rate falls linearly to 0 over the last
+    /// this many steps (<see cref="LearningRateSchedules.WarmupStableDecay"/>); 0: constant to the end.</summary>
+    public long DecaySteps { get; init; }
     /// <summary>Activation checkpointing of the trained UNet's resnet and transformer blocks.</summary>
     public bool GradientCheckpointing { get; init; }
     public long CheckpointEvery { get; init; } = 500;
@@ -51,6 +54,8 @@ public sealed record RunOptions
         if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "must be ≥ 1");
         if (LogEvery < 1) throw new ArgumentOutOfRangeException(nameof(LogEvery), LogEvery, "must be ≥ 1");
         if (WarmupSteps < 0) throw new ArgumentOutOfRangeException(nameof(WarmupSteps), WarmupSteps, "must be ≥ 0");
+        if (DecaySteps < 0 || DecaySteps > Steps) throw new ArgumentOutOfRangeException(nameof(DecaySteps), DecaySteps, $"must be in [0, Steps = {Steps}]");
+        if (DecaySteps > 0 && CosineDecay) throw new ArgumentException($"a linear decay over the last {DecaySteps} steps and a cosine decay are two schedules: set one", nameof(DecaySteps));
         if (ValidateEvery < 0) throw new ArgumentOutOfRangeException(nameof(ValidateEvery), ValidateEvery, "must be ≥ 0 (0: no validation)");
         if (SelectBy is not null && string.IsNullOrWhiteSpace(Selection.Column))
             throw new ArgumentException($"'{SelectBy}' names no validation column", nameof(SelectBy));
@@ -64,7 +69,7 @@ public sealed record RunOptions
 
     public LearningRateSchedule Schedule() => CosineDecay
         ? LearningRateSchedules.Cosine(LearningRate, WarmupSteps, Steps)
-        : LearningRateSchedules.ConstantWithWarmup(LearningRate, WarmupSteps);
+        : LearningRateSchedules.WarmupStableDecay(LearningRate, WarmupSteps, Steps, DecaySteps);
 }
 
 /// <summary>Reported after each step.</summary>

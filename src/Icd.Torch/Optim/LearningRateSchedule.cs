@@ -13,6 +13,17 @@ public static class LearningRateSchedules
     public static LearningRateSchedule ConstantWithWarmup(double lr, long warmupSteps) =>
         step => warmupSteps > 0 && step < warmupSteps ? lr * (step + 1) / warmupSteps : lr;
 
+    /// <summary>Warm-up–stable–decay: <see cref="ConstantWithWarmup"/>, then a linear decay over the last
+    /// <paramref name="decaySteps"/> steps that would reach 0 at <paramref name="totalSteps"/>. Until the
+    /// decay starts it is the constant schedule, so a constant run's checkpoint is a valid start of it:
+    /// a phase can be cooled down later without being repeated.</summary>
+    public static LearningRateSchedule WarmupStableDecay(double lr, long warmupSteps, long totalSteps, long decaySteps)
+    {
+        var constant = ConstantWithWarmup(lr, warmupSteps);
+        long decayStart = totalSteps - decaySteps;
+        return step => decaySteps > 0 && step >= decayStart ? constant(step) * Math.Max(0, totalSteps - step) / decaySteps : constant(step);
+    }
+
     /// <summary>Warm-up then cosine decay to 0 at <paramref name="totalSteps"/>.</summary>
     public static LearningRateSchedule Cosine(double lr, long warmupSteps, long totalSteps) => step =>
     {
