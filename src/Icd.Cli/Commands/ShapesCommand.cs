@@ -17,11 +17,11 @@ internal static class ShapesCommand
         var quick = new Option<bool>("--quick") { Description = "run every stage for a few steps (a smoke test, minutes)" };
         var counterfactualSteps = new Option<int?>("--counterfactual-steps")
         {
-            Description = "steps of the teacher's third phase, counterfactual noising (default 9000; the seventeenth to nineteenth builds 3000; 0: no third phase, as the sixteenth build and earlier)",
+            Description = "steps of the teacher's third phase, counterfactual noising (default 12000, the last quarter with the lr falling to 0, see --counterfactual-decay; the twentieth build 9000 at a constant lr, the seventeenth to nineteenth 3000; 0: no third phase, as the sixteenth build and earlier)",
         };
         var counterfactualDecay = new Option<int?>("--counterfactual-decay")
         {
-            Description = "the third teacher phase's lr falls linearly to 0 over its last this many steps (default 0: constant; a constant phase's checkpoint resumes into it)",
+            Description = "the third teacher phase's lr falls linearly to 0 over its last this many steps (default: a quarter of the phase, 3000; 0: constant to the end; a constant phase's checkpoint resumes into it)",
         };
         var grounding = new Option<double?>("--grounding")
         {
@@ -82,7 +82,7 @@ internal static class ShapesCommand
             if (parse.GetValue(counterfactualSteps) is int steps)
             {
                 if (steps < 0) throw new ArgumentException($"--counterfactual-steps must be ≥ 0 (0: no third teacher phase), got {steps}");
-                options = options with { TeacherCounterfactualPhase = steps == 0 ? null : options.TeacherCounterfactualPhase! with { Steps = steps } };
+                options = options with { TeacherCounterfactualPhase = steps == 0 ? null : options.TeacherCounterfactualPhase! with { Steps = steps, DecaySteps = steps / 4 } }; // the default's shape: the last quarter cools down
             }
             if (parse.GetValue(counterfactualDecay) is int cooldown)
             {
