@@ -1,7 +1,7 @@
-using Icd.Imaging;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Icd.Imaging;
 using Icd.Text;
 
 namespace Icd.Shapes;
