@@ -82,7 +82,9 @@ internal static class ShapesCommand
             if (parse.GetValue(counterfactualSteps) is int steps)
             {
                 if (steps < 0) throw new ArgumentException($"--counterfactual-steps must be ≥ 0 (0: no third teacher phase), got {steps}");
-                options = options with { TeacherCounterfactualPhase = steps == 0 ? null : options.TeacherCounterfactualPhase! with { Steps = steps, DecaySteps = steps / 4 } }; // the default's shape: the last quarter cools down
+                // The default phase's shape at the new length: the same share of it cools down.
+                var shape = new ShapesBuildOptions().TeacherCounterfactualPhase!;
+                options = options with { TeacherCounterfactualPhase = steps == 0 ? null : options.TeacherCounterfactualPhase! with { Steps = steps, DecaySteps = steps * shape.DecaySteps / shape.Steps } };
             }
             if (parse.GetValue(counterfactualDecay) is int cooldown)
             {

@@ -73,7 +73,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         using var model = IcdModel.Load(modelPath);
         string modelDirectory = IcdManifest.DirectoryOf(modelPath);
         using var clip = ShapesClip.Load(modelDirectory, model);
-        var held = ShapesBenchmark.Create(options.BenchmarkSeed, Math.Max(Math.Max(options.EditsPerKind, options.ColourEdits), 1), options.Split);
+        var held = ShapesBenchmark.Create(options.BenchmarkSeed, Math.Max(Enum.GetValues<EditKind>().Max(options.EditsOf), 1), options.Split);
         string split = options.Split == ShapesSplit.HeldOut ? "held-out" : "training-stream";
         var inversionImages = held.Select(e => (e.SourceImage, e.SourceCaption.Text)).Take(options.InversionImages).ToList();
         var inversion = InversionTable(model, modelDirectory, clip, inversionImages);
