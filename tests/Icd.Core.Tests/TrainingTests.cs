@@ -520,6 +520,69 @@ public class TrainingTests
         Assert.Throws<InvalidDataException>(() => LatentCache.Open(folder, net.Vae, net.TextEncoder, 32));
     }
 
+    /// <summary>Squares that count how many images were drawn (captions come free).</summary>
+    private sealed class CountedSquares : IImageCaptionSource
+    {
+        private readonly Squares _squares = new();
+        public int Drawn { get; private set; }
+        public long Count => _squares.Count;
+        public (RgbImage Image, string Caption) Get(long index)
+        {
+            Drawn++;
+            return _squares.Get(index);
+        }
+        public string Caption(long index) => $"a red square number {index}";
+    }
+
+    [Fact]
+    public void SharedMomentsCacheEncodesEachItemOnceAndSavesBitForBit()
+    {
+        using var dir = new TempDir();
+        var net = StableDiffusionLoader.Load(Paths.TinySd);
+        using var _ = net;
+        var source = new CountedSquares();
+        float[][] Z0s(VaeMomentsCache? cache, ulong seed)
+        {
+            var data = cache is null
+                ? new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, 32, seed)
+                : new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, 32, seed) { MomentsCache = cache };
+            return Enumerable.Range(0, 3).Select(_ =>
+            {
+                using var batch = data.Next(4);
+                return batch.Z0.ToArray<float>();
+            }).ToArray();
+        }
+        using var shared = new VaeMomentsCache();
+        Z0s(shared, 1); // one epoch of the 12 items
+        Assert.Equal(12, source.Drawn);
+        Assert.Equal(12, shared.Count);
+        var second = Z0s(shared, 2); // a later stage: another order, nothing encoded again
+        Assert.Equal(12, source.Drawn);
+        Assert.Equal(Z0s(null, 2), second); // the same bits as encoding afresh
+        Assert.Equal(24, source.Drawn);
+
+        string file = Path.Combine(dir.Path, "moments.safetensors");
+        shared.Save(file, "vae=a");
+        using (var loaded = VaeMomentsCache.Load(file, "vae=a"))
+        {
+            Assert.NotNull(loaded);
+            Assert.Equal(12, loaded.Count);
+            Assert.Equal(second, Z0s(loaded, 2)); // another process starts warm, bit for bit
+            Assert.Equal(24, source.Drawn);
+        }
+        Assert.Null(VaeMomentsCache.Load(file, "vae=b")); // another VAE or other data: not these moments
+        Assert.Null(VaeMomentsCache.Load(Path.Combine(dir.Path, "none.safetensors"), "vae=a"));
+
+        string bad = Path.Combine(dir.Path, "bad.safetensors");
+        using (new TensorScope())
+            Icd.Torch.Serialization.SafetensorsWriter.Write(bad, new Dictionary<string, Tensor>
+            {
+                ["index"] = Tensor.FromValues(new long[] { 0, 1 }), ["mean"] = Tensor.Zeros([3, 4, 4, 4]), ["logvar"] = Tensor.Zeros([3, 4, 4, 4]),
+            }, new Dictionary<string, string> { ["key"] = "vae=a" });
+        var e = Assert.Throws<InvalidDataException>(() => VaeMomentsCache.Load(bad, "vae=a"));
+        Assert.Contains(bad, e.Message);
+    }
+
     [Fact]
     public void FolderDatasetReadsCocoCsvAndAnswersCaptionsWithoutTheImage()
     {

@@ -55,12 +55,14 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         using (vae)
         using (text)
         using (imageEncoder)
+        using (_moments = OpenMoments(vae))
         {
             // Only the base reads the teacher (to distil guidance). Without the base part the guidance-distilled
             // UNet is built already (checked above), so a part can run from a model folder that ships no
             // teacher checkpoints, such as a released build's.
             using var teacher = parts.HasFlag(ShapesBuildParts.Base) ? BuildTeacher(source, tokenizer, vae, text, progress, ct) : null;
             using var distilled = teacher is null ? LoadGuidanceDistilled() : BuildGuidanceDistilled(source, tokenizer, vae, text, teacher, progress, ct);
+            if (parts.HasFlag(ShapesBuildParts.Base)) SaveMoments(vae);
             if (parts.HasFlag(ShapesBuildParts.Model))
             {
                 BuildStudent(0, source, tokenizer, vae, text, distilled, progress, ct);
@@ -117,6 +119,31 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
     }
 
     private string DistilledUNetFile => Path.Combine(ModelDirectory, "unet", "diffusion_pytorch_model.safetensors");
+
+    /// <summary>The pool's VAE moments, shared by every stage of a <see cref="Build(ShapesBuildParts, IProgress{TrainProgress}?, CancellationToken)"/>
+    /// (each item encoded once per build, not once per stage) and saved by the base for the parts built after it.</summary>
+    private VaeMomentsCache? _moments;
+    private int _momentsLoaded;
+    private string MomentsFile => Path.Combine(workDirectory, "vae-moments.safetensors");
+    private string MomentsKey(AutoencoderKL vae) => $"vae={LatentCache.Fingerprint(vae)};size=64;data={options.DataSeed}/{options.PoolSize}";
+
+    private VaeMomentsCache OpenMoments(AutoencoderKL vae)
+    {
+        var loaded = VaeMomentsCache.Load(MomentsFile, MomentsKey(vae));
+        if (loaded is not null) Log?.Invoke($"vae moments: {loaded.Count} of {options.PoolSize} pool items encoded already ({MomentsFile})");
+        _momentsLoaded = loaded?.Count ?? 0;
+        return loaded ?? new VaeMomentsCache();
+    }
+
+    private void SaveMoments(AutoencoderKL vae)
+    {
+        if (_moments is null || _moments.Count <= _momentsLoaded) return;
+        _moments.Save(MomentsFile, MomentsKey(vae));
+        _momentsLoaded = _moments.Count;
+    }
+
+    private BatchBuilder Batches(IImageCaptionSource source, AutoencoderKL vae, ClipTextModel text, ClipTokenizer tokenizer, ulong seed, double captionDropout, int heldBack) =>
+        new(source, vae, text, tokenizer, 64, seed, captionDropout) { Validation = HeldBack(heldBack), MomentsCache = _moments ?? new VaeMomentsCache() };
 
     private ClipTokenizer BuildTokenizer()
     {
@@ -234,7 +261,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             Log?.Invoke($"{name}: counterfactual noising, p = {c.Probability} for t ≥ {c.MinTimestep}: inputs from recoloured scenes, targets from the caption's");
         if (grounding is { } g)
             Log?.Invoke($"{name}: grounding loss × {g}: each object's words attend to its pixels, the background's colour word to the rest");
-        var data = new BatchBuilder(source, vae, text, tokenizer, 64, run.Seed, options.CaptionDropout) { Validation = HeldBack(HeldBackScenes) };
+        var data = Batches(source, vae, text, tokenizer, run.Seed, options.CaptionDropout, HeldBackScenes);
         using (var stage = new TeacherStage(unet, data, NoiseSchedule.StableDiffusion, run)
                { Noise = noise, SnrGamma = snrGamma, Counterfactual = counterfactual, GroundingWeight = grounding })
             new TrainingRun(Work(name), run).Run(stage, resume: true, progress, ct);
@@ -252,7 +279,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             return LoadGuidanceDistilled();
         Log?.Invoke("guidance: distilling classifier-free guidance into the w-embedding");
         var student = GuidanceDistillationStage.NewStudent(teacher, ShapesModelConfigs.GuidanceEmbeddingDim);
-        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Guidance.Seed, captionDropout: 0) { Validation = HeldBack(HeldBackScenes) };
+        var data = Batches(source, vae, text, tokenizer, options.Guidance.Seed, captionDropout: 0, HeldBackScenes);
         using (var stage = new GuidanceDistillationStage(teacher, student, data, NoiseSchedule.StableDiffusion, text, tokenizer, options.GuidanceSet, options.Guidance)
                { Noise = options.DistillationNoise })
             new TrainingRun(Work("guidance"), options.Guidance).Run(stage, resume: true, progress, ct);
@@ -285,7 +312,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         Log?.Invoke($"icd: distilling the forward and reverse consistency students ({description})");
         Directory.CreateDirectory(Path.GetDirectoryName(forward)!);
         RemoveStudentAdapters(distilled);
-        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Icd.Seed, captionDropout: 0) { Validation = HeldBack(HeldBackScenes) };
+        var data = Batches(source, vae, text, tokenizer, options.Icd.Seed, captionDropout: 0, HeldBackScenes);
         var icd = new IcdDistillationOptions
         {
             Rank = options.LoraRank, Alpha = options.LoraAlpha, GuidanceSet = options.GuidanceSet, ForwardPreservation = lf, ReversePreservation = lr,
@@ -321,7 +348,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             Lora.UNetLora.AttachFile(distilled, name, Path.Combine(outputDirectory, file), options.LoraAlpha);
         vae.SetRequiresGrad(false);
         using var lpips = Lpips.OverEncoder(imageEncoder);
-        var data = new BatchBuilder(source, vae, text, tokenizer, 64, options.Cycle.Seed, captionDropout: 0) { Validation = HeldBack(CycleHeldBackScenes) };
+        var data = Batches(source, vae, text, tokenizer, options.Cycle.Seed, captionDropout: 0, CycleHeldBackScenes);
         var cycle = IcdDistillationOptions.CycleFineTuning(options.LoraRank, options.LoraAlpha) with { ForwardPreservation = options.CyclePreservation, ForwardStart = options.CycleForwardStart, CycleStart = options.CycleStart };
         using var stage = new IcdDistillationStage(distilled, data, NoiseSchedule.StableDiffusion, options.Cycle, cycle, createAdapters: false,
             new CycleContext(vae, lpips)) { Noise = options.DistillationNoise, ValidationSize = CycleHeldBackScenes };

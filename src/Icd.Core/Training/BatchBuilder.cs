@@ -28,17 +28,20 @@ public sealed record TrainingBatch(Tensor Z0, Tensor Text, IReadOnlyList<string>
 /// <summary>
 /// Turns the sampler's indices into batches with a frozen VAE and text encoder. Images are
 /// centre-cropped and resized to <see cref="ImageSize"/>; VAE moments can be cached per index
-/// (the encoder is frozen, so they never change); caption dropout replaces captions by "" with
+/// (the encoder is frozen, so they never change; <see cref="MomentsCache"/>); caption dropout replaces captions by "" with
 /// probability p (the unconditional prompt of classifier-free guidance).
 /// </summary>
 public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, ClipTextModel textEncoder, ClipTokenizer tokenizer,
     int imageSize, ulong seed, double captionDropout = 0, bool cacheLatents = true)
 {
-    private readonly Dictionary<long, (Tensor Mean, Tensor LogVar)> _cache = new();
     public InfiniteSampler Sampler { get; } = new(source.Count, seed);
     public Generator LatentNoise { get; } = new(seed + 1);
     public Generator Dropout { get; } = new(seed + 2);
     public int ImageSize { get; } = imageSize;
+
+    /// <summary>Where encoded items are kept: by default this builder's own (none without
+    /// <c>cacheLatents</c>); a build passes one to all its stages, so each item is encoded once.</summary>
+    public VaeMomentsCache? MomentsCache { get; init; } = cacheLatents ? new VaeMomentsCache() : null;
 
     /// <summary>Where validation batches come from (<see cref="Fixed"/>); null: the first items of the
     /// training source. Set it to data the run never trains on to get true held-out numbers.</summary>
@@ -171,13 +174,13 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
             DiskCache.Put(index, caption, m, v, text);
             return (m, v, text);
         }
-        if (_cache.TryGetValue(index, out var cached))
+        if (MomentsCache is not null && MomentsCache.TryGet(index, out var cachedMean, out var cachedLogVar))
         {
             caption = source.Caption(index);
-            return (cached.Mean.Share(), cached.LogVar.Share(), null);
+            return (cachedMean, cachedLogVar, null);
         }
         var (mean, logVar) = Encode(source, index, out caption);
-        if (cacheLatents) _cache[index] = (mean.Share().DetachFromScope(), logVar.Share().DetachFromScope());
+        MomentsCache?.Add(index, mean, logVar);
         return (mean, logVar, null);
     }
 
