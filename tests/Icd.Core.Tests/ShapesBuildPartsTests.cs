@@ -45,14 +45,20 @@ public class ShapesBuildPartsTests
         Assert.False(File.Exists(Path.Combine(model, "icd.json")), "no manifest without students");
 
         // Run again: each part runs once on a builder of its own (the base finds its outputs), then the manifests are written.
+        Assert.True(File.Exists(Path.Combine(runs, "vae-moments.safetensors")), "the base saved the pool's VAE moments");
         var parts = new List<ShapesBuildParts>();
+        var logs = new List<string>();
         builder.BuildInParts((part, _) =>
         {
             parts.Add(part);
-            new ShapesBuilder(model, runs, ShapesBuildOptions.Quick).Build(part); // one after the other: processes, not threads, run them at once
+            var partBuilder = new ShapesBuilder(model, runs, ShapesBuildOptions.Quick);
+            partBuilder.Log += line => logs.Add($"{part}: {line}");
+            partBuilder.Build(part); // one after the other: processes, not threads, run them at once
             return Task.CompletedTask;
         }, sideBySide: true);
         Assert.Equal([ShapesBuildParts.Base, ShapesBuildParts.Model, ShapesBuildParts.Ablations], parts);
+        foreach (var part in new[] { ShapesBuildParts.Model, ShapesBuildParts.Ablations })
+            Assert.Contains(logs, line => line.StartsWith($"{part}: vae moments: ")); // each part starts with the base's encodings
         foreach (var manifest in new[] { "icd.json", ShapesBuilder.CycleManifest, ShapesBuilder.ManifestOf(ShapesBuilder.NoPreservationPrefix), ShapesBuilder.ManifestOf(ShapesBuilder.LfOnlyPrefix) })
             Assert.True(File.Exists(Path.Combine(model, manifest)), manifest);
         Assert.Empty(Directory.GetFiles(model, "*.tmp", SearchOption.AllDirectories));

@@ -62,7 +62,6 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             // teacher checkpoints, such as a released build's.
             using var teacher = parts.HasFlag(ShapesBuildParts.Base) ? BuildTeacher(source, tokenizer, vae, text, progress, ct) : null;
             using var distilled = teacher is null ? LoadGuidanceDistilled() : BuildGuidanceDistilled(source, tokenizer, vae, text, teacher, progress, ct);
-            if (parts.HasFlag(ShapesBuildParts.Base)) SaveMoments(vae);
             if (parts.HasFlag(ShapesBuildParts.Model))
             {
                 BuildStudent(0, source, tokenizer, vae, text, distilled, progress, ct);
@@ -121,7 +120,9 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
     private string DistilledUNetFile => Path.Combine(ModelDirectory, "unet", "diffusion_pytorch_model.safetensors");
 
     /// <summary>The pool's VAE moments, shared by every stage of a <see cref="Build(ShapesBuildParts, IProgress{TrainProgress}?, CancellationToken)"/>
-    /// (each item encoded once per build, not once per stage) and saved by the base for the parts built after it.</summary>
+    /// (each item encoded once per build, not once per stage), saved after each stage of the base, so that a
+    /// resumed base and the parts built after it in other processes start with them. The parts only read
+    /// the file: two of them side by side never write it.</summary>
     private VaeMomentsCache? _moments;
     private int _momentsLoaded;
     private string MomentsFile => Path.Combine(workDirectory, "vae-moments.safetensors");
@@ -160,8 +161,17 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
     private AutoencoderKL BuildVae(IImageCaptionSource source, IProgress<TrainProgress>? progress, CancellationToken ct)
     {
         string dir = Path.Combine(ModelDirectory, "vae");
-        if (File.Exists(Path.Combine(dir, "diffusion_pytorch_model.safetensors")))
-            return Checkpoints.StableDiffusionLoader.LoadVae(dir);
+        if (!File.Exists(Path.Combine(dir, "diffusion_pytorch_model.safetensors"))) TrainVae(source, dir, progress, ct);
+        // The weights as saved (fp16), also right after training: every later stage, in this process or
+        // another, sees the same VAE (and the VAE moments' key, a fingerprint of it, matches across processes).
+        var vae = Checkpoints.StableDiffusionLoader.LoadVae(dir);
+        vae.Eval();
+        vae.SetRequiresGrad(false);
+        return vae;
+    }
+
+    private void TrainVae(IImageCaptionSource source, string dir, IProgress<TrainProgress>? progress, CancellationToken ct)
+    {
         Log?.Invoke("vae: training the autoencoder");
         AutoencoderKL vae;
         using (Init.Seed(1)) vae = new AutoencoderKL(ShapesModelConfigs.Vae());
@@ -174,13 +184,10 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         vae.Eval();
         vae.SetRequiresGrad(false);
         var config = ShapesModelConfigs.Vae(Math.Round(scaling, 5));
-        var final = new AutoencoderKL(config);
+        using var final = new AutoencoderKL(config);
         final.LoadStateDict(new DictionarySource(vae.StateDict(), "trained vae"));
         vae.Dispose();
         Save(final, config, dir, "diffusion_pytorch_model.safetensors");
-        final.Eval();
-        final.SetRequiresGrad(false);
-        return final;
     }
 
     private (ClipTextModel Text, ImageEncoder Image) BuildClip(IImageCaptionSource source, ClipTokenizer tokenizer, IProgress<TrainProgress>? progress, CancellationToken ct)
@@ -195,12 +202,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             image = new ImageEncoder(ShapesModelConfigs.ImageEncoderChannels, ShapesModelConfigs.EmbedDim);
         }
         string clipFile = Path.Combine(outputDirectory, "clip.safetensors");
-        if (File.Exists(Path.Combine(dir, "model.safetensors")) && File.Exists(clipFile))
-        {
-            Checkpoints.WeightFiles.LoadInto(text, Path.Combine(dir, "model.safetensors"));
-            ShapesClip.LoadImageWeights(image, clipFile);
-        }
-        else
+        if (!File.Exists(Path.Combine(dir, "model.safetensors")) || !File.Exists(clipFile))
         {
             Log?.Invoke("clip: contrastive text–image training");
             using var projection = new Linear(config.HiddenSize, ShapesModelConfigs.EmbedDim, bias: false);
@@ -213,6 +215,10 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             SafetensorsWriter.Write(clipFile, clip);
             foreach (var t in clip.Values) t.Dispose();
         }
+        // The weights as saved (fp16), also right after training: every later stage, in this process or
+        // another, sees the same networks, so a build in parts or resumed trains as one run from nothing.
+        Checkpoints.WeightFiles.LoadInto(text, Path.Combine(dir, "model.safetensors"));
+        ShapesClip.LoadImageWeights(image, clipFile);
         foreach (var m in new Module[] { text, image }) { m.Eval(); m.SetRequiresGrad(false); }
         return (text, image);
     }
@@ -266,6 +272,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
                { Noise = noise, SnrGamma = snrGamma, Counterfactual = counterfactual, GroundingWeight = grounding })
             new TrainingRun(Work(name), run).Run(stage, resume: true, progress, ct);
         SafetensorsWriter.Write(file, unet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
+        SaveMoments(vae);
     }
 
     private UNet2DConditionModel LoadGuidanceDistilled() => Checkpoints.StableDiffusionLoader.LoadUNet(Path.Combine(ModelDirectory, "unet"));
@@ -284,6 +291,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
                { Noise = options.DistillationNoise })
             new TrainingRun(Work("guidance"), options.Guidance).Run(stage, resume: true, progress, ct);
         Save(student, config, dir, "diffusion_pytorch_model.safetensors");
+        SaveMoments(vae);
         student.Eval();
         return student;
     }
