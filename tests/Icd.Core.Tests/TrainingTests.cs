@@ -541,11 +541,9 @@ public class TrainingTests
         var net = StableDiffusionLoader.Load(Paths.TinySd);
         using var _ = net;
         var source = new CountedSquares();
-        float[][] Z0s(VaeMomentsCache? cache, ulong seed)
+        float[][] Z0s(VaeMomentsCache? cache, ulong seed) // null: the builder's own, empty cache
         {
-            var data = cache is null
-                ? new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, 32, seed)
-                : new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, 32, seed) { MomentsCache = cache };
+            var data = new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, 32, seed) { MomentsCache = cache ?? new VaeMomentsCache() };
             return Enumerable.Range(0, 3).Select(_ =>
             {
                 using var batch = data.Next(4);

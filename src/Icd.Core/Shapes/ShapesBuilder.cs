@@ -124,27 +124,31 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
     /// resumed base and the parts built after it in other processes start with them. The parts only read
     /// the file: two of them side by side never write it.</summary>
     private VaeMomentsCache? _moments;
-    private int _momentsLoaded;
+    /// <summary>The file's key (the VAE's fingerprint, the image size, the data), hashed once per build.</summary>
+    private string _momentsKey = "";
+    /// <summary>How many items the file holds: a stage that encoded nothing new does not write it again.</summary>
+    private int _momentsOnDisk;
     private string MomentsFile => Path.Combine(workDirectory, "vae-moments.safetensors");
-    private string MomentsKey(AutoencoderKL vae) => $"vae={LatentCache.Fingerprint(vae)};size=64;data={options.DataSeed}/{options.PoolSize}";
 
     private VaeMomentsCache OpenMoments(AutoencoderKL vae)
     {
-        var loaded = VaeMomentsCache.Load(MomentsFile, MomentsKey(vae));
+        _momentsKey = $"vae={LatentCache.Fingerprint(vae)};size=64;data={options.DataSeed}/{options.PoolSize}";
+        var loaded = VaeMomentsCache.Load(MomentsFile, _momentsKey);
         if (loaded is not null) Log?.Invoke($"vae moments: {loaded.Count} of {options.PoolSize} pool items encoded already ({MomentsFile})");
-        _momentsLoaded = loaded?.Count ?? 0;
+        _momentsOnDisk = loaded?.Count ?? 0;
         return loaded ?? new VaeMomentsCache();
     }
 
-    private void SaveMoments(AutoencoderKL vae)
+    private void SaveMoments()
     {
-        if (_moments is null || _moments.Count <= _momentsLoaded) return;
-        _moments.Save(MomentsFile, MomentsKey(vae));
-        _momentsLoaded = _moments.Count;
+        if (_moments is null || _moments.Count <= _momentsOnDisk) return;
+        _moments.Save(MomentsFile, _momentsKey);
+        _momentsOnDisk = _moments.Count;
     }
 
+    /// <summary>A stage's batches; every stage runs inside <see cref="Build(ShapesBuildParts, IProgress{TrainProgress}?, CancellationToken)"/>, which opens the shared moments.</summary>
     private BatchBuilder Batches(IImageCaptionSource source, AutoencoderKL vae, ClipTextModel text, ClipTokenizer tokenizer, ulong seed, double captionDropout, int heldBack) =>
-        new(source, vae, text, tokenizer, 64, seed, captionDropout) { Validation = HeldBack(heldBack), MomentsCache = _moments ?? new VaeMomentsCache() };
+        new(source, vae, text, tokenizer, 64, seed, captionDropout) { Validation = HeldBack(heldBack), MomentsCache = _moments };
 
     private ClipTokenizer BuildTokenizer()
     {
@@ -272,7 +276,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
                { Noise = noise, SnrGamma = snrGamma, Counterfactual = counterfactual, GroundingWeight = grounding })
             new TrainingRun(Work(name), run).Run(stage, resume: true, progress, ct);
         SafetensorsWriter.Write(file, unet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter));
-        SaveMoments(vae);
+        SaveMoments();
     }
 
     private UNet2DConditionModel LoadGuidanceDistilled() => Checkpoints.StableDiffusionLoader.LoadUNet(Path.Combine(ModelDirectory, "unet"));
@@ -291,7 +295,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
                { Noise = options.DistillationNoise })
             new TrainingRun(Work("guidance"), options.Guidance).Run(stage, resume: true, progress, ct);
         Save(student, config, dir, "diffusion_pytorch_model.safetensors");
-        SaveMoments(vae);
+        SaveMoments();
         student.Eval();
         return student;
     }
