@@ -23,15 +23,8 @@ public class PromptToPromptTests
         var (mapper, alphas) = SequenceAligner.RefinementMapper(source, target, maxLength: 12);
         for (int k = 0; k < expected.Length; k++)
         {
-            if (expected[k] < 0)
-            {
-                Assert.Equal(0f, alphas[k]);
-            }
-            else
-            {
-                Assert.Equal(expected[k], mapper[k]);
-                Assert.Equal(1f, alphas[k]);
-            }
+            Assert.Equal(expected[k], mapper[k]);
+            Assert.Equal(expected[k] < 0 ? 0f : 1f, alphas[k]);
         }
     }
 
@@ -192,6 +185,37 @@ public class PromptToPromptTests
         Assert.Equal(0f, target.Select(0, 7).Select(0, 7).Item<float>());
         Assert.Equal(0f, target.Select(0, 6).Select(0, 0).Item<float>());
         Assert.All(blended.Select(0, 0).ToArray<float>(), v => Assert.Equal(0f, v)); // the source row is untouched
+    }
+
+    /// <summary>Issue 36: the reference's store holds the target maps after the P2P edit. The source
+    /// word attends to the top-left 2×2 of a 4×4 map and the target prompt's own word to the
+    /// bottom-right 2×2; the edit copies the source word's column into the target's, so the target
+    /// mask is the top-left 3×3 cells after pooling (6×6 latent pixels) and never the bottom-right.
+    /// From the pre-edit maps it would be the union of both corners, covering pixel (7, 7).</summary>
+    [Theory]
+    [InlineData("a red circle", "a blue circle", "red", "blue", "replace")]
+    [InlineData("a circle", "a big circle", "circle", "circle", "refine")]
+    public void LocalBlendMaskIsMadeFromTheEditedTargetMaps(string source, string target, string sourceWord, string targetWord, string kind)
+    {
+        using var scope = new TensorScope();
+        var src = Tok.Value.Tokenize(source);
+        var trg = Tok.Value.Tokenize(target);
+        var options = new PromptToPromptOptions { Blend = (sourceWord, targetWord), CrossReplace = (0, 1), SelfReplace = (0, 0) };
+        using var c = new PromptToPromptController(src, trg, 4, options, Tok.Value, 8, 8);
+        Assert.Equal(kind, c.Kind);
+        var probs = Tensor.Zeros([2, 2, 16, 77]);
+        int srcToken = WordMaps.TokensOfWord(src, sourceWord)[0];
+        int trgToken = WordMaps.TokensOfWord(trg, targetWord)[0];
+        foreach (int q in new[] { 0, 1, 4, 5 }) probs.Select(0, 0).Select(2, srcToken).Select(1, q).Fill_(1);
+        foreach (int q in new[] { 10, 11, 14, 15 }) probs.Select(0, 1).Select(2, trgToken).Select(1, q).Fill_(1);
+        c.BeginStep(0);
+        c.Process(Site(AttentionKind.Cross, 4), probs);
+        c.EndStep();
+        c.Blend(Tensor.Cat([Tensor.Zeros([1, 1, 8, 8]), Tensor.Ones([1, 1, 8, 8])], 0));
+        var mask = c.LocalBlend!.LastMask!.Select(0, 1).Select(0, 0);
+        for (int y = 0; y < 8; y++)
+            for (int x = 0; x < 8; x++)
+                Assert.Equal(y < 6 && x < 6 ? 1f : 0f, mask.Select(0, y).Select(0, x).Item<float>());
     }
 
     [Fact]

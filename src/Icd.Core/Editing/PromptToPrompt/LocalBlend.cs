@@ -7,7 +7,8 @@ namespace Icd.Editing.PromptToPrompt;
 /// <summary>
 /// P2P's LocalBlend as iCD uses it (METHOD C1): from the cross-attention maps of the down and up
 /// blocks at the coarsest resolution that has them (SD1.5 at 512²: down_blocks.2 and up_blocks.1,
-/// 16×16 — the reference's down_cross[2:4] + up_cross[:3]), summed over the steps so far: select
+/// 16×16 — the reference's down_cross[2:4] + up_cross[:3]), taken after the P2P edit as the
+/// reference stores them (the target row holds the injected maps), summed over the steps so far: select
 /// the blend words' tokens, sum over tokens, mean over heads and layers, 3×3 max-pool (stride 1,
 /// pad 1), nearest-resize to the latent, divide by the max, threshold; the target's mask is the
 /// union of the source-word and target-word masks. Active from the first step (start_blend 0).

@@ -51,7 +51,9 @@ public sealed class PromptToPromptController : IAttentionController, IDisposable
         else
         {
             var (mapper, alphas) = SequenceAligner.RefinementMapper(Unpadded(source, tokenizer), Unpadded(target, tokenizer));
-            _refineMapper = Tensor.FromValues(mapper).DetachFromScope();
+            // The table keeps the reference's −1 for new target tokens; like its Python indexing,
+            // the gather reads −1 as the last position (alpha 0 discards what it reads).
+            _refineMapper = Tensor.FromValues(mapper.Select(k => k < 0 ? k + 77 : k).ToArray()).DetachFromScope();
             _refineAlphas = Tensor.FromValues(alphas).DetachFromScope();
             Kind = "refine";
         }
@@ -88,7 +90,6 @@ public sealed class PromptToPromptController : IAttentionController, IDisposable
     public Tensor Process(AttentionSite site, Tensor probs)
     {
         if (probs.Size(0) != 2) throw new InvalidOperationException($"Prompt-to-Prompt expects a [source, target] batch, got {probs.Size(0)} rows");
-        if (site.Kind == AttentionKind.Cross) _localBlend?.Record(site, probs);
         bool self = site.Kind == AttentionKind.Self;
         if (self && !(_step >= _selfStart && _step < _selfEnd)) return probs;
         if (self && site.QueryTokens > _maxSelfReplaceQueries) return probs;
@@ -106,7 +107,11 @@ public sealed class PromptToPromptController : IAttentionController, IDisposable
             var alpha = Tensor.FromValues(Enumerable.Range(0, 77).Select(k => _alpha[_step, k]).ToArray());
             edited = replaced * alpha + targetRow * (1.0 - alpha);
         }
-        return Tensor.Cat([baseRow, edited], 0).MoveToOuterScope();
+        var result = Tensor.Cat([baseRow, edited], 0);
+        // The reference stores the maps and then edits them in place, so LocalBlend's mask is
+        // made from the edited target maps, not the ones the target prompt produced.
+        if (!self) _localBlend?.Record(site, result);
+        return result.MoveToOuterScope();
     }
 
     /// <summary>The target row's cross-attention rebuilt from the source row: (1, heads, Q, 77).</summary>

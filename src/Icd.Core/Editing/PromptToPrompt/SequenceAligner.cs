@@ -8,7 +8,7 @@ namespace Icd.Editing.PromptToPrompt;
 public static class SequenceAligner
 {
     /// <summary>For each target token position (0..maxLength−1): the source position it copies
-    /// attention from, and whether it has one (alpha 1) or is new (alpha 0).</summary>
+    /// attention from, or −1 for a new token (alpha 0), as the reference's table holds it.</summary>
     public static (long[] Mapper, float[] Alphas) RefinementMapper(IReadOnlyList<long> source, IReadOnlyList<long> target, int maxLength = 77)
     {
         int n = source.Count, m = target.Count;
@@ -50,8 +50,6 @@ public static class SequenceAligner
         }
         // Padding positions beyond the target map to themselves (shifted past the target tokens).
         for (int k = pairs.Count; k < maxLength; k++) mapper[k] = m + (k - pairs.Count);
-        // A −1 (new token) still needs a valid index for gathering; its alpha is 0, so any works.
-        for (int k = 0; k < maxLength; k++) if (mapper[k] < 0) mapper[k] = 0;
         return (mapper, alphas);
     }
 }
