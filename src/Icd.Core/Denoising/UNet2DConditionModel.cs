@@ -5,14 +5,16 @@ using Icd.Torch.Nn;
 namespace Icd.Denoising;
 
 /// <summary>
-/// diffusers' UNet2DConditionModel for SD1.5-class configs, with the guidance-scale embedding
-/// input of guidance-distilled models (<c>time_cond_proj_dim</c>). ε = UNet(x_t, t, text, w-embedding).
+/// diffusers' UNet2DConditionModel for SD1.5- and SDXL-class configs, with the guidance-scale
+/// embedding input of guidance-distilled models (<c>time_cond_proj_dim</c>) and SDXL's added
+/// conditions (<c>addition_embed_type: "text_time"</c>). ε = UNet(x_t, t, text, w-embedding[, added]).
 /// Attention layers report to <see cref="Hooks"/> (controller, feature capture).
 /// </summary>
 public sealed class UNet2DConditionModel : Module
 {
     private readonly Conv2d _convIn, _convOut;
     private readonly TimestepEmbedding _timeEmbedding;
+    private readonly TimestepEmbedding? _addEmbedding;
     private readonly ModuleList<DownBlock> _downBlocks;
     private readonly MidBlock _midBlock;
     private readonly ModuleList<UpBlock> _upBlocks;
@@ -26,6 +28,8 @@ public sealed class UNet2DConditionModel : Module
         int n = channels.Length;
         _convIn = Child("conv_in", new Conv2d(config.InChannels, channels[0], config.ConvInKernel, padding: (config.ConvInKernel - 1) / 2));
         _timeEmbedding = Child("time_embedding", new TimestepEmbedding(channels[0], config.TimeEmbedDim, config.TimeCondProjDim));
+        if (config.AdditionEmbedType is "text_time")
+            _addEmbedding = Child("add_embedding", new TimestepEmbedding(config.ProjectionClassEmbeddingsInputDim!.Value, config.TimeEmbedDim, null));
 
         _downBlocks = Child("down_blocks", new ModuleList<DownBlock>());
         long outChannels = channels[0];
@@ -97,9 +101,10 @@ public sealed class UNet2DConditionModel : Module
     /// <summary>
     /// ε prediction. <paramref name="sample"/> (B, C, H, W); <paramref name="timesteps"/> (B) or (1)
     /// integer steps; <paramref name="encoderHiddenStates"/> (B, 77, cross_attention_dim);
-    /// <paramref name="timestepCond"/> (B, time_cond_proj_dim) for guidance-distilled models.
+    /// <paramref name="timestepCond"/> (B, time_cond_proj_dim) for guidance-distilled models;
+    /// <paramref name="added"/> the pooled text embedding and time ids of SDXL-class models.
     /// </summary>
-    public Tensor Forward(Tensor sample, Tensor timesteps, Tensor encoderHiddenStates, Tensor? timestepCond = null)
+    public Tensor Forward(Tensor sample, Tensor timesteps, Tensor encoderHiddenStates, Tensor? timestepCond = null, AddedConditions? added = null)
     {
         long b = sample.Size(0), h = sample.Size(2), w = sample.Size(3);
         if (sample.Dim != 4 || sample.Size(1) != Config.InChannels)
@@ -111,12 +116,21 @@ public sealed class UNet2DConditionModel : Module
         if (_timeEmbedding.HasCondProj && timestepCond is null)
             throw new ArgumentNullException(nameof(timestepCond), "this UNet is guidance-distilled (time_cond_proj_dim is set): pass the guidance embedding, w = 0 included (it is not a zero vector)");
 
+        CheckAdded(added, b);
+
         using var scope = new TensorScope();
         var t = timesteps.Dim == 0 ? timesteps.Unsqueeze(0) : timesteps;
         if (t.Size(0) == 1 && b > 1) t = t.Expand(b);
         if (t.Device != sample.Device) t = t.To(sample.Device);
         var tEmb = Embeddings.Timestep(t, Config.BlockOutChannels[0], Config.FlipSinToCos, Config.FreqShift).To(sample.DType);
         var emb = _timeEmbedding.Forward(tEmb, timestepCond?.To(sample.DType));
+        if (_addEmbedding is not null)
+        {
+            // Each time id gets the timestep's sinusoidal embedding; (B·6, d) → (B, 6·d) behind the text embedding.
+            var ids = Embeddings.Timestep(added!.TimeIds.Reshape(-1), Config.AdditionTimeEmbedDim!.Value, Config.FlipSinToCos, Config.FreqShift)
+                .Reshape(b, -1);
+            emb = emb + _addEmbedding.Forward(Tensor.Cat([added.TextEmbeds.To(DType.Float32), ids], -1).To(sample.DType), null);
+        }
 
         var x = _convIn.Forward(sample);
         var skips = new List<Tensor> { x };
@@ -143,9 +157,25 @@ public sealed class UNet2DConditionModel : Module
     }
 
     /// <summary>ε prediction at one integer timestep for the whole batch.</summary>
-    public Tensor Forward(Tensor sample, long timestep, Tensor encoderHiddenStates, Tensor? timestepCond = null)
+    public Tensor Forward(Tensor sample, long timestep, Tensor encoderHiddenStates, Tensor? timestepCond = null, AddedConditions? added = null)
     {
         using var t = Tensor.FromValues(new[] { timestep });
-        return Forward(sample, t, encoderHiddenStates, timestepCond);
+        return Forward(sample, t, encoderHiddenStates, timestepCond, added);
+    }
+
+    private void CheckAdded(AddedConditions? added, long batch)
+    {
+        if (_addEmbedding is null)
+        {
+            if (added is not null) throw new ArgumentException("added conditions (text_embeds, time_ids) given, but this UNet has no addition_embed_type", nameof(added));
+            return;
+        }
+        if (added is null)
+            throw new ArgumentNullException(nameof(added), "this UNet is SDXL-class (addition_embed_type \"text_time\"): pass the pooled text embedding and the six time ids");
+        long p = Config.AddedTextEmbedsDim!.Value;
+        if (added.TextEmbeds.Dim != 2 || added.TextEmbeds.Size(0) != batch || added.TextEmbeds.Size(1) != p)
+            throw new ArgumentException($"text_embeds must be ({batch}, {p}), got {added.TextEmbeds.Describe()}", nameof(added));
+        if (added.TimeIds.Dim != 2 || added.TimeIds.Size(0) != batch || added.TimeIds.Size(1) != 6)
+            throw new ArgumentException($"time_ids must be ({batch}, 6), got {added.TimeIds.Describe()}", nameof(added));
     }
 }

@@ -36,7 +36,12 @@ public sealed record UNetConfig
     [JsonPropertyName("dual_cross_attention")] public bool DualCrossAttention { get; init; }
     [JsonPropertyName("use_linear_projection")] public bool UseLinearProjection { get; init; }
     [JsonPropertyName("class_embed_type")] public string? ClassEmbedType { get; init; }
+    /// <summary>SDXL: "text_time" (pooled text embedding + Fourier-embedded size/crop ids, added to the time embedding).</summary>
     [JsonPropertyName("addition_embed_type")] public string? AdditionEmbedType { get; init; }
+    [JsonPropertyName("addition_embed_type_num_heads")] public int AdditionEmbedTypeNumHeads { get; init; } = 64;
+    [JsonPropertyName("addition_time_embed_dim")] public int? AdditionTimeEmbedDim { get; init; }
+    [JsonPropertyName("projection_class_embeddings_input_dim")] public int? ProjectionClassEmbeddingsInputDim { get; init; }
+    [JsonPropertyName("encoder_hid_dim_type")] public string? EncoderHidDimType { get; init; }
     [JsonPropertyName("num_class_embeds")] public int? NumClassEmbeds { get; init; }
     [JsonPropertyName("upcast_attention")] public bool UpcastAttention { get; init; }
     [JsonPropertyName("resnet_time_scale_shift")] public string ResnetTimeScaleShift { get; init; } = "default";
@@ -66,6 +71,9 @@ public sealed record UNetConfig
 
     public int TimeEmbedDim => TimeEmbeddingDim ?? BlockOutChannels[0] * 4;
 
+    /// <summary>Length of the pooled text embedding an SDXL UNet expects beside its six time ids.</summary>
+    public int? AddedTextEmbedsDim => AdditionEmbedType is "text_time" ? ProjectionClassEmbeddingsInputDim - 6 * AdditionTimeEmbedDim : null;
+
     public UNetConfig Validate(string source = "unet/config.json")
     {
         void Unsupported(string key, object? value) =>
@@ -94,7 +102,10 @@ public sealed record UNetConfig
         if (DualCrossAttention) Unsupported("dual_cross_attention", true);
         if (OnlyCrossAttention.ValueKind is JsonValueKind.True or JsonValueKind.Array) Unsupported("only_cross_attention", OnlyCrossAttention);
         if (ClassEmbedType is not null) Unsupported("class_embed_type", ClassEmbedType);
-        if (AdditionEmbedType is not null) Unsupported("addition_embed_type (SDXL-style added conditions)", AdditionEmbedType);
+        if (AdditionEmbedType is not (null or "text_time")) Unsupported("addition_embed_type", AdditionEmbedType);
+        if (AdditionEmbedType is "text_time" && (AdditionTimeEmbedDim is not > 0 || ProjectionClassEmbeddingsInputDim is not > 0))
+            throw new InvalidDataException($"{source}: addition_embed_type \"text_time\" needs positive addition_time_embed_dim and projection_class_embeddings_input_dim");
+        if (EncoderHidDimType is not null) Unsupported("encoder_hid_dim_type", EncoderHidDimType);
         if (NumClassEmbeds is not null) Unsupported("num_class_embeds", NumClassEmbeds);
         if (ResnetTimeScaleShift != "default") Unsupported("resnet_time_scale_shift", ResnetTimeScaleShift);
         if (ResnetSkipTimeAct) Unsupported("resnet_skip_time_act", true);

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Icd.Checkpoints;
+using Icd.Denoising;
 using Icd.Sampling;
+using Icd.Text;
 using Icd.Torch;
 using Icd.Torch.Serialization;
 
@@ -104,24 +106,61 @@ public sealed class ReferenceChecker : IDisposable
         bool Has(string arg) => inputs.TryGetProperty(arg, out _);
         long Int(string arg) => inputs.GetProperty(arg).GetInt64();
 
+        List<string>? Texts(string arg) => !inputs.TryGetProperty(arg, out var text) ? null
+            : text.ValueKind == JsonValueKind.Array ? text.EnumerateArray().Select(t => t.GetString()!).ToList() : [text.GetString()!];
+        (int, int) Pair(string arg) => (inputs.GetProperty(arg)[0].GetInt32(), inputs.GetProperty(arg)[1].GetInt32());
+        SdxlPromptEncoder Xl() => _models.Value.XLPrompts ?? throw new InvalidDataException("an SDXL check on a model without text_encoder_2");
+
         switch (component)
         {
             case "tokenizer":
+            case "tokenizer_2":
             {
-                var text = inputs.GetProperty("text");
-                var prompts = text.ValueKind == JsonValueKind.Array ? text.EnumerateArray().Select(t => t.GetString()!).ToList() : [text.GetString()!];
-                var ids = _models.Value.Tokenizer.Encode(prompts);
-                return new() { ["input_ids"] = Tensor.FromValues(ids, prompts.Count, 77) };
+                var prompts = Texts("text")!;
+                var tokenizer = component == "tokenizer" ? _models.Value.Tokenizer
+                    : _models.Value.Tokenizer2 ?? throw new InvalidDataException("a tokenizer_2 check on a model without tokenizer_2");
+                return new() { ["input_ids"] = Tensor.FromValues(tokenizer.Encode(prompts), prompts.Count, 77) };
             }
             case "text_encoder":
-                return new() { ["last_hidden_state"] = _models.Value.TextEncoder.Forward(In("input_ids")) };
+            {
+                var states = _models.Value.TextEncoder.ForwardStates(In("input_ids"));
+                return new() { ["last_hidden_state"] = states.LastHiddenState, ["penultimate_hidden_state"] = states.PenultimateHiddenState };
+            }
+            case "text_encoder_2":
+            {
+                var encoder = _models.Value.TextEncoder2 ?? throw new InvalidDataException("a text_encoder_2 check on a model without text_encoder_2");
+                var (states, textEmbeds) = encoder.Forward(In("input_ids"));
+                return new()
+                {
+                    ["last_hidden_state"] = states.LastHiddenState, ["penultimate_hidden_state"] = states.PenultimateHiddenState,
+                    ["text_embeds"] = textEmbeds,
+                };
+            }
+            case "sdxl_encode_prompt":
+            {
+                var prompts = Texts("prompt")!;
+                var negative = Texts("negative_prompt");
+                if (negative is { Count: 1 } && prompts.Count > 1) negative = Enumerable.Repeat(negative[0], prompts.Count).ToList();
+                var negative2 = Texts("negative_prompt_2");
+                if (negative2 is { Count: 1 } && prompts.Count > 1) negative2 = Enumerable.Repeat(negative2[0], prompts.Count).ToList();
+                var positive = Xl().Encode(prompts, Texts("prompt_2"));
+                var unconditional = Xl().EncodeNegative(prompts.Count, negative, negative2);
+                return new()
+                {
+                    ["prompt_embeds"] = positive.PromptEmbeds, ["pooled_prompt_embeds"] = positive.PooledPromptEmbeds,
+                    ["negative_prompt_embeds"] = unconditional.PromptEmbeds, ["negative_pooled_prompt_embeds"] = unconditional.PooledPromptEmbeds,
+                };
+            }
+            case "sdxl_add_time_ids":
+                return new() { ["add_time_ids"] = AddedConditions.TimeIdsOf(Pair("original_size"), Pair("crops_coords_top_left"), Pair("target_size")) };
             case "unet":
             {
                 var t = inputs.GetProperty("timestep").ValueKind == JsonValueKind.Number
                     ? Tensor.FromValues(new[] { Int("timestep") })
                     : In("timestep");
                 var cond = Has("timestep_cond") ? In("timestep_cond") : null;
-                return new() { ["sample"] = _models.Value.UNet.Forward(In("sample"), t, In("encoder_hidden_states"), cond) };
+                var added = Has("text_embeds") ? new AddedConditions(In("text_embeds"), In("time_ids")) : null;
+                return new() { ["sample"] = _models.Value.UNet.Forward(In("sample"), t, In("encoder_hidden_states"), cond, added) };
             }
             case "vae_encode":
             {

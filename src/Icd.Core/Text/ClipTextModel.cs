@@ -3,26 +3,16 @@ using Icd.Torch.Nn;
 
 namespace Icd.Text;
 
-/// <summary>transformers' CLIPTextModel: token + position embeddings, pre-LayerNorm causal
-/// transformer, final LayerNorm. Its last hidden state is SD's <c>encoder_hidden_states</c>.</summary>
+/// <summary>transformers' CLIPTextModel: the text transformer under <c>text_model</c>. Its last
+/// hidden state is SD1.5's <c>encoder_hidden_states</c>; SDXL takes the penultimate one.</summary>
 public sealed class ClipTextModel : Module
 {
-    private readonly Embedding _tokenEmbedding;
-    private readonly Embedding _positionEmbedding;
-    private readonly ModuleList<ClipEncoderLayer> _layers;
-    private readonly LayerNorm _finalLayerNorm;
+    private readonly ClipTextTransformer _textModel;
 
     public ClipTextModel(ClipTextConfig config)
     {
         Config = config.Validate();
-        var textModel = Child("text_model", new Container());
-        var embeddings = textModel.Add("embeddings", new Container());
-        _tokenEmbedding = embeddings.Add("token_embedding", new Embedding(config.VocabSize, config.HiddenSize));
-        _positionEmbedding = embeddings.Add("position_embedding", new Embedding(config.MaxPositionEmbeddings, config.HiddenSize));
-        var encoder = textModel.Add("encoder", new Container());
-        _layers = encoder.Add("layers", new ModuleList<ClipEncoderLayer>(
-            Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new ClipEncoderLayer(config))));
-        _finalLayerNorm = textModel.Add("final_layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+        _textModel = Child("text_model", new ClipTextTransformer(config));
     }
 
     public ClipTextConfig Config { get; }
@@ -33,25 +23,98 @@ public sealed class ClipTextModel : Module
     /// <summary>Token ids [B, T] (int64) → last hidden state [B, T, hidden].</summary>
     public Tensor Forward(Tensor inputIds)
     {
+        var states = _textModel.Forward(inputIds);
+        states.PenultimateHiddenState.Dispose();
+        return states.LastHiddenState;
+    }
+
+    /// <summary>Token ids [B, T] → the last and the penultimate hidden states.</summary>
+    public ClipTextStates ForwardStates(Tensor inputIds) => _textModel.Forward(inputIds);
+
+    /// <summary>Pooled output: the hidden state at the first end-of-text token of each row.</summary>
+    public Tensor Pool(Tensor lastHiddenState, Tensor inputIds) => _textModel.Pool(lastHiddenState, inputIds);
+}
+
+/// <summary>The two hidden states SD pipelines read: the final layer norm's output, and
+/// transformers' <c>hidden_states[-2]</c> (the last block's input, without the final norm).</summary>
+public sealed record ClipTextStates(Tensor LastHiddenState, Tensor PenultimateHiddenState);
+
+/// <summary>transformers' CLIPTextTransformer (<c>text_model</c>): token + position embeddings,
+/// pre-LayerNorm causal transformer, final LayerNorm.</summary>
+public sealed class ClipTextTransformer : Module
+{
+    private readonly Embedding _tokenEmbedding;
+    private readonly Embedding _positionEmbedding;
+    private readonly ModuleList<ClipEncoderLayer> _layers;
+    private readonly LayerNorm _finalLayerNorm;
+    private readonly ClipTextConfig _config;
+
+    public ClipTextTransformer(ClipTextConfig config)
+    {
+        _config = config;
+        var embeddings = Child("embeddings", new Container());
+        _tokenEmbedding = embeddings.Add("token_embedding", new Embedding(config.VocabSize, config.HiddenSize));
+        _positionEmbedding = embeddings.Add("position_embedding", new Embedding(config.MaxPositionEmbeddings, config.HiddenSize));
+        var encoder = Child("encoder", new Container());
+        _layers = encoder.Add("layers", new ModuleList<ClipEncoderLayer>(
+            Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new ClipEncoderLayer(config))));
+        _finalLayerNorm = Child("final_layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+    }
+
+    public ClipTextStates Forward(Tensor inputIds)
+    {
         using var scope = new TensorScope();
         long length = inputIds.Size(1);
-        if (length > Config.MaxPositionEmbeddings)
-            throw new ArgumentException($"{length} tokens exceed max_position_embeddings {Config.MaxPositionEmbeddings}", nameof(inputIds));
+        if (length > _config.MaxPositionEmbeddings)
+            throw new ArgumentException($"{length} tokens exceed max_position_embeddings {_config.MaxPositionEmbeddings}", nameof(inputIds));
         var positions = Tensor.Arange(length, device: inputIds.Device).Unsqueeze(0);
         var h = _tokenEmbedding.Forward(inputIds) + _positionEmbedding.Forward(positions);
         // Causal mask: position i attends to j ≤ i only (no padding mask, as SD uses it).
         var mask = Tensor.Full([length, length], float.MinValue, h.DType, h.Device).Triu(1);
-        foreach (var layer in _layers.Items) h = layer.Forward(h, mask);
-        return _finalLayerNorm.Forward(h).MoveToOuterScope();
+        var penultimate = h;
+        foreach (var layer in _layers.Items)
+        {
+            penultimate = h;
+            h = layer.Forward(h, mask);
+        }
+        var last = _finalLayerNorm.Forward(h);
+        return new ClipTextStates(last.MoveToOuterScope(), penultimate.MoveToOuterScope());
     }
 
-    /// <summary>Pooled output: the hidden state at the first end-of-text token of each row.</summary>
+    /// <summary>The hidden state at each row's end-of-text token. transformers takes the argmax of
+    /// the ids when the config's <c>eos_token_id</c> is 2 (the legacy value SD ships): that is the
+    /// first <c>&lt;|endoftext|&gt;</c>, the largest id; otherwise the first <c>eos_token_id</c>.</summary>
     public Tensor Pool(Tensor lastHiddenState, Tensor inputIds)
     {
         using var scope = new TensorScope();
-        var eos = inputIds.Eq(Config.EosTokenId).To(DType.Int32).Argmax(-1);
+        var eos = _config.EosTokenId == 2 ? inputIds.Argmax(-1) : inputIds.Eq(_config.EosTokenId).To(DType.Int32).Argmax(-1);
         var rows = Tensor.Arange(inputIds.Size(0), device: inputIds.Device);
         return lastHiddenState.Index(rows, eos).MoveToOuterScope();
+    }
+}
+
+/// <summary>transformers' CLIPTextModelWithProjection (SDXL's <c>text_encoder_2</c>): the text
+/// transformer, and <c>text_projection</c> (no bias) of the pooled state as <c>text_embeds</c>.</summary>
+public sealed class ClipTextModelWithProjection : Module
+{
+    private readonly ClipTextTransformer _textModel;
+    private readonly Linear _textProjection;
+
+    public ClipTextModelWithProjection(ClipTextConfig config)
+    {
+        Config = config.Validate();
+        _textModel = Child("text_model", new ClipTextTransformer(config));
+        _textProjection = Child("text_projection", new Linear(config.HiddenSize, config.ProjectionDim, bias: false));
+    }
+
+    public ClipTextConfig Config { get; }
+
+    /// <summary>Token ids [B, T] → hidden states and the projected pooled embedding [B, projection_dim].</summary>
+    public (ClipTextStates States, Tensor TextEmbeds) Forward(Tensor inputIds)
+    {
+        var states = _textModel.Forward(inputIds);
+        using var pooled = _textModel.Pool(states.LastHiddenState, inputIds);
+        return (states, _textProjection.Forward(pooled));
     }
 }
 

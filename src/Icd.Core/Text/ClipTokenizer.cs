@@ -51,7 +51,12 @@ public sealed class ClipTokenizer
         BosId = Lookup(Bos);
         EosId = Lookup(Eos);
         PadId = Lookup(padToken);
+        // transformers registers the pad token as an added special token: SDXL's tokenizer_2 pads
+        // with "!", so every "!" in a prompt becomes the pad id, not BPE (reference README 4.7).
+        if (padToken is not (Bos or Eos)) _specialPad = padToken;
     }
+
+    private readonly string? _specialPad;
 
     public int BosId { get; }
     public int EosId { get; }
@@ -119,12 +124,21 @@ public sealed class ClipTokenizer
         // tokenizing the whole text, and tells which word each token belongs to.
         for (int w = 0; w < words.Length; w++)
         {
-            foreach (Match m in Pattern.Matches(words[w]))
+            var pieces = _specialPad is null ? [words[w]] : words[w].Split(_specialPad);
+            for (int p = 0; p < pieces.Length; p++)
             {
-                foreach (int id in Bpe(m.Value))
+                if (p > 0)
                 {
-                    ids.Add(id);
+                    ids.Add(PadId);
                     wordOf.Add(w);
+                }
+                foreach (Match m in Pattern.Matches(pieces[p]))
+                {
+                    foreach (int id in Bpe(m.Value))
+                    {
+                        ids.Add(id);
+                        wordOf.Add(w);
+                    }
                 }
             }
         }
