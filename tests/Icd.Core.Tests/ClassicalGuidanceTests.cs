@@ -49,8 +49,8 @@ public sealed class ClassicalGuidanceTests : IDisposable
         var (text, _) = _model.EncodePrompts("a red circle");
         var (empty, _) = _model.EncodePrompts("");
         var guided = _model.Teacher.Epsilon(x, 500, text, [2]);
-        var c = _unet.Forward(x, 500, text);
-        var u = _unet.Forward(x, 500, empty);
+        var c = _unet.Forward(x, 500, text.States);
+        var u = _unet.Forward(x, 500, empty.States);
         var expected = u + (c - u) * 3.0; // w = 2 embedded is classical scale 3
         Assert.True((guided - expected).Abs().Max().Item() < 1e-5);
     }

@@ -111,7 +111,7 @@ public sealed class GuidanceTests : IDisposable
             var zStar = Tensor.Randn([1, 4, 8, 8], gen, DType.Float64);
             var z = (zStar + Tensor.Randn([1, 4, 8, 8], gen, DType.Float64) * 0.1).Detach();
             var (texts32, _) = _model.EncodePrompts("a red circle", "a blue circle");
-            var texts = texts32.To(DType.Float64);
+            var texts = texts32.States.To(DType.Float64);
             var guiders = new IGuider[] { new FeatureGuider([0.5], "up_blocks.1.resnets.1"), new SelfAttentionGuider([2e4]) };
             using var inv = editor.RecordInversion(zStar, 519, texts.Narrow(0, 0, 1), guiders, out _);
             double Energy(Tensor x) => editor.EnergyAt(x, 519, texts, 7, inv, guiders, 0).Item();

@@ -34,8 +34,8 @@ public class ShapesBuildTests
         Assert.True(File.Exists(Path.Combine(model, "icd.json")));
         // iCD inverts from the noised latent at t = 19 (METHOD B4); so does the Shapes build's Inverse-and-Edit,
         // whose cycle loss starts there (ShapesBuildOptions.CycleStart; METHOD D2: t = 0).
-        Assert.Equal([19L, 259, 519, 779], IcdManifest.Load(Path.Combine(model, "icd.json")).ForwardTimesteps);
-        Assert.Equal([19L, 259, 519, 779], IcdManifest.Load(Path.Combine(model, ShapesBuilder.CycleManifest)).ForwardTimesteps);
+        Assert.Equal([19L, 259, 519, 779], IcdManifest.Load(Path.Combine(model, "icd.json")).ForwardTimesteps!);
+        Assert.Equal([19L, 259, 519, 779], IcdManifest.Load(Path.Combine(model, ShapesBuilder.CycleManifest)).ForwardTimesteps!);
         long bytes = Directory.GetFiles(model, "*.safetensors", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
         Assert.True(bytes < 25 << 20, $"weights take {bytes / 1e6:F1} MB");
         using var m = IcdModel.Load(model);

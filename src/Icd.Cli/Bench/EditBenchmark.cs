@@ -13,10 +13,10 @@ namespace Icd.Cli.Bench;
 /// with per-phase timings, on a given model or on the full-size SD1.5 config with random weights.</summary>
 internal static class EditBenchmark
 {
-    public static object Run(string? modelPath, string tokenizerDir, bool guided)
+    public static object Run(string? modelPath, string referenceRoot, string family, bool guided)
     {
         var sw = Stopwatch.StartNew();
-        using var model = modelPath is not null ? IcdModel.Load(modelPath) : RandomSd15(tokenizerDir);
+        using var model = modelPath is not null ? IcdModel.Load(modelPath) : RandomModels.Build(family, referenceRoot);
         double load = sw.Elapsed.TotalSeconds;
         var pipeline = new IcdPipeline(model);
         var image = Icd.Imaging.RgbImage.Blank(model.ImageSize, model.ImageSize, 200, 120, 40);
@@ -37,7 +37,7 @@ internal static class EditBenchmark
         return new
         {
             benchmark = guided ? "edit (guided, Inverse-and-Edit)" : "edit (iCD + Prompt-to-Prompt)",
-            model = modelPath ?? "SD1.5 config, random weights (fp32)",
+            model = modelPath ?? $"{(family == "sdxl" ? "SDXL" : "SD1.5")} config, random weights (fp32)",
             image_size = model.ImageSize,
             threads = TorchRuntime.Threads,
             load_seconds = load,
@@ -58,21 +58,5 @@ internal static class EditBenchmark
             phases.Add(new { phase = p.Phase.ToString().ToLowerInvariant(), step = p.Step, seconds = (p.Elapsed - _last).TotalSeconds });
             _last = p.Elapsed;
         }
-    }
-
-    /// <summary>SD1.5's UNet (with iCD's guidance embedding), VAE and CLIP text encoder, with
-    /// PyTorch-default random initial values: timing only, the images are noise.</summary>
-    private static IcdModel RandomSd15(string tokenizerDir)
-    {
-        var networks = new StableDiffusionModels
-        {
-            Tokenizer = ClipTokenizer.Load(tokenizerDir),
-            TextEncoder = new ClipTextModel(new ClipTextConfig()),
-            UNet = new UNet2DConditionModel(new UNetConfig { CrossAttentionDim = 768, TimeCondProjDim = 512 }),
-            Vae = new AutoencoderKL(new VaeConfig()),
-            Schedule = NoiseSchedule.StableDiffusion,
-            Directory = "(random)",
-        };
-        return IcdModel.FromNetworks(networks, new IcdManifest { Base = "(random)" }, "random SD1.5");
     }
 }

@@ -6,46 +6,54 @@ using Icd.Torch;
 
 namespace Icd.Cli.Bench;
 
-/// <summary><c>icd bench unet</c>: the full SD1.5 UNet (random weights, iCD's guidance embedding),
-/// the VAE at 512² and the CLIP text encoder, fp32, under inference mode.</summary>
+/// <summary><c>icd bench unet</c>: a family's full UNet (random weights, iCD's guidance embedding),
+/// VAE and text encoders at its native size (SD1.5: 64×64 latent, 512²; SDXL: 128×128, 1024²),
+/// fp32, under inference mode.</summary>
 internal static class ModelBenchmark
 {
     /// <summary>Floating-point operations of one SD1.5 UNet forward at a 64×64 latent, batch 1
     /// (≈ 0.84 TFLOP, counting a multiply-add as two).</summary>
     public const double UNetTflopPerSample = 0.84;
 
-    public static object Run(int repeats)
+    public static object Run(int repeats, string family)
     {
         double sgemmPeak = SgemmPeak();
         var results = new List<object>();
         using var gen = new Generator(0);
         using var inference = Autograd.InferenceMode();
         var sw = Stopwatch.StartNew();
-        using (var unet = new UNet2DConditionModel(new UNetConfig { CrossAttentionDim = 768, TimeCondProjDim = 512 }))
+        var config = RandomModels.UNet(family);
+        long side = config.SampleSize!.Value;
+        using (var unet = new UNet2DConditionModel(config))
         {
             double build = sw.Elapsed.TotalSeconds;
             foreach (int batch in new[] { 1, 2 })
             {
                 using var scope = new TensorScope();
-                var x = Tensor.Randn([batch, 4, 64, 64], gen);
-                var ctx = Tensor.Randn([batch, 77, 768], gen);
+                var x = Tensor.Randn([batch, 4, side, side], gen);
+                var ctx = Tensor.Randn([batch, 77, config.CrossAttentionDim], gen);
                 var w = Embeddings.GuidanceScale(Enumerable.Repeat(7.0, batch).ToArray(), 512);
-                double seconds = OpsBenchmark.Time(() => unet.Forward(x, 500, ctx, w).Dispose(), repeats);
-                double gflops = UNetTflopPerSample * 1000 * batch / seconds;
+                var added = config.AddedTextEmbedsDim is { } p
+                    ? new AddedConditions(Tensor.Randn([batch, p], gen), AddedConditions.TimeIdsOf((1024, 1024), (0, 0), (1024, 1024)).Expand(batch, -1))
+                    : null;
+                double seconds = OpsBenchmark.Time(() => unet.Forward(x, 500, ctx, w, added).Dispose(), repeats);
+                double? gflops = family == "sd15" ? UNetTflopPerSample * 1000 * batch / seconds : null;
                 results.Add(new
                 {
-                    name = $"unet_sd15_64x64_batch{batch}", seconds, gflops, fraction_of_sgemm_peak = gflops / sgemmPeak,
+                    name = $"unet_{family}_{side}x{side}_batch{batch}", seconds, gflops, fraction_of_sgemm_peak = gflops / sgemmPeak,
                     build_seconds = batch == 1 ? build : (double?)null,
                 });
             }
         }
-        using (var vae = new AutoencoderKL(new VaeConfig()))
+        var vaeConfig = RandomModels.Vae(family);
+        int pixels = (int)side * vaeConfig.DownscaleFactor;
+        using (var vae = new AutoencoderKL(vaeConfig))
         {
             using var scope = new TensorScope();
-            var image = Tensor.Randn([1, 3, 512, 512], gen);
-            results.Add(new { name = "vae_encode_512", seconds = OpsBenchmark.Time(() => vae.Encode(image).Dispose(), repeats) });
-            var latent = Tensor.Randn([1, 4, 64, 64], gen);
-            results.Add(new { name = "vae_decode_512", seconds = OpsBenchmark.Time(() => vae.Decode(latent).Dispose(), repeats) });
+            var image = Tensor.Randn([1, 3, pixels, pixels], gen);
+            results.Add(new { name = $"vae_encode_{pixels}", seconds = OpsBenchmark.Time(() => vae.Encode(image).Dispose(), repeats) });
+            var latent = Tensor.Randn([1, 4, side, side], gen);
+            results.Add(new { name = $"vae_decode_{pixels}", seconds = OpsBenchmark.Time(() => vae.Decode(latent).Dispose(), repeats) });
         }
         using (var te = new ClipTextModel(new ClipTextConfig()))
         {
@@ -53,9 +61,17 @@ internal static class ModelBenchmark
             var ids = Tensor.Randint(0, 49408, [2, 77], gen);
             results.Add(new { name = "text_encoder_batch2", seconds = OpsBenchmark.Time(() => te.Forward(ids).Dispose(), repeats) });
         }
+        if (family == "sdxl")
+        {
+            using var te2 = new ClipTextModelWithProjection(RandomModels.TextEncoder2);
+            using var scope = new TensorScope();
+            var ids = Tensor.Randint(0, 49408, [2, 77], gen);
+            results.Add(new { name = "text_encoder_2_batch2", seconds = OpsBenchmark.Time(() => { var (s, e) = te2.Forward(ids); s.LastHiddenState.Dispose(); s.PenultimateHiddenState.Dispose(); e.Dispose(); }, repeats) });
+        }
         return new
         {
             benchmark = "unet",
+            family,
             dtype = "float32",
             threads = TorchRuntime.Threads,
             sgemm_peak_gflops = sgemmPeak,

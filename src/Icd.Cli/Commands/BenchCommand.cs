@@ -21,31 +21,35 @@ internal static class BenchCommand
         bench.Subcommands.Add(ops);
 
         var repeats = new Option<int>("--repeats") { Description = "timed runs per measurement (best is reported)", DefaultValueFactory = _ => 2 };
-        var unet = new Command("unet", "SD1.5 UNet (64×64 latent, batch 1 and 2), VAE at 512² and text encoder; random weights, fp32");
+        var family = new Option<string>("--family") { Description = "model family of the random networks: sd15 or sdxl", DefaultValueFactory = _ => "sd15" };
+        var unet = new Command("unet", "A family's UNet (SD1.5: 64×64 latent; SDXL: 128×128; batch 1 and 2), VAE and text encoders at its size; random weights, fp32");
         unet.Options.Add(repeats);
+        unet.Options.Add(family);
         unet.SetAction(parse =>
         {
             int n = parse.GetValue(repeats);
             if (n < 1) throw new ArgumentException("--repeats must be at least 1");
-            Console.WriteLine(JsonSerializer.Serialize(ModelBenchmark.Run(n), Json));
+            Console.WriteLine(JsonSerializer.Serialize(ModelBenchmark.Run(n, RandomModels.Check(parse.GetValue(family)!)), Json));
             return 0;
         });
         bench.Subcommands.Add(unet);
 
-        var model = new Option<string?>("--model") { Description = "an iCD model (default: the full SD1.5 config with random weights)" };
-        var tokenizer = new Option<string>("--tokenizer")
+        var model = new Option<string?>("--model") { Description = "an iCD model (default: the full config of --family with random weights)" };
+        var reference = new Option<string>("--reference")
         {
-            Description = "CLIP tokenizer folder for the random SD1.5 model",
-            DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "..", "shared", "reference", "tiny-sd", "model", "tokenizer"),
+            Description = "reference cases folder whose tiny-sd / tiny-sdxl tokenizers the random models use",
+            DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "..", "shared", "reference"),
         };
         var guided = new Option<bool>("--guided") { Description = "Inverse-and-Edit guided editing instead of Prompt-to-Prompt" };
         var edit = new Command("edit", "One iCD edit (4 + 4 steps, Prompt-to-Prompt or guided) with per-phase timings and peak RSS");
         edit.Options.Add(model);
         edit.Options.Add(guided);
-        edit.Options.Add(tokenizer);
+        edit.Options.Add(reference);
+        edit.Options.Add(family);
         edit.SetAction(parse =>
         {
-            Console.WriteLine(JsonSerializer.Serialize(EditBenchmark.Run(parse.GetValue(model), Path.GetFullPath(parse.GetValue(tokenizer)!), parse.GetValue(guided)), Json));
+            string f = RandomModels.Check(parse.GetValue(family)!);
+            Console.WriteLine(JsonSerializer.Serialize(EditBenchmark.Run(parse.GetValue(model), Path.GetFullPath(parse.GetValue(reference)!), f, parse.GetValue(guided)), Json));
             return 0;
         });
         bench.Subcommands.Add(edit);

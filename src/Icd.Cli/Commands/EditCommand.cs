@@ -100,6 +100,7 @@ internal static class EditCommand
                 Method = editMethod,
                 Inversion = new InversionOptions { Seed = parse.GetValue(seed) ?? d.Seed },
                 Guidance = new GuidanceSchedule.Dynamic(parse.GetValue(guidance) ?? d.Guidance, parse.GetValue(tau) ?? d.Tau),
+                SourcePromptAboveTau = model1.SourcePromptAboveTauFor(editMethod, parse.GetValue(tau) ?? d.Tau),
                 PromptToPrompt = new PromptToPromptOptions
                 {
                     CrossReplace = Bounds(parse.GetValue(cross), d.CrossReplace, "--cross-replace"),

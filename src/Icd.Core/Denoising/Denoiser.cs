@@ -9,7 +9,7 @@ namespace Icd.Denoising;
 /// UNets w enters through the guidance embedding (a single pass, METHOD A2); for a plain UNet w ≠ 0
 /// is classical CFG with scale w + 1 (two passes), so both kinds of teacher work.
 /// </summary>
-public sealed class Denoiser(UNet2DConditionModel unet, string? adapter, Tensor? unconditional = null)
+public sealed class Denoiser(UNet2DConditionModel unet, string? adapter, TextConditioning? unconditional = null)
 {
     public UNet2DConditionModel UNet { get; } = unet;
     public string? Adapter { get; } = adapter;
@@ -20,7 +20,7 @@ public sealed class Denoiser(UNet2DConditionModel unet, string? adapter, Tensor?
     public bool IsGuidanceDistilled => UNet.Config.TimeCondProjDim is not null;
 
     /// <param name="w">Embedded guidance scale per batch element (classical scale − 1).</param>
-    public Tensor Epsilon(Tensor sample, long t, Tensor text, IReadOnlyList<double> w)
+    public Tensor Epsilon(Tensor sample, long t, TextConditioning text, IReadOnlyList<double> w)
     {
         if (w.Count != sample.Size(0)) throw new ArgumentException($"{w.Count} guidance values for a batch of {sample.Size(0)}", nameof(w));
         UNetLora.Activate(UNet, Adapter);
@@ -28,15 +28,19 @@ public sealed class Denoiser(UNet2DConditionModel unet, string? adapter, Tensor?
         {
             using var cond = Embeddings.GuidanceScale(w.ToArray(), UNet.Config.TimeCondProjDim!.Value);
             Calls++;
-            return UNet.Forward(sample, t, text, cond);
+            return UNet.Forward(sample, t, text.States, cond, text.Added);
         }
         Calls++;
-        var conditional = UNet.Forward(sample, t, text);
+        var conditional = UNet.Forward(sample, t, text.States, null, text.Added);
         if (w.All(v => v == 0)) return conditional;
         if (unconditional is null) throw new InvalidOperationException("classical CFG needs the unconditional text embedding");
         using var scope = new TensorScope();
         Tensor uncond;
-        using (UNet.SuspendController()) uncond = UNet.Forward(sample, t, unconditional.Expand(sample.Size(0), -1, -1));
+        using (UNet.SuspendController())
+        {
+            var u = unconditional.Expand(sample.Size(0));
+            uncond = UNet.Forward(sample, t, u.States, null, u.Added);
+        }
         Calls++;
         using var scales = Tensor.FromArray(w.Select(v => (float)(v + 1)).ToArray()).View(-1, 1, 1, 1);
         return (uncond + (conditional - uncond) * scales).MoveToOuterScope(); // ε_u + s(ε_c − ε_u)

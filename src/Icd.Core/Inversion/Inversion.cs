@@ -47,7 +47,7 @@ public sealed class InversionTrajectory : IDisposable
 /// </summary>
 public static class ForwardEncoder
 {
-    public static InversionTrajectory Encode(Denoiser forward, NoiseSchedule schedule, Tensor z0, Tensor text,
+    public static InversionTrajectory Encode(Denoiser forward, NoiseSchedule schedule, Tensor z0, TextConditioning text,
         IReadOnlyList<StepPair> steps, ulong seed, Action<int>? onStep = null, Training.TrainingNoise? startNoise = null)
     {
         using var scope = new TensorScope();

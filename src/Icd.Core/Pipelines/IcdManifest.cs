@@ -16,6 +16,10 @@ public sealed record EditDefaults
     [JsonPropertyName("seed")] public ulong Seed { get; init; } = 30;
     [JsonPropertyName("generation_guidance")] public double GenerationGuidance { get; init; } = 7;
 
+    /// <summary>The family's defaults (METHOD B6): iCD's SD1.5 launch script (w 19, τ 0.8), or
+    /// iCD-XL's (w 19, τ 0.7); generation w 7 with τ 1 for both.</summary>
+    public static EditDefaults For(bool xl) => xl ? new EditDefaults { Tau = 0.7 } : new EditDefaults();
+
     /// <summary>Prompt-to-Prompt as <c>icd edit</c> runs it by default: both attention controls from
     /// the first step to these bounds, and the target's new words amplified by <see cref="Amplify"/>.</summary>
     public PromptToPromptOptions PromptToPrompt(string source, string target, (string Source, string Target)? blend = null) => new()
@@ -45,9 +49,18 @@ public sealed record IcdManifest
     [JsonPropertyName("forward_lora")] public string? ForwardLora { get; init; }
     [JsonPropertyName("reverse_lora")] public string? ReverseLora { get; init; }
     [JsonPropertyName("lora_alpha")] public double LoraAlpha { get; init; } = 8;
-    [JsonPropertyName("forward_timesteps")] public long[] ForwardTimesteps { get; init; } = [19, 259, 519, 779];
-    [JsonPropertyName("reverse_timesteps")] public long[] ReverseTimesteps { get; init; } = [259, 519, 779, 999];
-    [JsonPropertyName("defaults")] public EditDefaults Defaults { get; init; } = new();
+    /// <summary>Null: the family's (iCD SD1.5 [19, 259, 519, 779]; iCD-XL [19, 249, 499, 699]).</summary>
+    [JsonPropertyName("forward_timesteps")] public long[]? ForwardTimesteps { get; init; }
+    /// <summary>Null: the family's (iCD SD1.5 [259, 519, 779, 999]; iCD-XL [249, 499, 699, 999]).</summary>
+    [JsonPropertyName("reverse_timesteps")] public long[]? ReverseTimesteps { get; init; }
+    /// <summary>Null: the family's (<see cref="EditDefaults.For"/>).</summary>
+    [JsonPropertyName("defaults")] public EditDefaults? Defaults { get; init; }
+
+    /// <summary>The forward (inversion) boundaries for a model of this family (SDXL-class or not).</summary>
+    public long[] ForwardTimestepsFor(bool xl) => ForwardTimesteps ?? (xl ? [19, 249, 499, 699] : [19, 259, 519, 779]);
+
+    /// <summary>The reverse (generation and editing) boundaries for a model of this family.</summary>
+    public long[] ReverseTimestepsFor(bool xl) => ReverseTimesteps ?? (xl ? [249, 499, 699, 999] : [259, 519, 779, 999]);
     /// <summary>The discount of the multi-resolution noise the students were distilled on (0: white
     /// noise; <see cref="Icd.Training.TrainingNoise"/>): inversion's start noise, and generation's
     /// unless <see cref="GenerationNoise"/> says otherwise.</summary>
@@ -69,7 +82,7 @@ public sealed record IcdManifest
     public IcdManifest Validate(string source)
     {
         if (string.IsNullOrWhiteSpace(Base)) throw new InvalidDataException($"{source}: 'base' (the diffusers model folder) is required");
-        if (ForwardTimesteps.Length == 0 || ReverseTimesteps.Length == 0)
+        if (ForwardTimesteps is { Length: 0 } || ReverseTimesteps is { Length: 0 })
             throw new InvalidDataException($"{source}: forward_timesteps and reverse_timesteps must not be empty");
         if (!(LoraAlpha > 0)) throw new InvalidDataException($"{source}: lora_alpha must be positive");
         if (!(PyramidNoise >= 0 && PyramidNoise < 1)) throw new InvalidDataException($"{source}: pyramid_noise must be in [0, 1) (0: white noise), got {PyramidNoise}");

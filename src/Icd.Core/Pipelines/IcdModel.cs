@@ -33,13 +33,13 @@ public sealed class IcdModel : IDisposable
         Defaults = defaults;
         Source = source;
         // A plain (not guidance-distilled) UNet does classical CFG: its denoisers need ε(x, t, "").
-        if (networks.UNet.Config.TimeCondProjDim is null) _unconditional = EncodePrompts("").Embeddings.DetachFromScope();
+        if (networks.UNet.Config.TimeCondProjDim is null) _unconditional = EncodeUnconditional().DetachFromScope();
         Forward = new Denoiser(networks.UNet, forwardAdapter, _unconditional);
         Reverse = new Denoiser(networks.UNet, reverseAdapter, _unconditional);
         Teacher = new Denoiser(networks.UNet, null, _unconditional);
     }
 
-    private readonly Tensor? _unconditional;
+    private readonly TextConditioning? _unconditional;
 
     /// <summary>Which files the networks were loaded from and which LoRA files sit on the UNet under
     /// which adapter name; one instance per set of networks, held by every model that uses them.
@@ -75,6 +75,12 @@ public sealed class IcdModel : IDisposable
         using var gen = new Generator(options.Seed);
         return (options.StartNoise ?? GenerationNoise).Sample([1, Networks.UNet.Config.InChannels, size, size], gen);
     }
+
+    /// <summary><see cref="EditOptions.SourcePromptAboveTau"/> as the family's reference edits:
+    /// iCD-XL's prompt switch keeps the source prompt, unguided, while t > 1000τ (METHOD B6);
+    /// iCD SD1.5's decodes with the target prompt throughout.</summary>
+    public double? SourcePromptAboveTauFor(EditMethod method, double tau) =>
+        method == EditMethod.PromptSwitch && Networks.IsXL ? tau : null;
 
     public ClipTokenizer Tokenizer => Networks.Tokenizer;
     public NoiseSchedule Schedule => Networks.Schedule;
@@ -138,8 +144,9 @@ public sealed class IcdModel : IDisposable
     private static IcdModel Create(StableDiffusionModels networks, IcdManifest manifest, string source, string? forwardAdapter, string? reverseAdapter,
         NetworkSharing? sharing, bool sharesNetworks)
     {
-        var boundaries = Boundaries.FromLists(manifest.ReverseTimesteps, manifest.ForwardTimesteps, networks.Schedule.TrainSteps - 1);
-        return new IcdModel(networks, boundaries, manifest.Defaults, source, forwardAdapter, reverseAdapter,
+        bool xl = networks.IsXL;
+        var boundaries = Boundaries.FromLists(manifest.ReverseTimestepsFor(xl), manifest.ForwardTimestepsFor(xl), networks.Schedule.TrainSteps - 1);
+        return new IcdModel(networks, boundaries, manifest.Defaults ?? EditDefaults.For(xl), source, forwardAdapter, reverseAdapter,
             new Training.TrainingNoise(manifest.PyramidNoise).Validate(), new Training.TrainingNoise(manifest.GenerationNoise ?? manifest.PyramidNoise).Validate(), sharing, sharesNetworks);
     }
 
@@ -181,18 +188,37 @@ public sealed class IcdModel : IDisposable
         return Enumerable.Range(0, (int)latents.Size(0)).Select(i => ImageTensors.ToImage(decoded, i)).ToArray();
     }
 
-    /// <summary>Text-encoder hidden states for prompts: (B, 77, D). Flags over-long prompts.</summary>
-    public (Tensor Embeddings, TokenizedPrompt[] Tokens) EncodePrompts(params string[] prompts)
+    /// <summary>The UNet's text conditioning for prompts: token states (B, 77, D) and, for SDXL, the
+    /// pooled embedding and time ids. Tokens are the first tokenizer's (Prompt-to-Prompt's columns).</summary>
+    public (TextConditioning Embeddings, TokenizedPrompt[] Tokens) EncodePrompts(params string[] prompts)
     {
         var tokens = prompts.Select(Tokenizer.Tokenize).ToArray();
-        using var ids = Tensor.FromValues(tokens.SelectMany(t => t.Ids).ToArray(), prompts.Length, ClipTokenizer.MaxLength);
         using var noGrad = Autograd.NoGrad();
+        if (Networks.XLPrompts is { } xl) return (WithTimeIds(xl.Encode(prompts)), tokens);
+        using var ids = Tensor.FromValues(tokens.SelectMany(t => t.Ids).ToArray(), prompts.Length, ClipTokenizer.MaxLength);
         return (Networks.TextEncoder.Forward(ids), tokens);
+    }
+
+    /// <summary>ε(x, t, ∅) of classical CFG: the encoded empty prompt, or SDXL's zeros when the
+    /// folder forces them (<c>force_zeros_for_empty_prompt</c>).</summary>
+    private TextConditioning EncodeUnconditional()
+    {
+        using var noGrad = Autograd.NoGrad();
+        return Networks.XLPrompts is { } xl ? WithTimeIds(xl.EncodeNegative(1)) : EncodePrompts("").Embeddings;
+    }
+
+    /// <summary>SDXL's micro-conditioning as iCD-XL sets it: original and target size the model's
+    /// native size, no crop (METHOD B4).</summary>
+    private TextConditioning WithTimeIds(SdxlPromptEmbeds embeds)
+    {
+        long batch = embeds.PromptEmbeds.Size(0);
+        using var row = AddedConditions.TimeIdsOf((ImageSize, ImageSize), (0, 0), (ImageSize, ImageSize));
+        return new TextConditioning(embeds.PromptEmbeds, new AddedConditions(embeds.PooledPromptEmbeds, row.Expand(batch, -1).Contiguous()));
     }
 
     public void Dispose()
     {
-        _unconditional?.Dispose();
+        _unconditional?.DisposeAll();
         if (!SharesNetworks) Networks.Dispose();
     }
 }

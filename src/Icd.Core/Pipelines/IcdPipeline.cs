@@ -113,7 +113,7 @@ public sealed class IcdPipeline(IcdModel model)
                 ? new PromptToPromptController(tokens[0], tokens[1], steps.Count, options.PromptToPrompt, Model.Tokenizer, h, w)
                 : null;
             // The prompt switch's source-only steps feed the source prompt to both rows (P2P never does).
-            var sourceTwice = controller is null ? Tensor.Cat([text.Narrow(0, 0, 1), text.Narrow(0, 0, 1)], 0) : text;
+            var sourceTwice = controller is null ? TextConditioning.Cat(text.Narrow(0, 1), text.Narrow(0, 1)) : text;
             controllerKind = controller?.Kind ?? "none";
             var targetStart = region?.Start(inversion.Final, options.RegionRenoise, options.Inversion.Seed + 1) ?? inversion.Final;
             x = Tensor.Cat([inversion.Final, targetStart], 0);
@@ -139,8 +139,8 @@ public sealed class IcdPipeline(IcdModel model)
         else
         {
             var (both, _) = Model.EncodePrompts(source, target);
-            var sourceText = both.Narrow(0, 0, 1);
-            var targetText = both.Narrow(0, 1, 1);
+            var sourceText = both.Narrow(0, 1);
+            var targetText = both.Narrow(1, 1);
             x = Denoise(inversion.Final.Share(), (i, t) => SourcePromptAt(t)
                 ? (sourceText, 0.0)
                 : (targetText, options.Guidance.At(i, t)), ref nfe, progress, sw, ct);
@@ -158,7 +158,7 @@ public sealed class IcdPipeline(IcdModel model)
 
     /// <summary>The reverse model's jumps for one batch row; <paramref name="condition"/> gives the
     /// text and guidance w of step i at timestep t.</summary>
-    private Tensor Denoise(Tensor x, Func<int, long, (Tensor Text, double W)> condition, ref int nfe,
+    private Tensor Denoise(Tensor x, Func<int, long, (TextConditioning Text, double W)> condition, ref int nfe,
         IProgress<StepProgress>? progress, Stopwatch sw, CancellationToken ct)
     {
         var steps = Model.Boundaries.Reverse;

@@ -389,7 +389,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
             Description = "Shapes world iCD model (built by `icd shapes build`)",
             Defaults = new EditDefaults { Guidance = 3, Tau = 0.8, CrossReplace = 0.3, SelfReplace = 0.6, Amplify = 2, Seed = 30, GenerationGuidance = 3 },
         };
-        manifest = manifest with { ForwardTimesteps = [options.ForwardStart, .. manifest.ForwardTimesteps[1..]] };
+        manifest = manifest with { ForwardTimesteps = [options.ForwardStart, .. manifest.ForwardTimestepsFor(xl: false)[1..]], ReverseTimesteps = manifest.ReverseTimestepsFor(xl: false) };
         // Only finished students get a manifest: a folder with one is a usable model. Writes are atomic,
         // since two processes building parts side by side both write here.
         if (File.Exists(Path.Combine(outputDirectory, manifest.ReverseLora)))
@@ -397,7 +397,7 @@ public sealed class ShapesBuilder(string outputDirectory, string workDirectory, 
         if (File.Exists(Path.Combine(outputDirectory, "cycle_forward.safetensors")))
         {
             // Inverse-and-Edit: the cycle-fine-tuned forward model, encoding from where its cycle loss started (METHOD D2: t = 0).
-            var iae = manifest with { ForwardLora = "cycle_forward.safetensors", ForwardTimesteps = [options.CycleStart, .. manifest.ForwardTimesteps[1..]], Description = "Shapes world Inverse-and-Edit model" };
+            var iae = manifest with { ForwardLora = "cycle_forward.safetensors", ForwardTimesteps = [options.CycleStart, .. manifest.ForwardTimestepsFor(xl: false)[1..]], Description = "Shapes world Inverse-and-Edit model" };
             AtomicFile.WriteAllText(Path.Combine(outputDirectory, CycleManifest), ConfigFile.Serialize(iae));
         }
         foreach (var (_, prefix, description, _, _) in Students.Skip(1))

@@ -20,8 +20,22 @@ public static class Init
         return new Restore(previous);
     }
 
+    [ThreadStatic]
+    private static bool _meta;
+
+    /// <summary>Until disposed, new modules' weights are <see cref="Device.Meta"/> tensors (no
+    /// storage, no random draws): a full-size network's names, shapes and parameter counts without
+    /// its memory. Norm layers' small constant weights stay on the CPU.</summary>
+    public static IDisposable OnMeta()
+    {
+        bool previous = _meta;
+        _meta = true;
+        return new RestoreMeta(previous);
+    }
+
     public static Tensor Uniform(long[] shape, double bound)
     {
+        if (_meta) return Tensor.Empty(shape, device: Device.Meta);
         var t = Tensor.Empty(shape);
         using (Autograd.NoGrad()) t.Uniform_(-bound, bound, Current);
         return t;
@@ -29,9 +43,15 @@ public static class Init
 
     public static Tensor Normal(long[] shape, double std)
     {
+        if (_meta) return Tensor.Empty(shape, device: Device.Meta);
         var t = Tensor.Empty(shape);
         using (Autograd.NoGrad()) t.Normal_(0, std, Current);
         return t;
+    }
+
+    private sealed class RestoreMeta(bool previous) : IDisposable
+    {
+        public void Dispose() => _meta = previous;
     }
 
     /// <summary>PyTorch's default for Linear and Conv weights and biases.</summary>

@@ -5,6 +5,8 @@ public enum DeviceType
 {
     Cpu = 0,
     Cuda = 1,
+    /// <summary>Shapes and dtypes without storage: builds full-size networks to count and name their parameters.</summary>
+    Meta = 14,
 }
 
 /// <summary>Where a tensor lives. <c>cuda</c> is passed through to libtorch, which says clearly
@@ -12,6 +14,7 @@ public enum DeviceType
 public readonly record struct Device(DeviceType Type, int Index = -1)
 {
     public static readonly Device Cpu = new(DeviceType.Cpu);
+    public static readonly Device Meta = new(DeviceType.Meta);
 
     public static Device Cuda(int index = 0) => new(DeviceType.Cuda, index);
 
@@ -28,5 +31,5 @@ public readonly record struct Device(DeviceType Type, int Index = -1)
     }
 
     public override string ToString() =>
-        Type == DeviceType.Cpu ? "cpu" : Index < 0 ? "cuda" : $"cuda:{Index}";
+        Type == DeviceType.Cpu ? "cpu" : Type == DeviceType.Meta ? "meta" : Index < 0 ? "cuda" : $"cuda:{Index}";
 }

@@ -82,6 +82,7 @@ internal sealed class ModelWork(IcdModel model, IcdModel guidedModel, long maxUp
             Method = method == "switch" ? EditMethod.PromptSwitch : EditMethod.PromptToPrompt,
             Inversion = new InversionOptions { Seed = seed },
             Guidance = new GuidanceSchedule.Dynamic(w, tau),
+            SourcePromptAboveTau = model.SourcePromptAboveTauFor(method == "switch" ? EditMethod.PromptSwitch : EditMethod.PromptToPrompt, tau),
             PromptToPrompt = D.PromptToPrompt(source, target, Blend(form, source, target)),
             Region = mask,
             IncludeReconstruction = true,

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Icd.Denoising;
 using Icd.Imaging;
 using Icd.Pipelines;
 using Icd.Sampling;
@@ -37,8 +38,8 @@ public sealed class GuidedEditor(IcdModel model)
         using var inversion = pipeline.Invert(image, source, inversionOptions, progress, sw);
         int nfe = inversion.Timesteps.Count - 1, backward = 0;
         var (texts, _) = Model.EncodePrompts(source, target);
-        var sourceText = texts.Narrow(0, 0, 1);
-        var targetText = texts.Narrow(0, 1, 1);
+        var sourceText = texts.Narrow(0, 1);
+        var targetText = texts.Narrow(1, 1);
         var factors = new List<double>();
         var z = inversion.Final.Share();
         for (int i = 0; i < steps.Count; i++)
@@ -75,7 +76,7 @@ public sealed class GuidedEditor(IcdModel model)
         return new GuidedEditResult(input, edited, nfe, backward, sw.Elapsed, factors);
     }
 
-    private (Tensor EpsHat, double K) GuidedEpsilon(Tensor z, Tensor zStar, long t, Tensor bothTexts, Tensor sourceText, double w,
+    private (Tensor EpsHat, double K) GuidedEpsilon(Tensor z, Tensor zStar, long t, TextConditioning bothTexts, TextConditioning sourceText, double w,
         IReadOnlyList<IGuider> active, GuidedEditOptions options, int step)
     {
         using var inv = RecordInversion(zStar, t, sourceText, active, out var epsInv);
@@ -86,7 +87,7 @@ public sealed class GuidedEditor(IcdModel model)
     }
 
     /// <summary>(1) The inversion branch: the cached latent, source prompt, w = 0, no graph.</summary>
-    internal GuidanceRecords RecordInversion(Tensor zStar, long t, Tensor sourceText, IReadOnlyList<IGuider> active, out Tensor epsInv)
+    internal GuidanceRecords RecordInversion(Tensor zStar, long t, TextConditioning sourceText, IReadOnlyList<IGuider> active, out Tensor epsInv)
     {
         var unet = Model.Networks.UNet;
         var features = active.SelectMany(g => g.Features).Distinct().ToArray();
@@ -107,7 +108,7 @@ public sealed class GuidedEditor(IcdModel model)
     /// its own and its graph freed before the next: the peak holds one UNet graph, not two (at 512²
     /// the 64² self-attention maps make a graph several GB).
     /// </summary>
-    internal (Tensor Gradient, Tensor EpsTarget) GradientAt(Tensor z, long t, Tensor bothTexts, double w, GuidanceRecords inv,
+    internal (Tensor Gradient, Tensor EpsTarget) GradientAt(Tensor z, long t, TextConditioning bothTexts, double w, GuidanceRecords inv,
         IReadOnlyList<IGuider> active, int step)
     {
         Tensor? gradient = null;
@@ -129,7 +130,7 @@ public sealed class GuidedEditor(IcdModel model)
 
     /// <summary>E as one differentiable scalar of <paramref name="zGrad"/> (both passes in one graph),
     /// for checking <see cref="GradientAt"/> against finite differences.</summary>
-    internal Tensor EnergyAt(Tensor zGrad, long t, Tensor bothTexts, double w, GuidanceRecords inv, IReadOnlyList<IGuider> active, int step)
+    internal Tensor EnergyAt(Tensor zGrad, long t, TextConditioning bothTexts, double w, GuidanceRecords inv, IReadOnlyList<IGuider> active, int step)
     {
         var total = Tensor.Zeros([], zGrad.DType);
         foreach (var branch in new[] { GuidedBranch.CurrentSource, GuidedBranch.CurrentTarget })
@@ -142,12 +143,12 @@ public sealed class GuidedEditor(IcdModel model)
 
     /// <summary>One pass on the current latent (source prompt at w = 0, or target prompt at w),
     /// recording what its guiders need; returns Σ g_i·energy_i (null without guiders) and ε (detached).</summary>
-    private (Tensor? Energy, Tensor Eps) BranchEnergy(Tensor zGrad, long t, Tensor bothTexts, double w, GuidanceRecords inv,
+    private (Tensor? Energy, Tensor Eps) BranchEnergy(Tensor zGrad, long t, TextConditioning bothTexts, double w, GuidanceRecords inv,
         IReadOnlyList<IGuider> guiders, int step, GuidedBranch branch)
     {
         var unet = Model.Networks.UNet;
         bool target = branch == GuidedBranch.CurrentTarget;
-        var text = bothTexts.Narrow(0, target ? 1 : 0, 1);
+        var text = bothTexts.Narrow(target ? 1 : 0, 1);
         var features = guiders.SelectMany(g => g.Features).Distinct().ToArray();
         using var records = new GuidanceRecords();
         using var grad = guiders.Count > 0 ? Autograd.EnableGrad() : Autograd.NoGrad();
