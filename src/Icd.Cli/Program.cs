@@ -26,6 +26,14 @@ public static class Program
         if (args.Length > 0 && args[0] == "shapes") Icd.Torch.TorchRuntime.UseSmallNetworkThreading();
         // Exceptions reach CommandRunner, which prints one clear line instead of a stack trace.
         var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-        return CommandRunner.Run(() => root.Parse(args).Invoke(invocation));
+        var parsed = root.Parse(args);
+        // One line per bad argument, exit 2, instead of the whole help and .NET type names.
+        if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+        {
+            foreach (var error in parsed.Errors) Console.Error.WriteLine($"icd: {ParseErrors.Describe(error.Message)}");
+            Console.Error.WriteLine($"icd: see 'icd {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')))} --help'");
+            return 2;
+        }
+        return CommandRunner.Run(() => parsed.Invoke(invocation));
     }
 }

@@ -40,6 +40,8 @@ public static class ImageFile
     private static byte[] ReadAllBytes(string path)
     {
         // File.ReadAllBytes reports a missing folder as DirectoryNotFoundException; callers should see one case.
+        if (Directory.Exists(path))
+            throw new ImageFormatException(path, "is a folder, not an image file");
         if (!File.Exists(path))
             throw new FileNotFoundException($"image file not found: {path}", path);
         // Decoding works on the whole file in memory, which .NET caps at one array. The length comes

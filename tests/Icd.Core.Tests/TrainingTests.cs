@@ -380,7 +380,7 @@ public class TrainingTests
     }
 
     /// <summary>A stage with two optimizers that records the learning rate they hold at each step.</summary>
-    private sealed class RateRecordingStage : ITrainingStage
+    internal sealed class RateRecordingStage : ITrainingStage
     {
         private readonly Tensor _weight = Tensor.Zeros([1]).RequiresGrad_().DetachFromScope();
         private readonly AdamW _a, _b;

@@ -45,6 +45,12 @@ internal static class EditCommand
             command.Options.Add(o);
         command.SetAction(parse =>
         {
+            Icd.Imaging.OutputFile.Check(parse.GetValue(output), "--out", ".png");
+            if (parse.GetValue(reconstruction) is { } reconOut) Icd.Imaging.OutputFile.Check(reconOut, "--reconstruction", ".png");
+            SettingRange.Guidance.Check(parse.GetValue(guidance), "--guidance");
+            SettingRange.Fraction.Check(parse.GetValue(tau), "--tau");
+            SettingRange.Fraction.Check(parse.GetValue(renoise), "--renoise");
+            var reverseSteps = parse.GetValue(steps) is { } stepList ? SettingRange.ParseTimesteps(stepList, "--steps") : null;
             bool quiet = parse.GetValue(json);
             string src = parse.GetValue(source)!, trg = parse.GetValue(target)!;
             if (string.IsNullOrWhiteSpace(src)) throw new ArgumentException("--source is empty");
@@ -68,9 +74,8 @@ internal static class EditCommand
             }
             double renoiseShare = parse.GetValue(renoise) ?? new EditOptions().RegionRenoise;
             if (parse.GetValue(renoise) is not null && region is null) throw new ArgumentException("--renoise needs --mask");
-            if (!(renoiseShare is >= 0 and <= 1)) throw new ArgumentException($"--renoise must be between 0 and 1, got {renoiseShare}");
             using var m = ModelOptions.Load(parse.GetValue(model)!);
-            var model1 = parse.GetValue(steps) is { } list ? WithSteps(m, list) : m;
+            var model1 = reverseSteps is not null ? WithSteps(m, reverseSteps) : m;
             ModelOptions.WarnIfTruncated(m, src, "--source", quiet);
             ModelOptions.WarnIfTruncated(m, trg, "--target", quiet);
             bool ddim = parse.GetValue(method) == "ddim";
@@ -86,7 +91,7 @@ internal static class EditCommand
                 int eq = item.LastIndexOf('=');
                 if (eq <= 0 || !double.TryParse(item[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double f))
                     throw new ArgumentException($"--amplify '{item}': expected word=factor");
-                amplified[item[..eq]] = f;
+                amplified[item[..eq]] = SettingRange.AmplifyFactor.Check(f, $"--amplify {item[..eq]}=");
             }
             (string, string)? blendWords = null;
             if (parse.GetValue(blend) is { } b)
@@ -197,9 +202,8 @@ internal static class EditCommand
 
     /// <summary>Overrides the reverse timesteps; the forward list follows iCD's pairing
     /// (start, then the reverse list without its last entry).</summary>
-    private static IcdModel WithSteps(IcdModel m, string list)
+    private static IcdModel WithSteps(IcdModel m, long[] reverse)
     {
-        var reverse = ModelOptions.ParseList(list, "--steps").Select(v => (long)v).ToArray();
         var forward = new[] { m.Boundaries.ForwardStart }.Concat(reverse.Order().SkipLast(1)).ToArray();
         return IcdModel.FromNetworks(m.Networks, new IcdManifest { Base = m.Source, ReverseTimesteps = reverse, ForwardTimesteps = forward, Defaults = m.Defaults, PyramidNoise = m.InversionNoise.PyramidDiscount, GenerationNoise = m.GenerationNoise.PyramidDiscount }, m.Source);
     }

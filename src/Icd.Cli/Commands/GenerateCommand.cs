@@ -21,6 +21,9 @@ internal static class GenerateCommand
         foreach (var o in new Option[] { model, prompt, guidance, tau, seed, size, output, json }) command.Options.Add(o);
         command.SetAction(parse =>
         {
+            Icd.Imaging.OutputFile.Check(parse.GetValue(output), "--out", ".png");
+            SettingRange.Guidance.Check(parse.GetValue(guidance), "--guidance");
+            SettingRange.Fraction.Check(parse.GetValue(tau), "--tau");
             using var m = ModelOptions.Load(parse.GetValue(model)!);
             string text = parse.GetValue(prompt)!;
             if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException("--prompt is empty");

@@ -23,6 +23,7 @@ internal static class InvertCommand
         foreach (var o in new Option[] { model, image, prompt, seed, start, stretch, output, ddim, vae, json }) command.Options.Add(o);
         command.SetAction(parse =>
         {
+            Icd.Imaging.OutputFile.Check(parse.GetValue(output), "--out", ".png");
             using var m = ModelOptions.Load(parse.GetValue(model)!);
             var input = ModelOptions.ReadImage(parse.GetValue(image)!);
             string text = parse.GetValue(prompt)!;

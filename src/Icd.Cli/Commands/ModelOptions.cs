@@ -33,6 +33,7 @@ internal static class ModelOptions
 
     public static RgbImage ReadImage(string path)
     {
+        if (Directory.Exists(path)) throw new ArgumentException($"{path} is a folder; give an image file (PNG or JPEG)");
         if (!File.Exists(path)) throw new FileNotFoundException($"image not found: {path}", path);
         return ImageFile.Read(path);
     }
@@ -59,8 +60,11 @@ internal static class ModelOptions
     {
         try
         {
-            return text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            var values = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
                 .Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            if (values.FirstOrDefault(v => !double.IsFinite(v), 0) is var bad && !double.IsFinite(bad))
+                throw new ArgumentException($"{option} '{text}': {bad} is not a finite number");
+            return values;
         }
         catch (FormatException)
         {

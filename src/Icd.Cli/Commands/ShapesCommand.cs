@@ -240,6 +240,7 @@ internal static class ShapesCommand
         render.Options.Add(example);
         render.SetAction(parse =>
         {
+            Icd.Imaging.OutputFile.Check(parse.GetValue(png), "--out", ".png");
             var scene = parse.GetValue(example)
                 ? new Scene(Colour.Gray, [new ShapeObject(Shape.Circle, Colour.Red, ObjectSize.Large, GridPosition.Center)], null)
                 : new SceneStream(parse.GetValue(seed), ShapesSplit.HeldOut, SceneSettings.Default).At(0);

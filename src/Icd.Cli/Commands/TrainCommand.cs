@@ -68,8 +68,9 @@ internal static class TrainCommand
         };
         var clean = new Option<bool>("--lr-to-clean") { Description = "icd: L_r's first segment jumps to t = 0 and targets the clean latent, as inference decodes (default: METHOD D1's noised start x_19)" };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "start over in a run folder that already holds a run, replacing its results" };
         var command = new Command(name, description);
-        foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, seed, rank, alpha,
+        foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, overwrite, seed, rank, alpha,
                      guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, ema, checkpointing, cacheDir, fromScratch, pyramid, snrGamma, preservation, clean, firstSegment })
             command.Options.Add(o);
         command.SetAction(parse =>
@@ -93,6 +94,7 @@ internal static class TrainCommand
             if (!(keep >= 0 && double.IsFinite(keep))) throw new ArgumentException($"--preservation must be ≥ 0 (0: off), got {keep}");
             if (parse.GetValue(firstSegment) is var k and < 1) throw new ArgumentException($"--first-segment-weight must be ≥ 1 (1: METHOD D1's uniform draw), got {k}");
             string outDir = parse.GetValue(output)!;
+            RunFolder.CheckStart(outDir, parse.GetValue(resume), parse.GetValue(overwrite));
             using var net = StableDiffusionLoader.Load(parse.GetValue(model)!);
             net.Vae.SetRequiresGrad(false);
             net.TextEncoder.SetRequiresGrad(false);

@@ -64,6 +64,7 @@ public static class ForwardEncoder
             using var eps = forward.Epsilon(x, t, text, w);
             using var jump = ConsistencyJump.Apply(schedule, x, eps, t, s);
             x = jump.Previous.Share();
+            FiniteLatent.Check(x, "inversion", i, s);
             latents.Add(x.Share().DetachFromScope());
             timesteps.Add(s);
             onStep?.Invoke(i);

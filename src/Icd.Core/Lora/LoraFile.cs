@@ -115,7 +115,14 @@ public static class LoraFile
                 if (!file.Entries[a].Shape.SequenceEqual(shapeA) || !file.Entries[b].Shape.SequenceEqual(shapeB))
                     throw new InvalidDataException($"{path}: '{module}': A [{string.Join(", ", file.Entries[a].Shape)}], B [{string.Join(", ", file.Entries[b].Shape)}] do not fit the layer (expected [{string.Join(", ", shapeA)}], [{string.Join(", ", shapeB)}])");
                 double scale = explicitAlpha is null ? defaultScaleOrAlpha(rank) : (explicitAlpha(module) ?? defaultScaleOrAlpha(rank)) / rank;
-                adapters[module] = new LoraAdapter(file.Load(a, layer.Weight.DType), file.Load(b, layer.Weight.DType), scale);
+                if (!double.IsFinite(scale)) throw new InvalidDataException($"{path}: '{module}': its alpha gives a scale of {scale}");
+                var adapter = new LoraAdapter(file.Load(a, layer.Weight.DType), file.Load(b, layer.Weight.DType), scale);
+                adapters[module] = adapter;
+                foreach (var (key, matrix) in new[] { (a, adapter.A), (b, adapter.B) })
+                {
+                    using var finite = matrix.IsFinite();
+                    if (!finite.All()) throw new InvalidDataException($"{path}: '{key}' holds NaN or infinite values (the file is corrupt or was converted wrongly)");
+                }
             }
             return new LoraWeights(adapters, path);
         }

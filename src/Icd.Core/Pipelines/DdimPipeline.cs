@@ -39,6 +39,7 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
             long t = grid[i];
             using var eps = Model.Teacher.Epsilon(x, t, text, [0]);
             x = Ddim.Step(Model.Schedule, eps, t - Stride, x, t).Previous;
+            FiniteLatent.Check(x, "DDIM inversion", i, t);
             latents.Add(x.Share().DetachFromScope());
             progress?.Report(new StepProgress(Phase.Invert, i + 1, grid.Length, i + 1, clock.Elapsed));
         }
@@ -61,6 +62,7 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
             long t = grid[i];
             using var eps = Model.Teacher.Epsilon(x, t, text, [options.Guidance.At(i, t)]);
             x = Ddim.Step(Model.Schedule, eps, t, x, t - Stride).Previous;
+            FiniteLatent.Check(x, "DDIM denoising", i, t - Stride);
             progress?.Report(new StepProgress(Phase.Denoise, i + 1, grid.Length, i + 1, sw.Elapsed));
         }
         var image = Model.DecodeLatents(x)[0];
@@ -95,6 +97,7 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
                 using var step = Ddim.Step(Model.Schedule, eps, t, x, t - Stride);
                 x = controller.Blend(step.Previous);
                 if (region is not null) x = region.Apply(x);
+                FiniteLatent.Check(x, "DDIM editing", i, t - Stride);
                 nfe++;
                 progress?.Report(new StepProgress(Phase.Denoise, i + 1, grid.Length, nfe, sw.Elapsed));
             }
@@ -124,6 +127,7 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
             long t = grid[i];
             using var eps = Model.Teacher.Epsilon(x, t, text, [(guidance ?? GuidanceSchedule.None).At(i, t)]);
             x = Ddim.Step(Model.Schedule, eps, t, x, t - Stride).Previous;
+            FiniteLatent.Check(x, "DDIM denoising", i, t - Stride);
             progress?.Report(new StepProgress(Phase.Denoise, i + 1, grid.Length, Steps + i + 1, sw.Elapsed));
         }
         var reconstruction = Model.DecodeLatents(x)[0];

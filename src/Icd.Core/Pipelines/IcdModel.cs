@@ -185,6 +185,8 @@ public sealed class IcdModel : IDisposable
     {
         using var scope = new TensorScope();
         var decoded = Networks.Vae.Decode(latents / Networks.Vae.Config.ScalingFactor);
+        if (!FiniteLatent.AllFinite(decoded))
+            throw new InvalidOperationException("the VAE decoded NaN or infinite pixels (its weights, or a latent far outside its range); no image was written");
         return Enumerable.Range(0, (int)latents.Size(0)).Select(i => ImageTensors.ToImage(decoded, i)).ToArray();
     }
 

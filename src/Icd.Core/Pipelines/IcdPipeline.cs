@@ -130,6 +130,7 @@ public sealed class IcdPipeline(IcdModel model)
                     using var jump = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s);
                     x = controller?.Blend(jump.Previous) ?? jump.Previous.Share();
                     if (region is not null) x = region.Apply(x);
+                    FiniteLatent.Check(x, "editing", i, s);
                     nfe++;
                     progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
                 }
@@ -169,6 +170,7 @@ public sealed class IcdPipeline(IcdModel model)
             var (text, w) = condition(i, t);
             using var eps = Model.Reverse.Epsilon(x, t, text, [w]);
             x = ConsistencyJump.Apply(Model.Schedule, x, eps, t, s).Previous;
+            FiniteLatent.Check(x, "denoising", i, s);
             nfe++;
             progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
         }

@@ -118,11 +118,12 @@ public sealed class TrainingRun(string directory, RunOptions options)
     {
         options.Validate();
         System.IO.Directory.CreateDirectory(Directory);
+        RunFolder.RemoveStaleTemporaries(Directory);
         using var average = options.EmaDecay > 0 ? new WeightAverage(stage.Optimizers.SelectMany(o => o.ParameterList), options.EmaDecay) : null;
         long start = 0;
         if (resume && File.Exists(CheckpointPath))
         {
-            start = Restore(stage, CheckpointPath, average);
+            start = Restore(stage, CheckpointPath, average, options);
             TruncateLog(start);
         }
         else
@@ -167,7 +168,7 @@ public sealed class TrainingRun(string directory, RunOptions options)
             progress?.Report(new TrainProgress(stage.Name, step + 1, options.Steps, all, rate, TimeSpan.FromSeconds((options.Steps - step - 1) / Math.Max(rate, 1e-9))));
         }
         WritePlot(stage.Name);
-        if (options.SelectBy is not null && File.Exists(BestPath)) Restore(stage, BestPath, null);
+        if (options.SelectBy is not null && File.Exists(BestPath)) Restore(stage, BestPath, null, null);
         average?.Swap(); // the run ends in the average; the last step's weights stay in the checkpoint
         return done;
     }
@@ -209,16 +210,27 @@ public sealed class TrainingRun(string directory, RunOptions options)
         return score;
     }
 
-    /// <summary>Loads a saved state into the stage; returns the step it was saved at.</summary>
-    private static long Restore(ITrainingStage stage, string path, WeightAverage? average)
+    /// <summary>Loads a saved state into the stage; returns the step it was saved at. With
+    /// <paramref name="resuming"/>, the run's settings must be the ones the state was saved with.</summary>
+    private static long Restore(ITrainingStage stage, string path, WeightAverage? average, RunOptions? resuming)
     {
         using var file = SafetensorsFile.Open(path);
+        if (resuming is not null) RunFolder.CheckSettings(path, file.Metadata, resuming);
         var state = file.LoadAll();
         try
         {
-            stage.LoadState(state);
-            average?.Load(state, AveragePrefix);
-            return (long)state["run/step"].Item();
+            RunFolder.CheckFinite(path, state);
+            if (!state.TryGetValue("run/step", out var step)) throw new InvalidDataException($"{path}: no 'run/step' entry; not a training checkpoint");
+            try
+            {
+                stage.LoadState(state);
+                average?.Load(state, AveragePrefix);
+            }
+            catch (Exception e) when (e is TorchException or KeyNotFoundException or InvalidOperationException or ArgumentException)
+            {
+                throw new InvalidDataException($"{path}: cannot restore the {stage.Name} stage from it ({e.Message})", e);
+            }
+            return (long)step.Item();
         }
         finally
         {
@@ -228,7 +240,8 @@ public sealed class TrainingRun(string directory, RunOptions options)
 
     private const string AveragePrefix = "ema/";
 
-    private void SaveCheckpoint(ITrainingStage stage, long step, WeightAverage? average) => WriteState(stage, step, CheckpointPath, new Dictionary<string, string>(), average);
+    private void SaveCheckpoint(ITrainingStage stage, long step, WeightAverage? average) =>
+        WriteState(stage, step, CheckpointPath, RunFolder.Settings(options).ToDictionary(kv => "run/" + kv.Key, kv => kv.Value), average);
 
     private static void WriteState(ITrainingStage stage, long step, string path, Dictionary<string, string> metadata, WeightAverage? average = null)
     {
@@ -280,8 +293,12 @@ public sealed class TrainingRun(string directory, RunOptions options)
     {
         if (!File.Exists(LogPath)) return;
         var lines = File.ReadAllLines(LogPath);
-        var kept = lines.Take(1).Concat(lines.Skip(1).Where(l => long.Parse(l.Split(',')[0], CultureInfo.InvariantCulture) <= step));
-        File.WriteAllLines(LogPath, kept);
+        if (lines.Length == 0 || !lines[0].StartsWith("step,seconds", StringComparison.Ordinal))
+            throw new InvalidDataException($"{LogPath}: not a training log (its first line is not 'step,seconds,…'); move it away to resume");
+        long RowStep(int i) => long.TryParse(lines[i].Split(',')[0], NumberStyles.None, CultureInfo.InvariantCulture, out long s) ? s
+            : throw new InvalidDataException($"{LogPath}:{i + 1}: '{lines[i]}' is not a log row; move the file away to resume");
+        var kept = lines.Take(1).Concat(Enumerable.Range(1, lines.Length - 1).Where(i => RowStep(i) <= step).Select(i => lines[i]));
+        Icd.Imaging.AtomicFile.WriteAllLines(LogPath, kept);
     }
 
     private void WritePlot(string title)

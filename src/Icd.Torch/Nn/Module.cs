@@ -162,12 +162,20 @@ public abstract class Module : IDisposable
         if (blocking.Count > 0) throw new WeightLoadException(source.Description, blocking);
 
         using var noGrad = Autograd.NoGrad();
+        var nonFinite = new List<WeightLoadProblem>();
         foreach (var (name, target) in targets)
         {
             if (!available.Contains(name)) continue;
             using var value = source.Load(name);
+            // One pass per tensor while it is in memory anyway: NaN weights would give black images.
+            if (value.DType.IsFloatingPoint())
+            {
+                using var finite = value.IsFinite();
+                if (!finite.All()) nonFinite.Add(new WeightLoadProblem(name, WeightLoadProblemKind.NonFinite, null, value.Shape));
+            }
             target.Copy_(value);
         }
+        if (nonFinite.Count > 0) throw new WeightLoadException(source.Description, nonFinite);
     }
 
     private static string Join(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";

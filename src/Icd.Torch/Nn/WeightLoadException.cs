@@ -5,6 +5,8 @@ public enum WeightLoadProblemKind
     Missing,
     Unexpected,
     ShapeMismatch,
+    /// <summary>The file's values include NaN or ±infinity (a corrupt or badly converted file).</summary>
+    NonFinite,
 }
 
 public sealed record WeightLoadProblem(string Key, WeightLoadProblemKind Kind, long[]? Expected, long[]? Actual)
@@ -13,6 +15,7 @@ public sealed record WeightLoadProblem(string Key, WeightLoadProblemKind Kind, l
     {
         WeightLoadProblemKind.Missing => $"missing key '{Key}' (model expects [{string.Join(", ", Expected!)}])",
         WeightLoadProblemKind.Unexpected => $"unexpected key '{Key}' [{string.Join(", ", Actual!)}] (the model has no such parameter)",
+        WeightLoadProblemKind.NonFinite => $"'{Key}' holds NaN or infinite values (the file is corrupt or was converted wrongly)",
         _ => $"shape mismatch for '{Key}': model expects [{string.Join(", ", Expected!)}], file has [{string.Join(", ", Actual!)}]",
     };
 }

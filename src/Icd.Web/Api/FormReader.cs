@@ -1,5 +1,6 @@
 using System.Globalization;
 using Icd.Imaging;
+using Icd.Pipelines;
 using Microsoft.AspNetCore.Http;
 
 namespace Icd.Web.Api;
@@ -20,6 +21,9 @@ internal sealed class FormReader(IFormCollection form)
 
     /// <summary>A free-text field; empty when missing.</summary>
     public string Optional(string name) => ((string?)form[name])?.Trim() ?? "";
+
+    /// <summary>A number in the range every front end accepts for this setting.</summary>
+    public double Number(string name, double fallback, SettingRange range) => Number(name, fallback, range.Min, range.Max);
 
     public double Number(string name, double fallback, double min, double max)
     {

@@ -27,7 +27,7 @@ internal sealed class ModelWork(IcdModel model, IcdModel guidedModel, long maxUp
     public WorkItem Generate(FormReader form)
     {
         string prompt = form.Prompt("prompt");
-        double w = form.Number("guidance", D.GenerationGuidance, 0, 50), tau = form.Number("tau", 1, 0, 1);
+        double w = form.Number("guidance", D.GenerationGuidance, SettingRange.Guidance), tau = form.Number("tau", 1, SettingRange.Fraction);
         var options = new GenerateOptions { Seed = form.Seed("seed", D.Seed), Guidance = new GuidanceSchedule.Dynamic(w, tau) };
         var pipeline = new IcdPipeline(model);
         string summary = string.Create(CultureInfo.InvariantCulture, $"\"{prompt}\" · w {w} · τ {tau} · seed {options.Seed}");
@@ -58,8 +58,8 @@ internal sealed class ModelWork(IcdModel model, IcdModel guidedModel, long maxUp
         var image = form.Image("image", maxUploadBytes);
         string source = form.Prompt("source"), target = form.Prompt("target");
         string method = form.Choice("method", "p2p", "p2p", "switch", "guided");
-        double w = form.Number("guidance", D.Guidance, 0, 50);
-        double tau = form.Number("tau", D.Tau, 0, 1);
+        double w = form.Number("guidance", D.Guidance, SettingRange.Guidance);
+        double tau = form.Number("tau", D.Tau, SettingRange.Fraction);
         ulong seed = form.Seed("seed", D.Seed);
         var mask = form.OptionalImage("mask", maxUploadBytes);
         if (mask is not null && method == "guided") throw new BadRequestException("'mask' works with the methods p2p and switch, not guided");

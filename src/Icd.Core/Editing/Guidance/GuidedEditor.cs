@@ -65,7 +65,10 @@ public sealed class GuidedEditor(IcdModel model)
                 factors.Add(k);
             }
             using (Autograd.NoGrad())
+            {
                 z = ConsistencyJump.Apply(Model.Schedule, z, epsHat, t, s).Previous.MoveToOuterScope();
+                FiniteLatent.Check(z, "guided editing", i, s);
+            }
             progress?.Report(new StepProgress(Phase.Denoise, i + 1, steps.Count, nfe, sw.Elapsed));
         }
         RgbImage edited;
