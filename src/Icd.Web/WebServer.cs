@@ -23,6 +23,11 @@ public sealed record WebOptions
     public string ExampleSource { get; init; } = "";
     public string ExampleTarget { get; init; } = "";
     public long MaxUploadBytes { get; init; } = 16 << 20;
+
+    /// <summary>Host names requests may name (besides localhost, 127.0.0.1 and [::1]): the one in
+    /// <see cref="Url"/> is added. Anything else is refused, so a page on another site cannot reach
+    /// this server through DNS rebinding.</summary>
+    public IReadOnlyList<string> ExtraHosts { get; init; } = [];
 }
 
 /// <summary>
@@ -61,6 +66,35 @@ public static class WebServer
         var queue = app.Services.GetRequiredService<JobQueue>();
         var work = new ModelWork(model, guidedModel ?? model, options.MaxUploadBytes);
 
+        var hosts = AllowedHosts(options);
+        app.Use(async (ctx, next) =>
+        {
+            var headers = ctx.Response.Headers;
+            headers["X-Frame-Options"] = "DENY";
+            headers["X-Content-Type-Options"] = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers["Content-Security-Policy"] = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; frame-ancestors 'none'; form-action 'self'";
+            // DNS rebinding: a name that resolves here but is not ours reads as a foreign site.
+            if (!hosts.Contains(ctx.Request.Host.Host))
+            {
+                await Error(ctx, StatusCodes.Status421MisdirectedRequest, $"this server answers to {string.Join(", ", hosts.Order(StringComparer.Ordinal))}, not to '{ctx.Request.Host.Host}'");
+                return;
+            }
+            try
+            {
+                await Next(ctx, next);
+            }
+            catch (BadHttpRequestException e)
+            {
+                // Kestrel's limits (413 for a body over the upload limit) and malformed requests.
+                if (!ctx.Response.HasStarted) await Error(ctx, e.StatusCode, RequestProblem(e, options));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+            {
+                if (!ctx.Response.HasStarted) await Error(ctx, StatusCodes.Status400BadRequest, $"unreadable request: {e.Message}");
+            }
+        });
+
         app.Use(async (ctx, next) =>
         {
             // A page elsewhere could post forms here (they need no CORS preflight): only this origin may.
@@ -76,11 +110,12 @@ public static class WebServer
         app.MapGet("/", () => Results.Content(Page(), "text/html; charset=utf-8"));
         app.MapGet("/api/model", () => Results.Json(new
         {
-            source = model.Source,
+            source = DisplayName(model.Source),
+            family = model.Networks.IsXL ? "sdxl" : "sd15",
             image_size = model.ImageSize,
             forward_steps = model.Boundaries.Forward.Select(s => s.T).ToArray(),
             reverse_steps = model.Boundaries.Reverse.Select(s => s.T).ToArray(),
-            guided_model = (guidedModel ?? model).Source,
+            guided_model = DisplayName((guidedModel ?? model).Source),
             defaults = model.Defaults,
             example = options.ExampleImage is null ? null : new { source = options.ExampleSource, target = options.ExampleTarget },
         }, Json));
@@ -94,6 +129,32 @@ public static class WebServer
         app.MapGet("/api/jobs/{id}/{name}.png", (string id, string name) =>
             queue.Find(id)?.Result?.Images.GetValueOrDefault(name) is { } png ? Results.File(png, "image/png") : NotFound(id, name));
         return app;
+    }
+
+    private static Task Next(HttpContext ctx, RequestDelegate next) => next(ctx);
+
+    private static string RequestProblem(BadHttpRequestException e, WebOptions options) => e.StatusCode == StatusCodes.Status413PayloadTooLarge
+        ? $"the upload is larger than this server's limit of {options.MaxUploadBytes >> 20} MB; send a smaller image"
+        : $"malformed request: {e.Message}";
+
+    /// <summary>localhost, 127.0.0.1, [::1] and the host of the listening URL.</summary>
+    internal static HashSet<string> AllowedHosts(WebOptions options)
+    {
+        var hosts = new HashSet<string>(["localhost", "127.0.0.1", "[::1]", "::1"], StringComparer.OrdinalIgnoreCase);
+        if (Uri.TryCreate(options.Url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+            hosts.Add(uri.Host);
+        foreach (var h in options.ExtraHosts) hosts.Add(h);
+        return hosts;
+    }
+
+    /// <summary>What the page shows of a model path: the manifest's folder name, never an absolute path.</summary>
+    internal static string DisplayName(string source)
+    {
+        string trimmed = source.TrimEnd('/', '\\');
+        string name = Path.GetFileName(trimmed);
+        return name.Equals("icd.json", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+            ? $"{Path.GetFileName(Path.GetDirectoryName(trimmed))}/{name}"
+            : name;
     }
 
     private static async Task Submit(HttpContext ctx, JobQueue queue, Func<FormReader, WorkItem> make)

@@ -14,8 +14,9 @@ internal static class ServeCommand
         var guided = new Option<string?>("--guided-model") { Description = "model for guided (Inverse-and-Edit) edits; default: inverse-and-edit.json beside --model when there is one, else --model" };
         var host = new Option<string>("--host") { Description = "address to listen on (loopback by default: anyone who can reach the page can run model work)", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "port to listen on", DefaultValueFactory = _ => 5757 };
+        var allowHost = new Option<string[]>("--allow-host") { Description = "a further host name browsers may use to reach the page (repeatable; with --host 0.0.0.0 name the machine's address or name); others are refused against DNS rebinding" };
         var command = new Command("serve", "Serve the local web page: upload an image, edit it with a prompt, watch the steps");
-        foreach (var o in new Option[] { model, guided, host, port }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, guided, host, port, allowHost }) command.Options.Add(o);
         command.SetAction(async (parse, ct) =>
         {
             int p = parse.GetValue(port);
@@ -31,6 +32,7 @@ internal static class ServeCommand
                 ExampleImage = bundled ? DemoCommand.ExampleImage : null,
                 ExampleSource = DemoCommand.ExampleSource,
                 ExampleTarget = DemoCommand.ExampleTarget,
+                ExtraHosts = parse.GetValue(allowHost) ?? [],
             };
             await using var app = WebServer.Build(m, g, options);
             await app.StartAsync(ct);
