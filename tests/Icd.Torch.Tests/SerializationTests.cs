@@ -161,7 +161,7 @@ public class SerializationTests : IDisposable
             byte[] pickle = [0x80, 0x02, .. "cos\nsystem\n"u8, (byte)'X', 4, 0, 0, 0, .. "echo"u8, 0x85, (byte)'R', (byte)'.'];
             s.Write(pickle);
         }
-        var e = Assert.Throws<InvalidDataException>(() => TorchCheckpoint.Open(path));
+        var e = Assert.Throws<CheckpointFormatException>(() => TorchCheckpoint.Open(path));
         Assert.Contains("refusing to load", e.Message);
         Assert.Contains("os.system", e.Message);
     }
@@ -171,7 +171,7 @@ public class SerializationTests : IDisposable
     {
         string path = PathOf("bad.pt");
         File.WriteAllBytes(path, Encoding.ASCII.GetBytes("definitely not a zip"));
-        var e = Assert.Throws<InvalidDataException>(() => TorchCheckpoint.Open(path));
+        var e = Assert.Throws<CheckpointFormatException>(() => TorchCheckpoint.Open(path));
         Assert.Contains("bad.pt", e.Message);
     }
 }

@@ -38,10 +38,29 @@ internal sealed class PickleReader
         _source = source;
     }
 
+    /// <summary>Runs the pickle to its STOP. Every malformed input ends in one
+    /// <see cref="CheckpointFormatException"/> naming the file and the byte where it went wrong.</summary>
     public object? Load()
+    {
+        int opStart = 0;
+        try
+        {
+            return Run(ref opStart);
+        }
+        catch (Exception e) when (e is InvalidCastException or IndexOutOfRangeException or OverflowException or ArgumentException
+                                      or NullReferenceException or FormatException or KeyNotFoundException or DecoderFallbackException)
+        {
+            throw new CheckpointFormatException(_source, $"malformed pickle at byte {opStart} (opcode 0x{_data[Math.Min(opStart, _data.Length - 1)]:x2}): {e.Message}", e);
+        }
+    }
+
+    private CheckpointFormatException Bad(string problem) => new(_source, problem);
+
+    private object? Run(ref int opStart)
     {
         while (true)
         {
+            opStart = _pos;
             byte op = ReadByte();
             switch (op)
             {
@@ -60,12 +79,12 @@ internal sealed class PickleReader
                 case (byte)'M': _stack.Add((long)BinaryPrimitives.ReadUInt16LittleEndian(Take(2))); break;
                 case 0x8a: _stack.Add(ReadLong1()); break;                     // LONG1
                 case (byte)'G': _stack.Add(BinaryPrimitives.ReadDoubleBigEndian(Take(8))); break;
-                case (byte)'X': _stack.Add(Encoding.UTF8.GetString(Take(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))))); break;
-                case 0x8c: _stack.Add(Encoding.UTF8.GetString(Take(ReadByte()))); break; // SHORT_BINUNICODE
+                case (byte)'X': _stack.Add(Utf8.GetString(Take(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))))); break;
+                case 0x8c: _stack.Add(Utf8.GetString(Take(ReadByte()))); break; // SHORT_BINUNICODE
                 case (byte)'U': _stack.Add(Encoding.Latin1.GetString(Take(ReadByte()))); break;
-                case (byte)'T': _stack.Add(Encoding.Latin1.GetString(Take(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))))); break;
+                case (byte)'T': _stack.Add(Encoding.Latin1.GetString(Take(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))))); break;
                 case (byte)'C': _stack.Add(Take(ReadByte()).ToArray()); break;
-                case (byte)'B': _stack.Add(Take(checked((int)BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))).ToArray()); break;
+                case (byte)'B': _stack.Add(Take(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))).ToArray()); break;
                 case (byte)'q': _memo[ReadByte()] = Peek(); break;             // BINPUT
                 case (byte)'r': _memo[BinaryPrimitives.ReadUInt32LittleEndian(Take(4))] = Peek(); break;
                 case 0x94: _memo[_memo.Count] = Peek(); break;                 // MEMOIZE
@@ -82,13 +101,13 @@ internal sealed class PickleReader
                 case (byte)'s': { var v = Pop(); var k = Pop(); SetItems(AsDict(Peek()), [k, v]); break; }
                 case (byte)'u': { var items = PopToMark(); SetItems(AsDict(Peek()), items); break; }
                 case (byte)'c': _stack.Add(ResolveGlobal(ReadLine(), ReadLine())); break;
-                case 0x93: { var name = (string)Pop()!; var module = (string)Pop()!; _stack.Add(ResolveGlobal(module, name)); break; }
+                case 0x93: { var name = Text(Pop(), "global name"); var module = Text(Pop(), "global module"); _stack.Add(ResolveGlobal(module, name)); break; }
                 case (byte)'Q': _stack.Add(PersistentLoad(Pop())); break;      // BINPERSID
-                case (byte)'R': { var args = (object?[])Pop()!; var f = Pop(); _stack.Add(Call(f, args)); break; }
-                case 0x81: { var args = (object?[])Pop()!; var cls = Pop(); _stack.Add(Call(cls, args)); break; } // NEWOBJ
+                case (byte)'R': { var args = Tuple(Pop(), "REDUCE arguments"); var f = Pop(); _stack.Add(Call(f, args)); break; }
+                case 0x81: { var args = Tuple(Pop(), "NEWOBJ arguments"); var cls = Pop(); _stack.Add(Call(cls, args)); break; } // NEWOBJ
                 case (byte)'b': Pop(); break;                                  // BUILD: state of an allowed object; ignored
                 default:
-                    throw new InvalidDataException($"{_source}: unsupported pickle opcode 0x{op:x2} at byte {_pos - 1}");
+                    throw Bad($"unsupported pickle opcode 0x{op:x2} at byte {_pos - 1}");
             }
         }
     }
@@ -104,54 +123,90 @@ internal sealed class PickleReader
             _ => false,
         };
         if (!allowed)
-            throw new InvalidDataException($"{_source}: refusing to load: the pickle references {module}.{name}, which is not a tensor or container (only state dicts are read, and no code from the file runs)");
+            throw Bad($"refusing to load: the pickle references {module}.{name}, which is not a tensor or container (only state dicts are read, and no code from the file runs)");
         return new Global(module, name);
     }
 
     private object? Call(object? callable, object?[] args)
     {
-        if (callable is not Global g) throw new InvalidDataException($"{_source}: call of a non-global in the pickle");
+        if (callable is not Global g) throw Bad($"call of a non-global in the pickle");
         switch (g.Name)
         {
             case "OrderedDict":
                 return new Dictionary<object, object?>();
             case "_rebuild_tensor_v2":
             {
-                var storage = args[0] as StorageRef ?? throw new InvalidDataException($"{_source}: tensor without storage");
-                return new TensorRef(storage, Convert.ToInt64(args[1]), Longs(args[2]), Longs(args[3]));
+                if (args.Length < 4) throw Bad($"_rebuild_tensor_v2 with {args.Length} arguments (needs storage, offset, size, stride)");
+                var storage = args[0] as StorageRef ?? throw Bad($"tensor without storage");
+                var shape = Longs(args[2], "tensor size");
+                var stride = Longs(args[3], "tensor stride");
+                if (shape.Length != stride.Length) throw Bad($"tensor size has {shape.Length} dimensions, its stride {stride.Length}");
+                return new TensorRef(storage, Int(args[1], "storage offset"), shape, stride);
             }
             case "_rebuild_parameter":
-                return args[0];
+                return args.Length > 0 ? args[0] : throw Bad("_rebuild_parameter without a tensor");
             default:
-                throw new InvalidDataException($"{_source}: unexpected call of {g.Module}.{g.Name}");
+                throw Bad($"unexpected call of {g.Module}.{g.Name}");
         }
     }
 
     private object PersistentLoad(object? pid)
     {
         if (pid is not object?[] t || t.Length < 5 || t[0] as string != "storage" || t[1] is not Global type || !StorageTypes.TryGetValue(type.Name, out var dtype))
-            throw new InvalidDataException($"{_source}: unsupported persistent id in the pickle");
-        return new StorageRef(dtype, (string)t[2]!, Convert.ToInt64(t[4]));
+            throw Bad($"unsupported persistent id in the pickle");
+        string key = t[2] as string ?? throw Bad("storage key is not a string");
+        // The key names a zip entry: a plain name, never a path.
+        if (key.Length == 0 || key.Length > 256 || key.Contains('/') || key.Contains('\\') || key.Contains(".."))
+            throw Bad($"storage key '{(key.Length > 40 ? key[..40] + "…" : key)}' is not a plain name");
+        long count = Int(t[4], "storage element count");
+        if (count < 0) throw Bad($"storage '{key}' has a negative element count {count}");
+        return new StorageRef(dtype, key, count);
     }
 
-    private static long[] Longs(object? tuple) => ((object?[])tuple!).Select(Convert.ToInt64).ToArray();
+    private long Int(object? value, string what) => value is long l ? l : throw Bad($"{what} is not an integer ({Kind(value)})");
+
+    private long[] Longs(object? tuple, string what)
+    {
+        var items = Tuple(tuple, what);
+        if (items.Length > 64) throw Bad($"{what} has {items.Length} dimensions");
+        return items.Select(v => Int(v, what)).ToArray();
+    }
+
+    private object?[] Tuple(object? value, string what) => value as object?[] ?? throw Bad($"{what}: expected a tuple, found {Kind(value)}");
+
+    private string Text(object? value, string what) => value as string ?? throw Bad($"{what}: expected a string, found {Kind(value)}");
+
+    private static string Kind(object? value) => value switch
+    {
+        null => "None",
+        long => "an integer",
+        double d => $"the float {d}",
+        string => "a string",
+        object?[] => "a tuple",
+        List<object?> => "a list",
+        Dictionary<object, object?> => "a dict",
+        _ => value.GetType().Name,
+    };
+
+    /// <summary>Strict UTF-8: invalid bytes are an error, not replacement characters.</summary>
+    private static readonly Encoding Utf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
 
     private void SetItems(Dictionary<object, object?> d, List<object?> items)
     {
         for (int k = 0; k + 1 < items.Count; k += 2)
-            d[items[k] ?? throw new InvalidDataException($"{_source}: null dictionary key")] = items[k + 1];
+            d[items[k] ?? throw Bad($"null dictionary key")] = items[k + 1];
     }
 
-    private List<object?> AsList(object? o) => o as List<object?> ?? throw new InvalidDataException($"{_source}: APPEND to a non-list");
+    private List<object?> AsList(object? o) => o as List<object?> ?? throw Bad($"APPEND to a non-list");
 
-    private Dictionary<object, object?> AsDict(object? o) => o as Dictionary<object, object?> ?? throw new InvalidDataException($"{_source}: SETITEM on a non-dict");
+    private Dictionary<object, object?> AsDict(object? o) => o as Dictionary<object, object?> ?? throw Bad($"SETITEM on a non-dict");
 
-    private object? Memo(long key) => _memo.TryGetValue(key, out var v) ? v : throw new InvalidDataException($"{_source}: bad memo reference {key}");
+    private object? Memo(long key) => _memo.TryGetValue(key, out var v) ? v : throw Bad($"bad memo reference {key}");
 
     private List<object?> PopToMark()
     {
         int mark = _stack.FindLastIndex(o => o is Mark);
-        if (mark < 0) throw new InvalidDataException($"{_source}: pickle MARK missing");
+        if (mark < 0) throw Bad($"pickle MARK missing");
         var items = _stack.GetRange(mark + 1, _stack.Count - mark - 1);
         _stack.RemoveRange(mark, _stack.Count - mark);
         return items;
@@ -159,28 +214,28 @@ internal sealed class PickleReader
 
     private object? Pop()
     {
-        if (_stack.Count == 0) throw new InvalidDataException($"{_source}: pickle stack underflow");
+        if (_stack.Count == 0) throw Bad($"pickle stack underflow");
         var v = _stack[^1];
         _stack.RemoveAt(_stack.Count - 1);
         return v;
     }
 
-    private object? Peek() => _stack.Count > 0 ? _stack[^1] : throw new InvalidDataException($"{_source}: pickle stack underflow");
+    private object? Peek() => _stack.Count > 0 ? _stack[^1] : throw Bad($"pickle stack underflow");
 
-    private byte ReadByte() => _pos < _data.Length ? _data[_pos++] : throw new InvalidDataException($"{_source}: pickle truncated");
+    private byte ReadByte() => _pos < _data.Length ? _data[_pos++] : throw Bad($"pickle truncated");
 
-    private ReadOnlySpan<byte> Take(int n)
+    private ReadOnlySpan<byte> Take(long n)
     {
-        if (n < 0 || _pos + n > _data.Length) throw new InvalidDataException($"{_source}: pickle truncated");
-        var span = _data.AsSpan(_pos, n);
-        _pos += n;
+        if (n < 0 || _pos + n > _data.Length) throw Bad($"pickle truncated (a length of {n} bytes at byte {_pos} runs past its end)");
+        var span = _data.AsSpan(_pos, (int)n);
+        _pos += (int)n;
         return span;
     }
 
     private string ReadLine()
     {
         int end = Array.IndexOf(_data, (byte)'\n', _pos);
-        if (end < 0) throw new InvalidDataException($"{_source}: pickle truncated");
+        if (end < 0) throw Bad($"pickle truncated");
         string s = Encoding.ASCII.GetString(_data, _pos, end - _pos);
         _pos = end + 1;
         return s;
@@ -190,7 +245,7 @@ internal sealed class PickleReader
     {
         int n = ReadByte();
         var bytes = Take(n);
-        if (n > 8) throw new InvalidDataException($"{_source}: integer too large");
+        if (n > 8) throw Bad($"integer too large");
         long v = 0;
         for (int k = n - 1; k >= 0; k--) v = (v << 8) | bytes[k];
         if (n > 0 && n < 8 && (bytes[n - 1] & 0x80) != 0) v -= 1L << (8 * n); // sign-extend

@@ -116,44 +116,57 @@ public sealed unsafe class SafetensorsFile : IDisposable
         }
         using (doc)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new SafetensorsFormatException(path, "header is not a JSON object");
-            var entries = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var property in doc.RootElement.EnumerateObject())
+            try
             {
-                if (property.Name == "__metadata__")
-                {
-                    if (property.Value.ValueKind != JsonValueKind.Object)
-                        throw new SafetensorsFormatException(path, "__metadata__ is not an object");
-                    foreach (var m in property.Value.EnumerateObject())
-                    {
-                        if (m.Value.ValueKind != JsonValueKind.String)
-                            throw new SafetensorsFormatException(path, $"__metadata__ value '{m.Name}' is not a string");
-                        metadata[m.Name] = m.Value.GetString()!;
-                    }
-                    continue;
-                }
-                if (entries.ContainsKey(property.Name))
-                    throw new SafetensorsFormatException(path, $"tensor '{property.Name}' appears twice");
-                entries[property.Name] = ParseEntry(path, property);
+                return ParseEntries(path, doc, dataLength);
             }
-
-            long expected = 0;
-            foreach (var e in entries.Values.OrderBy(e => e.Begin).ThenBy(e => e.End))
+            catch (InvalidOperationException e)
             {
-                if (e.Begin != expected)
-                    throw new SafetensorsFormatException(path, e.Begin < expected
-                        ? $"tensor '{e.Name}' overlaps the previous tensor (starts at {e.Begin}, previous ends at {expected})"
-                        : $"gap before tensor '{e.Name}' (starts at {e.Begin}, previous ends at {expected})");
-                expected = e.End;
+                // System.Text.Json's own complaints: names that are not valid UTF-8, a value of the wrong kind.
+                throw new SafetensorsFormatException(path, $"header: {e.Message}");
             }
-            if (expected != dataLength)
-                throw new SafetensorsFormatException(path, expected > dataLength
-                    ? $"tensors need {expected} data bytes but the file has {dataLength}: truncated?"
-                    : $"{dataLength - expected} unused bytes after the last tensor");
-            return (entries, metadata);
         }
+    }
+
+    private static (Dictionary<string, SafetensorsEntry>, Dictionary<string, string>) ParseEntries(string path, JsonDocument doc, long dataLength)
+    {
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            throw new SafetensorsFormatException(path, "header is not a JSON object");
+        var entries = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in doc.RootElement.EnumerateObject())
+        {
+            if (property.Name == "__metadata__")
+            {
+                if (property.Value.ValueKind != JsonValueKind.Object)
+                    throw new SafetensorsFormatException(path, "__metadata__ is not an object");
+                foreach (var m in property.Value.EnumerateObject())
+                {
+                    if (m.Value.ValueKind != JsonValueKind.String)
+                        throw new SafetensorsFormatException(path, $"__metadata__ value '{m.Name}' is not a string");
+                    metadata[m.Name] = m.Value.GetString()!;
+                }
+                continue;
+            }
+            if (entries.ContainsKey(property.Name))
+                throw new SafetensorsFormatException(path, $"tensor '{property.Name}' appears twice");
+            entries[property.Name] = ParseEntry(path, property);
+        }
+
+        long expected = 0;
+        foreach (var e in entries.Values.OrderBy(e => e.Begin).ThenBy(e => e.End))
+        {
+            if (e.Begin != expected)
+                throw new SafetensorsFormatException(path, e.Begin < expected
+                    ? $"tensor '{e.Name}' overlaps the previous tensor (starts at {e.Begin}, previous ends at {expected})"
+                    : $"gap before tensor '{e.Name}' (starts at {e.Begin}, previous ends at {expected})");
+            expected = e.End;
+        }
+        if (expected != dataLength)
+            throw new SafetensorsFormatException(path, expected > dataLength
+                ? $"tensors need {expected} data bytes but the file has {dataLength}: truncated?"
+                : $"{dataLength - expected} unused bytes after the last tensor");
+        return (entries, metadata);
     }
 
     private static SafetensorsEntry ParseEntry(string path, JsonProperty property)
@@ -182,7 +195,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
         }
         if (!v.TryGetProperty("data_offsets", out var offEl) || offEl.ValueKind != JsonValueKind.Array || offEl.GetArrayLength() != 2)
             throw new SafetensorsFormatException(path, $"tensor '{name}': data_offsets must be [begin, end]");
-        if (!offEl[0].TryGetInt64(out long begin) || !offEl[1].TryGetInt64(out long end) || begin < 0 || end < begin)
+        if (offEl[0].ValueKind != JsonValueKind.Number || offEl[1].ValueKind != JsonValueKind.Number
+            || !offEl[0].TryGetInt64(out long begin) || !offEl[1].TryGetInt64(out long end) || begin < 0 || end < begin)
             throw new SafetensorsFormatException(path, $"tensor '{name}': bad data_offsets");
         long bytes;
         try { bytes = checked(count * dtype.Size); }

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.IO.Hashing;
 using Icd.Torch.Interop;
 using Icd.Torch.Nn;
 
@@ -10,9 +11,19 @@ namespace Icd.Torch.Serialization;
 /// <see cref="PickleReader"/> (an allow-list interpreter that runs nothing from the file); tensors
 /// are read from their storage entries one at a time, so the file never sits in memory whole.
 /// Nested dictionaries are flattened with dots (e.g. a <c>{"state_dict": ...}</c> wrapper).
+/// A hostile file cannot make it run code, recurse without end, or allocate more than the file
+/// describes: nesting is bounded, cycles are refused, every view must lie inside its storage and
+/// hold no more elements than it, storages are read in chunks (CRC-32 checked) straight into
+/// tensor memory, and every problem is a <see cref="CheckpointFormatException"/> naming the file.
 /// </summary>
 public sealed class TorchCheckpoint : ITensorSource, IDisposable
 {
+    /// <summary>Nesting of dictionaries a state dict may have (real files: 1–3).</summary>
+    public const int MaxDepth = 32;
+
+    /// <summary>The pickle is read into memory; real ones are kilobytes to a few megabytes.</summary>
+    public const long MaxPickleBytes = 256 << 20;
+
     private readonly ZipArchive _zip;
     private readonly string _prefix;
     private readonly Dictionary<string, TensorRef> _tensors;
@@ -31,32 +42,34 @@ public sealed class TorchCheckpoint : ITensorSource, IDisposable
 
     public static TorchCheckpoint Open(string path)
     {
+        if (Directory.Exists(path)) throw new CheckpointFormatException(path, "is a folder, not a checkpoint file");
         if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint not found: {path}", path);
         ZipArchive zip;
         try
         {
             zip = ZipFile.OpenRead(path);
         }
-        catch (InvalidDataException)
+        catch (InvalidDataException e)
         {
-            throw new InvalidDataException($"{path}: not a torch.save zip archive (files from torch < 1.6 use the legacy format: re-save them with a current torch)");
+            throw new CheckpointFormatException(path, $"not a torch.save zip archive ({e.Message}; files from torch < 1.6 use the legacy format: re-save them with a current torch)", e);
         }
         try
         {
             var pkl = zip.Entries.FirstOrDefault(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1)
-                ?? throw new InvalidDataException($"{path}: no <archive>/data.pkl entry: not a torch.save file");
+                ?? throw new CheckpointFormatException(path, "no <archive>/data.pkl entry: not a torch.save file");
             string prefix = pkl.FullName[..^"data.pkl".Length];
-            byte[] bytes;
-            using (var s = pkl.Open())
-            using (var ms = new MemoryStream())
-            {
-                s.CopyTo(ms);
-                bytes = ms.ToArray();
-            }
+            if (pkl.Length > MaxPickleBytes) throw new CheckpointFormatException(path, $"data.pkl is {pkl.Length} bytes, more than the {MaxPickleBytes}-byte limit");
+            var bytes = new byte[pkl.Length];
+            ReadEntry(path, pkl, bytes);
             var root = new PickleReader(bytes, path).Load();
             var tensors = new Dictionary<string, TensorRef>(StringComparer.Ordinal);
-            Flatten(root, "", tensors, path);
+            Flatten(root, "", tensors, path, 0, new HashSet<object>(ReferenceEqualityComparer.Instance));
             return new TorchCheckpoint(path, zip, prefix, tensors);
+        }
+        catch (InvalidDataException e)
+        {
+            zip.Dispose();
+            throw new CheckpointFormatException(path, e.Message, e); // zip-level damage (bad local header, deflate stream)
         }
         catch
         {
@@ -65,7 +78,20 @@ public sealed class TorchCheckpoint : ITensorSource, IDisposable
         }
     }
 
-    private static void Flatten(object? value, string prefix, Dictionary<string, TensorRef> into, string path)
+    /// <summary>Reads a whole zip entry into <paramref name="destination"/> (its declared length),
+    /// checking there is nothing more and that the CRC-32 matches.</summary>
+    private static void ReadEntry(string path, ZipArchiveEntry entry, Span<byte> destination)
+    {
+        var crc = new Crc32();
+        using var stream = entry.Open();
+        stream.ReadExactly(destination);
+        crc.Append(destination);
+        if (stream.ReadByte() >= 0) throw new CheckpointFormatException(path, $"entry '{entry.FullName}' holds more bytes than its declared {entry.Length}");
+        if (crc.GetCurrentHashAsUInt32() != entry.Crc32)
+            throw new CheckpointFormatException(path, $"entry '{entry.FullName}' fails its CRC-32 check: the file is damaged");
+    }
+
+    private static void Flatten(object? value, string prefix, Dictionary<string, TensorRef> into, string path, int depth, HashSet<object> open)
     {
         switch (value)
         {
@@ -73,18 +99,25 @@ public sealed class TorchCheckpoint : ITensorSource, IDisposable
                 into[prefix] = t;
                 break;
             case Dictionary<object, object?> d:
+                if (depth >= MaxDepth) throw new CheckpointFormatException(path, $"dictionaries nested more than {MaxDepth} deep at '{Shorten(prefix)}'");
+                if (!open.Add(d)) throw new CheckpointFormatException(path, $"the dictionary at '{Shorten(prefix)}' contains itself");
                 foreach (var (k, v) in d)
                 {
-                    string key = k as string ?? throw new InvalidDataException($"{path}: non-string key under '{prefix}'");
-                    Flatten(v, prefix.Length == 0 ? key : $"{prefix}.{key}", into, path);
+                    string key = k as string ?? throw new CheckpointFormatException(path, $"non-string key under '{Shorten(prefix)}'");
+                    string name = prefix.Length == 0 ? key : $"{prefix}.{key}";
+                    if (name.Length > 4096) throw new CheckpointFormatException(path, $"tensor name '{Shorten(name)}' is longer than 4096 characters");
+                    Flatten(v, name, into, path, depth + 1, open);
                 }
+                open.Remove(d);
                 break;
             case null or long or double or bool or string:
                 break; // metadata such as an epoch counter
             default:
-                throw new InvalidDataException($"{path}: unsupported value of type {value.GetType().Name} at '{prefix}'");
+                throw new CheckpointFormatException(path, $"unsupported value of type {value.GetType().Name} at '{Shorten(prefix)}'");
         }
     }
+
+    private static string Shorten(string text) => text.Length > 80 ? text[..80] + "…" : text;
 
     public long[] ShapeOf(string name) => _tensors[name].Shape;
 
@@ -94,21 +127,70 @@ public sealed class TorchCheckpoint : ITensorSource, IDisposable
     {
         if (!_tensors.TryGetValue(name, out var t)) throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
         var entry = _zip.GetEntry($"{_prefix}data/{t.Storage.Key}")
-            ?? throw new InvalidDataException($"{Path}: storage '{t.Storage.Key}' of '{name}' is missing");
-        long bytes = t.Storage.Count * t.Storage.DType.ElementSize();
-        if (entry.Length != bytes)
-            throw new InvalidDataException($"{Path}: storage '{t.Storage.Key}' has {entry.Length} bytes, expected {bytes}");
-        long extent = t.Offset + (t.Shape.Length == 0 ? 1 : t.Shape.Zip(t.Stride, (s, st) => (s - 1) * st).Sum() + 1);
-        if (t.Shape.Any(s => s == 0)) extent = 0;
-        if (t.Offset < 0 || extent > t.Storage.Count)
-            throw new InvalidDataException($"{Path}: tensor '{name}' reaches past its storage");
-        var buffer = new byte[bytes];
-        using (var s = entry.Open()) s.ReadExactly(buffer);
+            ?? throw new CheckpointFormatException(Path, $"storage '{t.Storage.Key}' of '{name}' is missing");
+        long bytes = CheckView(name, t, entry.Length);
         using var scope = new TensorScope();
+        var raw = Tensor.Empty([bytes], DType.UInt8);
+        try
+        {
+            ReadStorage(entry, raw, bytes);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CheckpointFormatException(Path, $"storage '{t.Storage.Key}' of '{name}' cannot be read ({e.Message})", e);
+        }
         // Reinterpret the bytes as the storage's dtype (aten::view.dtype), then take the strided view.
-        var storage = Op.Get("aten::view", "dtype").Call(Tensor.FromArray(buffer, bytes), t.Storage.DType);
+        var storage = Op.Get("aten::view", "dtype").Call(raw, t.Storage.DType);
         var view = Op.Get("aten::as_strided").Call(storage, t.Shape, t.Stride, t.Offset);
         return view.Clone().MoveToOuterScope();
+    }
+
+    /// <summary>The storage's size in bytes, after checking the view against it: the entry holds
+    /// exactly the storage, sizes and strides are non-negative, the view lies inside the storage,
+    /// and it has no more elements than the storage (a stride-0 view of 16 bytes could otherwise
+    /// expand to gigabytes).</summary>
+    private long CheckView(string name, TensorRef t, long entryLength)
+    {
+        try
+        {
+            long bytes = checked(t.Storage.Count * t.Storage.DType.ElementSize());
+            if (entryLength != bytes)
+                throw new CheckpointFormatException(Path, $"storage '{t.Storage.Key}' has {entryLength} bytes, expected {bytes}");
+            if (t.Offset < 0 || t.Shape.Any(s => s < 0) || t.Stride.Any(s => s < 0))
+                throw new CheckpointFormatException(Path, $"tensor '{name}' has a negative size, stride or offset");
+            long elements = t.Shape.Aggregate(1L, (a, s) => checked(a * s));
+            if (elements == 0) return bytes;
+            if (elements > t.Storage.Count)
+                throw new CheckpointFormatException(Path, $"tensor '{name}' has {elements} elements but its storage only {t.Storage.Count}");
+            long extent = checked(t.Offset + t.Shape.Zip(t.Stride, (s, st) => checked((s - 1) * st)).Aggregate(0L, (a, b) => checked(a + b)) + 1);
+            if (extent > t.Storage.Count)
+                throw new CheckpointFormatException(Path, $"tensor '{name}' reaches past its storage ({extent} > {t.Storage.Count} elements)");
+            return bytes;
+        }
+        catch (OverflowException)
+        {
+            throw new CheckpointFormatException(Path, $"tensor '{name}': its sizes overflow");
+        }
+    }
+
+    /// <summary>Streams a storage entry into tensor memory in chunks (a storage of 2 GiB and more
+    /// fits no .NET array), checking the CRC-32 on the way.</summary>
+    private unsafe void ReadStorage(ZipArchiveEntry entry, Tensor destination, long bytes)
+    {
+        const int Chunk = 16 << 20;
+        var crc = new Crc32();
+        byte* target = (byte*)destination.DataPointer();
+        using var stream = entry.Open();
+        for (long done = 0; done < bytes;)
+        {
+            var span = new Span<byte>(target + done, (int)Math.Min(Chunk, bytes - done));
+            stream.ReadExactly(span);
+            crc.Append(span);
+            done += span.Length;
+        }
+        if (stream.ReadByte() >= 0) throw new CheckpointFormatException(Path, $"entry '{entry.FullName}' holds more bytes than its declared {entry.Length}");
+        if (crc.GetCurrentHashAsUInt32() != entry.Crc32)
+            throw new CheckpointFormatException(Path, $"entry '{entry.FullName}' fails its CRC-32 check: the file is damaged");
     }
 
     public void Dispose() => _zip.Dispose();

@@ -1,0 +1,8 @@
+namespace Icd.Torch.Serialization;
+
+/// <summary>A torch.save file that cannot be read: names the file and what is wrong with it.</summary>
+public sealed class CheckpointFormatException(string path, string problem, Exception? innerException = null)
+    : IOException($"{path}: {problem}", innerException)
+{
+    public string Path { get; } = path;
+}
