@@ -28,6 +28,10 @@ public sealed record WebOptions
     /// <see cref="Url"/> is added. Anything else is refused, so a page on another site cannot reach
     /// this server through DNS rebinding.</summary>
     public IReadOnlyList<string> ExtraHosts { get; init; } = [];
+
+    /// <summary>A line the page shows beside the image about what the model knows (the bundled
+    /// Shapes model: only its world's captions).</summary>
+    public string? ModelNote { get; init; }
 }
 
 /// <summary>
@@ -118,6 +122,7 @@ public static class WebServer
             guided_model = DisplayName((guidedModel ?? model).Source),
             defaults = model.Defaults,
             example = options.ExampleImage is null ? null : new { source = options.ExampleSource, target = options.ExampleTarget },
+            note = options.ModelNote,
         }, Json));
         app.MapGet("/api/example.png", () => options.ExampleImage is { } path
             ? Results.File(File.ReadAllBytes(path), "image/png")
@@ -147,14 +152,14 @@ public static class WebServer
         return hosts;
     }
 
-    /// <summary>What the page shows of a model path: the manifest's folder name, never an absolute path.</summary>
+    /// <summary>What the page shows of a model path: its last two parts ("shapes/icd.json",
+    /// "tiny-sd/model"), never an absolute path.</summary>
     internal static string DisplayName(string source)
     {
         string trimmed = source.TrimEnd('/', '\\');
         string name = Path.GetFileName(trimmed);
-        return name.Equals("icd.json", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
-            ? $"{Path.GetFileName(Path.GetDirectoryName(trimmed))}/{name}"
-            : name;
+        string parent = Path.GetFileName(Path.GetDirectoryName(trimmed) ?? "");
+        return parent.Length == 0 ? name : $"{parent}/{name}";
     }
 
     private static async Task Submit(HttpContext ctx, JobQueue queue, Func<FormReader, WorkItem> make)

@@ -82,7 +82,7 @@ public class WebHardeningTests(SmallLimitServer server) : IClassFixture<SmallLim
         string model = await Client.GetStringAsync("/api/model");
         Assert.DoesNotContain(Paths.RepositoryRoot, model);
         Assert.DoesNotContain("\"/", model);
-        Assert.Contains("\"source\":\"model\"", model);
+        Assert.Contains("\"source\":\"tiny-sd/model\"", model);
     }
 
     [Fact]

@@ -33,6 +33,9 @@ internal static class ServeCommand
                 ExampleSource = DemoCommand.ExampleSource,
                 ExampleTarget = DemoCommand.ExampleTarget,
                 ExtraHosts = parse.GetValue(allowHost) ?? [],
+                ModelNote = bundled
+                    ? $"The bundled model knows only the Shapes world: 1–3 coloured circles, squares and triangles on a plain background, described as in \"{DemoCommand.ExampleSource}\". Photos of anything else come out as shapes."
+                    : null,
             };
             await using var app = WebServer.Build(m, g, options);
             await app.StartAsync(ct);

@@ -22,6 +22,11 @@ internal sealed class ModelWork(IcdModel model, IcdModel guidedModel, long maxUp
     private EditDefaults D => model.Defaults;
 
     /// <summary>Forward + reverse steps, the VAE encode and the decode.</summary>
+    /// <summary>The CLI's warning for prompts past CLIP's 75 tokens, as part of the job's summary.</summary>
+    private string Cut(params (string Name, string Prompt)[] prompts) => string.Concat(prompts
+        .Where(p => model.Tokenizer.Tokenize(p.Prompt).Truncated)
+        .Select(p => $" · warning: the {p.Name} prompt is longer than 75 tokens; the rest was cut"));
+
     private int RoundTripUnits => 2 + model.Boundaries.Forward.Count + model.Boundaries.Reverse.Count;
 
     public WorkItem Generate(FormReader form)
@@ -30,7 +35,7 @@ internal sealed class ModelWork(IcdModel model, IcdModel guidedModel, long maxUp
         double w = form.Number("guidance", D.GenerationGuidance, SettingRange.Guidance), tau = form.Number("tau", 1, SettingRange.Fraction);
         var options = new GenerateOptions { Seed = form.Seed("seed", D.Seed), Guidance = new GuidanceSchedule.Dynamic(w, tau) };
         var pipeline = new IcdPipeline(model);
-        string summary = string.Create(CultureInfo.InvariantCulture, $"\"{prompt}\" · w {w} · τ {tau} · seed {options.Seed}");
+        string summary = string.Create(CultureInfo.InvariantCulture, $"\"{prompt}\" · w {w} · τ {tau} · seed {options.Seed}") + Cut(("prompt", prompt));
         return new WorkItem("generate", summary, model.Boundaries.Reverse.Count + 1, (p, ct) =>
         {
             var r = pipeline.Generate(prompt, options, p, ct);
@@ -45,7 +50,7 @@ internal sealed class ModelWork(IcdModel model, IcdModel guidedModel, long maxUp
         var inversion = new InversionOptions { Seed = form.Seed("seed", D.Seed) };
         var pipeline = new IcdPipeline(model);
         // Reconstruct reports the encode, each forward and each reverse step (no decode report).
-        return new WorkItem("reconstruct", $"\"{prompt}\" · seed {inversion.Seed}", RoundTripUnits - 1, (p, ct) =>
+        return new WorkItem("reconstruct", $"\"{prompt}\" · seed {inversion.Seed}{Cut(("prompt", prompt))}", RoundTripUnits - 1, (p, ct) =>
         {
             var r = pipeline.Reconstruct(image, prompt, inversion, progress: p, ct: ct);
             return new JobResult(Pngs(("input", r.Input), ("reconstruction", r.Reconstruction)), r.Nfe, r.Elapsed.TotalSeconds,
@@ -65,7 +70,7 @@ internal sealed class ModelWork(IcdModel model, IcdModel guidedModel, long maxUp
         if (mask is not null && method == "guided") throw new BadRequestException("'mask' works with the methods p2p and switch, not guided");
         if (mask is not null && (mask.Width != image.Width || mask.Height != image.Height))
             throw new BadRequestException($"'mask' is {mask.Width}×{mask.Height} but 'image' is {image.Width}×{image.Height}; paint the mask over the image itself");
-        string summary = string.Create(CultureInfo.InvariantCulture, $"{method}: \"{source}\" → \"{target}\" · w {w} · τ {tau} · seed {seed}{(mask is null ? "" : " · inside the painted mask")}");
+        string summary = string.Create(CultureInfo.InvariantCulture, $"{method}: \"{source}\" → \"{target}\" · w {w} · τ {tau} · seed {seed}{(mask is null ? "" : " · inside the painted mask")}") + Cut(("source", source), ("target", target));
         if (method == "guided")
         {
             var editor = new GuidedEditor(guidedModel);
