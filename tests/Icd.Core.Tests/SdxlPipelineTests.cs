@@ -63,6 +63,10 @@ public sealed class SdxlPipelineTests : IDisposable
         Assert.Equal(64, sw.Image.Width);
         var ddim = new DdimPipeline(_model, 5).Reconstruct(image, "a photo", new InversionOptions());
         Assert.Equal(10, ddim.Nfe);
+        // Inverse-and-Edit's guided editing: features and self-attention maps of SDXL's UNet.
+        var guided = new Icd.Editing.Guidance.GuidedEditor(_model).Edit(image, "a red circle", "a blue circle", new Icd.Editing.Guidance.GuidedEditOptions());
+        Assert.True(guided.BackwardPasses > 0);
+        Assert.Equal(64, guided.Image.Width);
     }
 
     private static void AssertClose(Tensor expected, Tensor actual)

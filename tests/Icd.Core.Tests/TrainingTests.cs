@@ -205,6 +205,28 @@ public class TrainingTests
         Assert.NotEqual(reverseBefore, UNetLora.Adapters(net.UNet, IcdDistillationStage.Reverse).Values.First().B.ToArray<float>());
     }
 
+    /// <summary>Issue 39: iCD distillation of an SDXL-class teacher (tiny-sdxl): captions through both
+    /// encoders with the time ids, iCD-XL's boundaries and w set, every loss finite, only the
+    /// adapters trained.</summary>
+    [Fact]
+    public void IcdStageTrainsAnSdxlTeacher()
+    {
+        using var net = StableDiffusionLoader.Load(Path.Combine(Paths.SharedReference, "tiny-sdxl", "model"));
+        var data = new BatchBuilder(new Squares(), net.Vae, net.TextEncoder, net.Tokenizer, 32, 1) { XLPrompts = net.XLPrompts };
+        using (var batch = data.Next(2))
+        {
+            Assert.Equal(new long[] { 2, 77, net.UNet.Config.CrossAttentionDim }, batch.Text.States.Shape);
+            Assert.Equal(new float[] { 32, 32, 0, 0, 32, 32, 32, 32, 0, 0, 32, 32 }, batch.Text.Added!.TimeIds.ToArray<float>());
+        }
+        var options = new IcdDistillationOptions { Rank = 4, GuidanceSet = [0, 3, 5] }.ForFamily(xl: true);
+        Assert.Equal([0L, 249, 499, 699], options.ReverseEndpoints);
+        var baseBefore = net.UNet.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.ToArray<float>());
+        using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, Run(3), options);
+        var losses = stage.Step(0);
+        Assert.All(losses.Values, v => Assert.True(double.IsFinite(v)));
+        foreach (var (name, p) in net.UNet.NamedParameters()) Assert.Equal(baseBefore[name], p.ToArray<float>());
+    }
+
     /// <summary>With gradient accumulation A = 2, one step draws two batches and every term takes one
     /// optimizer step over both: two steps per optimizer (forward: CD and L_f; reverse: CD and L_r), not four.</summary>
     [Fact]
@@ -507,11 +529,11 @@ public class TrainingTests
         {
             Assert.Equal(plain[k].Captions, writing[k].Captions);
             Assert.Equal(plain[k].Z0.ToArray<float>(), writing[k].Z0.ToArray<float>()); // same moments, same noise
-            var a = plain[k].Text.ToArray<float>();
-            var b = writing[k].Text.ToArray<float>();
+            var a = plain[k].Text.States.ToArray<float>();
+            var b = writing[k].Text.States.ToArray<float>();
             Assert.True(a.Zip(b, (x, y) => Math.Abs(x - y)).Max() < 1e-4); // per-item vs batched encoding: rounding only
             Assert.Equal(writing[k].Z0.ToArray<float>(), reading[k].Z0.ToArray<float>()); // from disk: bit for bit
-            Assert.Equal(writing[k].Text.ToArray<float>(), reading[k].Text.ToArray<float>());
+            Assert.Equal(writing[k].Text.States.ToArray<float>(), reading[k].Text.States.ToArray<float>());
         }
         foreach (var batch in plain.Concat(writing).Concat(reading)) batch.Dispose();
         var e = Assert.Throws<InvalidDataException>(() => LatentCache.Open(folder, net.Vae, net.TextEncoder, 64));

@@ -44,7 +44,7 @@ internal static class TrainCommand
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 453645634 };
         var rank = new Option<long>("--rank") { Description = "icd/cycle: LoRA rank", DefaultValueFactory = _ => 64 };
         var alpha = new Option<double>("--lora-alpha") { Description = "icd/cycle: LoRA alpha", DefaultValueFactory = _ => 8 };
-        var guidanceSet = new Option<string>("--guidance-set") { Description = "guidance/icd: embedded w values drawn per sample", DefaultValueFactory = _ => "0,7,11,15,19" };
+        var guidanceSet = new Option<string?>("--guidance-set") { Description = "guidance/icd: embedded w values drawn per sample (default: METHOD D's, 0,7,11,15,19 for SD1.5 and 0,3,5,…,19 for SDXL)" };
         var forwardLora = new Option<string?>("--forward-lora") { Description = "cycle: the iCD forward student to fine-tune" };
         var reverseLora = new Option<string?>("--reverse-lora") { Description = "cycle: the frozen iCD reverse student" };
         var lpipsVgg = new Option<string?>("--lpips-vgg") { Description = "cycle: torchvision VGG16 weights (safetensors)" };
@@ -98,10 +98,11 @@ internal static class TrainCommand
             using var net = StableDiffusionLoader.Load(parse.GetValue(model)!);
             net.Vae.SetRequiresGrad(false);
             net.TextEncoder.SetRequiresGrad(false);
+            net.TextEncoder2?.SetRequiresGrad(false);
             var source = new FolderDataset(parse.GetValue(images)!, parse.GetValue(captions)!);
             var cache = parse.GetValue(cacheDir) is { } c ? LatentCache.Open(c, net.Vae, net.TextEncoder, parse.GetValue(size)) : null;
-            var data = new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, parse.GetValue(size), run.Seed, name == "teacher" ? 0.1 : 0) { DiskCache = cache };
-            var w = ModelOptions.ParseList(parse.GetValue(guidanceSet)!, "--guidance-set");
+            var data = new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, parse.GetValue(size), run.Seed, name == "teacher" ? 0.1 : 0) { DiskCache = cache, XLPrompts = net.XLPrompts };
+            var w = ModelOptions.ParseList(parse.GetValue(guidanceSet) ?? (net.IsXL ? "0,3,5,7,9,11,13,15,17,19" : "0,7,11,15,19"), "--guidance-set");
             var progress = new TrainProgressLines(TimeSpan.FromSeconds(5));
             var trainingRun = new TrainingRun(outDir, run);
             switch (name)
@@ -134,7 +135,7 @@ internal static class TrainCommand
                     {
                         Rank = parse.GetValue(rank), Alpha = parse.GetValue(alpha), GuidanceSet = w, ForwardPreservation = keep, ReversePreservation = keep,
                         ReversePreservationToClean = parse.GetValue(clean), PreservationFirstSegmentWeight = parse.GetValue(firstSegment),
-                    };
+                    }.ForFamily(net.IsXL);
                     using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options) { Noise = noise };
                     trainingRun.Run(stage, parse.GetValue(resume), progress);
                     stage.Export(Path.Combine(outDir, "forward.safetensors"), Path.Combine(outDir, "reverse.safetensors"));
@@ -147,7 +148,7 @@ internal static class TrainCommand
                     UNetLora.AttachFile(net.UNet, IcdDistillationStage.Forward, fwd, parse.GetValue(alpha));
                     UNetLora.AttachFile(net.UNet, IcdDistillationStage.Reverse, rev, parse.GetValue(alpha));
                     using var lpips = LoadLpips(parse.GetValue(lpipsVgg), parse.GetValue(lpipsLin), parse.GetValue(lpipsShapes));
-                    var options = IcdDistillationOptions.CycleFineTuning(parse.GetValue(rank), parse.GetValue(alpha)) with { ForwardPreservation = keep };
+                    var options = (IcdDistillationOptions.CycleFineTuning(parse.GetValue(rank), parse.GetValue(alpha)) with { ForwardPreservation = keep }).ForFamily(net.IsXL);
                     using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options, createAdapters: false, new CycleContext(net.Vae, lpips)) { Noise = noise };
                     trainingRun.Run(stage, parse.GetValue(resume), progress);
                     LoraFile.WritePeft(Path.Combine(outDir, "forward_cycle.safetensors"), UNetLora.Adapters(net.UNet, IcdDistillationStage.Forward));

@@ -43,6 +43,15 @@ public sealed record TextConditioning(Tensor States, AddedConditions? Added = nu
         return this;
     }
 
+    /// <summary>Moves every part to the enclosing scope (as <see cref="Tensor.MoveToOuterScope"/>).</summary>
+    public TextConditioning MoveToOuterScope()
+    {
+        States.MoveToOuterScope();
+        Added?.TextEmbeds.MoveToOuterScope();
+        Added?.TimeIds.MoveToOuterScope();
+        return this;
+    }
+
     /// <summary>Disposes every part (for conditionings detached from their scope).</summary>
     public void DisposeAll()
     {

@@ -1,3 +1,4 @@
+using Icd.Denoising;
 using Icd.Latents;
 using Icd.Pipelines;
 using Icd.Text;
@@ -8,7 +9,7 @@ namespace Icd.Training;
 /// <summary>One training batch: clean latents z0 (a VAE sample × scaling factor, METHOD D1) and
 /// the frozen text encoder's embeddings of the (possibly dropped) captions, and the source indices
 /// the rows came from.</summary>
-public sealed record TrainingBatch(Tensor Z0, Tensor Text, IReadOnlyList<string> Captions, IReadOnlyList<long> Indices) : IDisposable
+public sealed record TrainingBatch(Tensor Z0, TextConditioning Text, IReadOnlyList<string> Captions, IReadOnlyList<long> Indices) : IDisposable
 {
     /// <summary>Takes both tensors out of every scope: for a batch kept across steps (validation).</summary>
     public TrainingBatch DetachFromScope()
@@ -21,7 +22,7 @@ public sealed record TrainingBatch(Tensor Z0, Tensor Text, IReadOnlyList<string>
     public void Dispose()
     {
         Z0.Dispose();
-        Text.Dispose();
+        Text.DisposeAll();
     }
 }
 
@@ -51,10 +52,16 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
     /// null: moments are cached in memory only and captions are encoded every batch.</summary>
     public LatentCache? DiskCache { get; init; }
 
+    /// <summary>SDXL-class models: captions go through both text encoders, with iCD-XL's time ids at
+    /// <see cref="ImageSize"/> (<see cref="SdxlPromptEncoder"/>); null: the one text encoder.</summary>
+    public SdxlPromptEncoder? XLPrompts { get; init; }
+
     private Tensor? _empty;
 
     public TrainingBatch Next(int batchSize)
     {
+        if (DiskCache is not null && XLPrompts is not null)
+            throw new NotSupportedException("the on-disk caption cache holds one text encoder's states; train SDXL-class models without --cache-dir");
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
         var means = new List<Tensor>();
@@ -79,14 +86,14 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
             var u = Tensor.Rand([batchSize], Dropout).ToArray<float>();
             for (int b = 0; b < batchSize; b++) if (u[b] < captionDropout) captions[b] = "";
         }
-        Tensor text;
+        TextConditioning text;
         if (DiskCache is null)
         {
             text = EncodeCaptions(captions);
         }
         else
         {
-            _empty ??= EncodeCaptions([""]).DetachFromScope();
+            _empty ??= EncodeCaptions([""]).States.DetachFromScope();
             text = Tensor.Cat(captions.Select((c, b) => c.Length == 0 ? _empty : texts[b]!).ToArray(), 0);
         }
         return new TrainingBatch(z0.MoveToOuterScope(), text.MoveToOuterScope(), captions, indices);
@@ -134,9 +141,16 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
         return new AttentionGrounding(rows, ImageSize);
     }
 
-    /// <summary>The frozen text encoder's hidden states for captions, (B, 77, D).</summary>
-    private Tensor EncodeCaptions(IReadOnlyList<string> captions)
+    /// <summary>The frozen text encoder's hidden states for captions, (B, 77, D); for SDXL both
+    /// encoders' and the added conditions.</summary>
+    private TextConditioning EncodeCaptions(IReadOnlyList<string> captions)
     {
+        if (XLPrompts is { } xl)
+        {
+            var embeds = xl.Encode(captions);
+            using var row = AddedConditions.TimeIdsOf((ImageSize, ImageSize), (0, 0), (ImageSize, ImageSize));
+            return new TextConditioning(embeds.PromptEmbeds, new AddedConditions(embeds.PooledPromptEmbeds, row.Expand(captions.Count, -1).Contiguous()));
+        }
         using var ids = Tensor.FromValues(captions.SelectMany(c => tokenizer.Tokenize(c).Ids).ToArray(), captions.Count, ClipTokenizer.MaxLength);
         return textEncoder.Forward(ids);
     }
@@ -170,7 +184,7 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
             caption = source.Caption(index);
             if (DiskCache.TryGet(index, caption) is { } hit) return hit;
             var (m, v) = Encode(source, index, out _);
-            var text = EncodeCaptions([caption]);
+            var text = EncodeCaptions([caption]).States;
             DiskCache.Put(index, caption, m, v, text);
             return (m, v, text);
         }

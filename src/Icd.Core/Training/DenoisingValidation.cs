@@ -1,3 +1,4 @@
+using Icd.Denoising;
 using Icd.Sampling;
 using Icd.Torch;
 
@@ -18,7 +19,7 @@ internal sealed class DenoisingValidation(BatchBuilder data, NoiseSchedule sched
 
     /// <param name="predict">ε̂(x_t, t, text) of the model under validation.</param>
     /// <param name="target">the ε it should predict at (x_t, t, text); null: the true noise.</param>
-    public Dictionary<string, double> Measure(Func<Tensor, long[], Tensor, Tensor> predict, Func<Tensor, long[], Tensor, Tensor>? target = null)
+    public Dictionary<string, double> Measure(Func<Tensor, long[], TextConditioning, Tensor> predict, Func<Tensor, long[], TextConditioning, Tensor>? target = null)
     {
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();

@@ -57,12 +57,13 @@ public sealed class GuidanceDistillationStage : ITrainingStage
     public TrainingNoise Noise { get; init => field = value.Validate(); } = TrainingNoise.White;
 
     /// <summary>The guided teacher: ε_u + (w + 1)(ε_c − ε_u), per-sample embedded w.</summary>
-    private Tensor GuidedTeacher(Tensor xt, Tensor t, Tensor text, double[] w)
+    private Tensor GuidedTeacher(Tensor xt, Tensor t, TextConditioning text, double[] w)
     {
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
-        var uncond = _teacher.Forward(xt, t, _unconditional.Expand(w.Length, -1, -1));
-        var cond = _teacher.Forward(xt, t, text);
+        var u = ((TextConditioning)_unconditional).Expand(w.Length);
+        var uncond = _teacher.Forward(xt, t, u.States, null, u.Added);
+        var cond = _teacher.Forward(xt, t, text.States, null, text.Added);
         var scale = Tensor.FromValues(w.Select(v => (float)(v + 1)).ToArray(), w.Length, 1, 1, 1);
         return (uncond + (cond - uncond) * scale).MoveToOuterScope();
     }
@@ -77,7 +78,7 @@ public sealed class GuidanceDistillationStage : ITrainingStage
         try
         {
             return _validation.Measure(
-                (xt, t, text) => { using var tt = Tensor.FromValues(t); return _student.Forward(xt, tt, text, Embeddings.GuidanceScale(W(t.Length), dim)); },
+                (xt, t, text) => { using var tt = Tensor.FromValues(t); return _student.Forward(xt, tt, text.States, Embeddings.GuidanceScale(W(t.Length), dim), text.Added); },
                 (xt, t, text) => { using var tt = Tensor.FromValues(t); return GuidedTeacher(xt, tt, text, W(t.Length)); });
         }
         finally
@@ -122,7 +123,7 @@ public sealed class GuidanceDistillationStage : ITrainingStage
             var xt = _schedule.AddNoise(batch.Z0, eps, t);
             var tt = Tensor.FromValues(t);
             var target = GuidedTeacher(xt, tt, batch.Text, w);
-            var pred = _student.Forward(xt, tt, batch.Text, Embeddings.GuidanceScale(w, dim));
+            var pred = _student.Forward(xt, tt, batch.Text.States, Embeddings.GuidanceScale(w, dim), batch.Text.Added);
             return Losses.Mse(pred, target);
         }, _options.GradClip);
         return new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm };

@@ -49,6 +49,15 @@ public sealed record IcdDistillationOptions
     /// whatever start the preservation pairs use.</summary>
     public long ValidationStart => CycleLoss > 0 ? CycleStart : ForwardStart;
 
+    /// <summary>These options with the family's boundaries when they are still SD1.5's defaults:
+    /// iCD-XL's endpoints are 0/249/499/699 and 249/499/699/999 (METHOD D).</summary>
+    public IcdDistillationOptions ForFamily(bool xl) =>
+        xl && ReverseEndpoints.SequenceEqual(Sd15Reverse) && ForwardEndpoints.SequenceEqual(Sd15Forward)
+            ? this with { ReverseEndpoints = [0, 249, 499, 699], ForwardEndpoints = [249, 499, 699, 999] }
+            : this;
+
+    private static readonly long[] Sd15Reverse = [0, 259, 519, 779], Sd15Forward = [259, 519, 779, 999];
+
     /// <summary>Inverse-and-Edit's fine-tuning: only the forward adapter trains; reverse CD and L_r off,
     /// cycle loss on; the forward model starts from the clean latent (t = 0), as it is used after it.
     /// L_f starts there too (<see cref="ForwardStart"/> = 0), where METHOD D2 keeps iCD's 19: set
@@ -127,12 +136,12 @@ public sealed class IcdDistillationStage : ITrainingStage
     /// <summary>Held-back scenes in the validation batch (at most the batch size's worth when unset).</summary>
     public int? ValidationSize { get; init; }
 
-    private Tensor Eps(string? adapter, Tensor x, long[] t, Tensor text, double[] w)
+    private Tensor Eps(string? adapter, Tensor x, long[] t, TextConditioning text, double[] w)
     {
         UNetLora.Activate(_unet, adapter);
         using var tt = Tensor.FromValues(t);
         using var cond = Embeddings.GuidanceScale(w, _dim);
-        return _unet.Forward(x, tt, text, cond);
+        return _unet.Forward(x, tt, text.States, cond, text.Added);
     }
 
     /// <summary>z0 noised to timestep t[i] per row, with noise from <see cref="Noise"/>.</summary>
@@ -144,7 +153,7 @@ public sealed class IcdDistillationStage : ITrainingStage
     private Tensor Jump(Tensor x, Tensor eps, long[] t, long[] s) => ConsistencyJump.Apply(_schedule, x, eps, t, s).Previous;
 
     /// <summary>One teacher DDIM step on the grid: x_{t'} = α_{t'}·x̂0 + σ_{t'}·ε_T (no hard boundary).</summary>
-    private Tensor TeacherStep(Tensor x, long[] t, long[] tNext, Tensor text, double[] w)
+    private Tensor TeacherStep(Tensor x, long[] t, long[] tNext, TextConditioning text, double[] w)
     {
         using var scope = new TensorScope();
         var eps = Eps(null, x, t, text, w);
@@ -248,7 +257,7 @@ public sealed class IcdDistillationStage : ITrainingStage
     /// the VAE, and compare with the VAE's reconstruction of z0 by LPIPS on nine patches. Gradients
     /// flow through the reverse UNet and the VAE decoder into the forward adapter.
     /// </summary>
-    private Tensor CycleLossOf(Tensor z0, Tensor text)
+    private Tensor CycleLossOf(Tensor z0, TextConditioning text)
     {
         long start = _o.CycleStart;
         var x = start == 0 ? z0 : Noised(z0, start, _noise);
@@ -264,7 +273,7 @@ public sealed class IcdDistillationStage : ITrainingStage
     /// last one, then reverse student back down, its last jump made to each of <paramref name="ends"/>
     /// from one evaluation (w = 0): the inversion → reconstruction path the cycle loss trains and the
     /// validation measures.</summary>
-    private Tensor[] RoundTrip(Tensor x, long start, Tensor text, long[] ends)
+    private Tensor[] RoundTrip(Tensor x, long start, TextConditioning text, long[] ends)
     {
         int b = (int)x.Size(0);
         var zeros = new double[b];

@@ -84,7 +84,7 @@ public sealed class TeacherStage : ITrainingStage
             {
                 var cond = _unet.Config.TimeCondProjDim is { } dim ? Embeddings.GuidanceScale(new double[t.Length], dim) : null;
                 using var tt = Tensor.FromValues(t);
-                return _unet.Forward(xt, tt, text, cond);
+                return _unet.Forward(xt, tt, text.States, cond, text.Added);
             });
         }
         finally
@@ -110,7 +110,7 @@ public sealed class TeacherStage : ITrainingStage
             using var grounding = GroundingWeight is null ? null : _data.Grounding(batch);
             Tensor pred;
             using (grounding is null ? null : _unet.UseController(grounding))
-                pred = _unet.Forward(xt, Tensor.FromValues(t), batch.Text, cond);
+                pred = _unet.Forward(xt, Tensor.FromValues(t), batch.Text.States, cond, batch.Text.Added);
             var loss = SnrGamma is { } gamma ? Losses.WeightedMse(pred, target, Losses.MinSnrWeights(_schedule, t, gamma)) : Losses.Mse(pred, target);
             if (grounding is null) return loss;
             var attention = grounding.Loss();
