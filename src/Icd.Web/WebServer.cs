@@ -86,7 +86,7 @@ public static class WebServer
             }
             try
             {
-                await Next(ctx, next);
+                await next(ctx);
             }
             catch (BadHttpRequestException e)
             {
@@ -135,8 +135,6 @@ public static class WebServer
             queue.Find(id)?.Result?.Images.GetValueOrDefault(name) is { } png ? Results.File(png, "image/png") : NotFound(id, name));
         return app;
     }
-
-    private static Task Next(HttpContext ctx, RequestDelegate next) => next(ctx);
 
     private static string RequestProblem(BadHttpRequestException e, WebOptions options) => e.StatusCode == StatusCodes.Status413PayloadTooLarge
         ? $"the upload is larger than this server's limit of {options.MaxUploadBytes >> 20} MB; send a smaller image"

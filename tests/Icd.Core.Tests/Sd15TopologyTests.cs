@@ -50,10 +50,12 @@ public class Sd15TopologyTests
 
         // iCD's rank-64 LoRA on METHOD A3's target modules: 67,252,224 parameters (the released
         // 269 MB fp32 files).
-        long loraParameters = LoraTargets.Find(unet, LoraTargets.Icd).Values
-            .Sum(layer => { var (a, b) = layer.LoraShapes(64); return a.Aggregate(1L, (x, y) => x * y) + b.Aggregate(1L, (x, y) => x * y); });
-        Assert.Equal(67_252_224L, loraParameters);
+        Assert.Equal(67_252_224L, IcdLoraParameters(unet, 64));
     }
+
+    /// <summary>Parameters of rank-<paramref name="rank"/> LoRA matrices on iCD's target modules.</summary>
+    internal static long IcdLoraParameters(UNet2DConditionModel unet, long rank) => LoraTargets.Find(unet, LoraTargets.Icd).Values
+        .Sum(layer => { var (a, b) = layer.LoraShapes(rank); return a.Aggregate(1L, (x, y) => x * y) + b.Aggregate(1L, (x, y) => x * y); });
 
     [Fact]
     public void VaeHasSd15ParameterCount()

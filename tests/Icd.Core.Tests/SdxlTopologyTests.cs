@@ -1,7 +1,6 @@
 using Icd.Blocks;
 using Icd.Common;
 using Icd.Denoising;
-using Icd.Lora;
 using Icd.Text;
 using Icd.Torch.Nn;
 
@@ -63,9 +62,7 @@ public class SdxlTopologyTests
         Assert.Equal(70, unet.Hooks.AttentionCount(AttentionKind.Self));
 
         // iCD-XL's rank-64 LoRA on METHOD A3's target modules: 196,751,360 parameters (787 MB fp32).
-        long loraParameters = LoraTargets.Find(unet, LoraTargets.Icd).Values
-            .Sum(layer => { var (a, b) = layer.LoraShapes(64); return a.Aggregate(1L, (x, y) => x * y) + b.Aggregate(1L, (x, y) => x * y); });
-        Assert.Equal(196_751_360L, loraParameters);
+        Assert.Equal(196_751_360L, Sd15TopologyTests.IcdLoraParameters(unet, 64));
     }
 
     [Fact]

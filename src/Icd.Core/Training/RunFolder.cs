@@ -69,14 +69,15 @@ public static class RunFolder
     }
 
     /// <summary>The run settings a checkpoint records: a resume with other values would not continue
-    /// the same run (other batches, another data order, another schedule).</summary>
+    /// the same run (other batches, another data order, another learning rate). The number of steps
+    /// and a final linear decay may change: a constant run's checkpoint is a valid start of a longer
+    /// or cooled-down one (the Shapes build's teacher phase is cooled down that way).</summary>
     public static Dictionary<string, string> Settings(RunOptions options) => new(StringComparer.Ordinal)
     {
         ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
         ["gradient_accumulation"] = options.GradientAccumulation.ToString(CultureInfo.InvariantCulture),
         ["learning_rate"] = options.LearningRate.ToString("R", CultureInfo.InvariantCulture),
         ["warmup_steps"] = options.WarmupSteps.ToString(CultureInfo.InvariantCulture),
-        ["decay_steps"] = options.DecaySteps.ToString(CultureInfo.InvariantCulture),
         ["cosine_decay"] = options.CosineDecay ? "true" : "false",
         ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
     };
