@@ -51,6 +51,7 @@ internal static class EditCommand
             SettingRange.Fraction.Check(parse.GetValue(tau), "--tau");
             SettingRange.Fraction.Check(parse.GetValue(renoise), "--renoise");
             var reverseSteps = parse.GetValue(steps) is { } stepList ? SettingRange.ParseTimesteps(stepList, "--steps") : null;
+            var explicitAmplify = ParseAmplify(parse.GetValue(noAmplify) ? [] : parse.GetValue(amplify) ?? []);
             bool quiet = parse.GetValue(json);
             string src = parse.GetValue(source)!, trg = parse.GetValue(target)!;
             if (string.IsNullOrWhiteSpace(src)) throw new ArgumentException("--source is empty");
@@ -82,17 +83,7 @@ internal static class EditCommand
             // The DDIM baselines of the papers use classical CFG 8 (w = 7), constant.
             var d = ddim ? m.Defaults with { Guidance = 7, Tau = 1 } : m.Defaults;
             // Explicit --amplify words replace the default (the target's new words × the model's factor).
-            string[] explicitWords = parse.GetValue(noAmplify) ? [] : parse.GetValue(amplify) ?? [];
-            var amplified = parse.GetValue(noAmplify) || explicitWords.Length > 0
-                ? new Dictionary<string, double>(StringComparer.Ordinal)
-                : EditWords.DefaultAmplify(src, trg, d.Amplify);
-            foreach (var item in explicitWords)
-            {
-                int eq = item.LastIndexOf('=');
-                if (eq <= 0 || !double.TryParse(item[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double f))
-                    throw new ArgumentException($"--amplify '{item}': expected word=factor");
-                amplified[item[..eq]] = SettingRange.AmplifyFactor.Check(f, $"--amplify {item[..eq]}=");
-            }
+            var amplified = parse.GetValue(noAmplify) || explicitAmplify.Count > 0 ? explicitAmplify : EditWords.DefaultAmplify(src, trg, d.Amplify);
             (string, string)? blendWords = null;
             if (parse.GetValue(blend) is { } b)
             {
@@ -183,6 +174,20 @@ internal static class EditCommand
         else
             Console.WriteLine($"wrote {outPath}  ({result.Nfe} NFE, {result.BackwardPasses} backward passes, {result.Elapsed.TotalSeconds:F2} s)");
         return 0;
+    }
+
+    /// <summary>--amplify word=factor items, each factor in <see cref="SettingRange.AmplifyFactor"/>.</summary>
+    private static Dictionary<string, double> ParseAmplify(string[] items)
+    {
+        var amplified = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            int eq = item.LastIndexOf('=');
+            if (eq <= 0 || !double.TryParse(item[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double f))
+                throw new ArgumentException($"--amplify '{item}': expected word=factor");
+            amplified[item[..eq]] = SettingRange.AmplifyFactor.Check(f, $"--amplify {item[..eq]}");
+        }
+        return amplified;
     }
 
     private static (double, double) Pair(double[] values, string option) =>
