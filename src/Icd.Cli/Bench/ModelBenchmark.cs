@@ -75,7 +75,7 @@ internal static class ModelBenchmark
             dtype = "float32",
             threads = TorchRuntime.Threads,
             sgemm_peak_gflops = sgemmPeak,
-            unet_tflop_per_sample = UNetTflopPerSample,
+            unet_tflop_per_sample = family == "sd15" ? UNetTflopPerSample : (double?)null,
             peak_rss_gb = Math.Round(PeakRssBytes() / 1e9, 2),
             results,
         };

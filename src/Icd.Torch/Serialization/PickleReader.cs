@@ -48,7 +48,7 @@ internal sealed class PickleReader
             return Run(ref opStart);
         }
         catch (Exception e) when (e is InvalidCastException or IndexOutOfRangeException or OverflowException or ArgumentException
-                                      or NullReferenceException or FormatException or KeyNotFoundException or DecoderFallbackException)
+                                      or NullReferenceException or FormatException or KeyNotFoundException)
         {
             throw new CheckpointFormatException(_source, $"malformed pickle at byte {opStart} (opcode 0x{_data[Math.Min(opStart, _data.Length - 1)]:x2}): {e.Message}", e);
         }
