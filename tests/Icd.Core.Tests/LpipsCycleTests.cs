@@ -64,10 +64,13 @@ public class LpipsCycleTests
         Assert.Equal(0f, lpips.Distance(a, a).Item<float>());
     }
 
-    [Fact]
-    public void CycleFineTuningTrainsOnlyTheForwardAdapter()
+    /// <summary>On SD1.5-class and (issue 39) SDXL-class teachers.</summary>
+    [Theory]
+    [InlineData("tiny-sd")]
+    [InlineData("tiny-sdxl")]
+    public void CycleFineTuningTrainsOnlyTheForwardAdapter(string model)
     {
-        var (net, encoder, lpips) = CycleSetup();
+        var (net, encoder, lpips) = CycleSetup(model);
         using var _ = net;
         using var __ = encoder;
         using var ___ = lpips;
@@ -76,8 +79,8 @@ public class LpipsCycleTests
         var reverseBefore = UNetLora.Parameters(net.UNet, IcdDistillationStage.Reverse).Select(p => p.ToArray<float>()).ToList();
         var vaeBefore = net.Vae.Parameters().Select(p => p.ToArray<float>()).ToList();
         var forwardBefore = UNetLora.Parameters(net.UNet, IcdDistillationStage.Forward).Select(p => p.ToArray<float>()).ToList();
-        var data = new BatchBuilder(new SquaresSource(), net.Vae, net.TextEncoder, net.Tokenizer, 64, 1);
-        var options = IcdDistillationOptions.CycleFineTuning(4, 0.5) with { Rank = 4 };
+        var data = new BatchBuilder(new SquaresSource(), net.Vae, net.TextEncoder, net.Tokenizer, 64, 1) { XLPrompts = net.XLPrompts };
+        var options = (IcdDistillationOptions.CycleFineTuning(4, 0.5) with { Rank = 4 }).ForFamily(net.IsXL);
         using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, new RunOptions { Steps = 1, BatchSize = 1, LearningRate = 1e-3 }, options,
             createAdapters: false, cycle: new CycleContext(net.Vae, lpips));
         var losses = stage.Step(0);
@@ -116,9 +119,9 @@ public class LpipsCycleTests
 
     /// <summary>The tiny reference model with forward and reverse adapters, its VAE frozen, and an LPIPS
     /// over a small untrained image encoder: what a cycle stage needs.</summary>
-    private static (StableDiffusionModels Net, ImageEncoder Encoder, Lpips Lpips) CycleSetup()
+    private static (StableDiffusionModels Net, ImageEncoder Encoder, Lpips Lpips) CycleSetup(string model = "tiny-sd")
     {
-        var net = StableDiffusionLoader.Load(Paths.TinySd);
+        var net = StableDiffusionLoader.Load(Path.Combine(Paths.SharedReference, model, "model"));
         UNetLora.CreateTrainable(net.UNet, IcdDistillationStage.Forward, LoraTargets.Icd, 4, 0.5);
         UNetLora.CreateTrainable(net.UNet, IcdDistillationStage.Reverse, LoraTargets.Icd, 4, 0.5);
         net.Vae.SetRequiresGrad(false);
