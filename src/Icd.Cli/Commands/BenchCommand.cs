@@ -22,14 +22,18 @@ internal static class BenchCommand
 
         var repeats = new Option<int>("--repeats") { Description = "timed runs per measurement (best is reported)", DefaultValueFactory = _ => 2 };
         var family = new Option<string>("--family") { Description = "model family of the random networks: sd15 or sdxl", DefaultValueFactory = _ => "sd15" };
+        var benchDtype = new Option<string>("--dtype") { Description = "comma-separated dtypes to time side by side: fp32, bf16, auto", DefaultValueFactory = _ => "fp32" };
         var unet = new Command("unet", "A family's UNet (SD1.5: 64×64 latent; SDXL: 128×128; batch 1 and 2), VAE and text encoders at its size; random weights, fp32");
         unet.Options.Add(repeats);
         unet.Options.Add(family);
+        unet.Options.Add(benchDtype);
         unet.SetAction(parse =>
         {
             int n = parse.GetValue(repeats);
             if (n < 1) throw new ArgumentException("--repeats must be at least 1");
-            Console.WriteLine(JsonSerializer.Serialize(ModelBenchmark.Run(n, RandomModels.Check(parse.GetValue(family)!)), Json));
+            var dtypes = parse.GetValue(benchDtype)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                .Select(d => Icd.Pipelines.InferencePrecision.Parse(d, "--dtype")).ToList();
+            Console.WriteLine(JsonSerializer.Serialize(ModelBenchmark.Run(n, RandomModels.Check(parse.GetValue(family)!), dtypes), Json));
             return 0;
         });
         bench.Subcommands.Add(unet);

@@ -39,9 +39,10 @@ internal static class EditCommand
         var renoise = new Option<double?>("--renoise") { Description = "with --mask: share of the inverted noise's variance replaced by fresh noise inside the mask, 0–1 (default 0.25)" };
         var noPaste = new Option<bool>("--no-paste") { Description = "with --blend: decode LocalBlend's outside as it is, as the reference does (default: keep the input's pixels outside the blend mask, which the VAE decoder otherwise tints with the edit's colour)" };
         var json = ModelOptions.Json();
+        var dtype = ModelOptions.DType();
         var command = new Command("edit", "Edit an image: invert with the source prompt, decode with the target prompt");
         foreach (var o in new Option[] { model, image, source, target, method, guidance, tau, cross, self, blend, amplify, noAmplify, steps, matchColors, seed, output, reconstruction,
-                     featureGuidance, attentionGuidance, rescale, cfgSchedule, ddimSteps, mask, renoise, noPaste, json })
+                     featureGuidance, attentionGuidance, rescale, cfgSchedule, ddimSteps, mask, renoise, noPaste, json, dtype })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -75,7 +76,7 @@ internal static class EditCommand
             }
             double renoiseShare = parse.GetValue(renoise) ?? new EditOptions().RegionRenoise;
             if (parse.GetValue(renoise) is not null && region is null) throw new ArgumentException("--renoise needs --mask");
-            using var m = ModelOptions.Load(parse.GetValue(model)!);
+            using var m = ModelOptions.Load(parse.GetValue(model)!, dtype: parse.GetValue(dtype));
             var model1 = reverseSteps is not null ? WithSteps(m, reverseSteps) : m;
             ModelOptions.WarnIfTruncated(m, src, "--source", quiet);
             ModelOptions.WarnIfTruncated(m, trg, "--target", quiet);

@@ -17,14 +17,15 @@ internal static class GenerateCommand
         var size = ModelOptions.Size();
         var output = new Option<string>("--out") { Description = "output PNG", DefaultValueFactory = _ => "generated.png" };
         var json = ModelOptions.Json();
+        var dtype = ModelOptions.DType();
         var command = new Command("generate", "Generate an image from a prompt with the reverse consistency model");
-        foreach (var o in new Option[] { model, prompt, guidance, tau, seed, size, output, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, prompt, guidance, tau, seed, size, output, json, dtype }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             Icd.Imaging.OutputFile.Check(parse.GetValue(output), "--out", ".png");
             SettingRange.Guidance.Check(parse.GetValue(guidance), "--guidance");
             SettingRange.Fraction.Check(parse.GetValue(tau), "--tau");
-            using var m = ModelOptions.Load(parse.GetValue(model)!);
+            using var m = ModelOptions.Load(parse.GetValue(model)!, dtype: parse.GetValue(dtype));
             string text = parse.GetValue(prompt)!;
             if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException("--prompt is empty");
             ModelOptions.WarnIfTruncated(m, text, "--prompt", parse.GetValue(json));

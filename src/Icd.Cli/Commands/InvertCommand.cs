@@ -19,12 +19,13 @@ internal static class InvertCommand
         var ddim = new Option<int?>("--ddim") { Description = "baseline: N-step DDIM inversion and decoding with the teacher (e.g. 50)" };
         var vae = new Option<bool>("--vae") { Description = "baseline: the VAE round trip alone (encode, decode; the floor of every inversion)" };
         var json = ModelOptions.Json();
+        var dtype = ModelOptions.DType();
         var command = new Command("invert", "Invert an image into noise and reconstruct it; prints reconstruction metrics");
-        foreach (var o in new Option[] { model, image, prompt, seed, start, stretch, output, ddim, vae, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, image, prompt, seed, start, stretch, output, ddim, vae, json, dtype }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             Icd.Imaging.OutputFile.Check(parse.GetValue(output), "--out", ".png");
-            using var m = ModelOptions.Load(parse.GetValue(model)!);
+            using var m = ModelOptions.Load(parse.GetValue(model)!, dtype: parse.GetValue(dtype));
             var input = ModelOptions.ReadImage(parse.GetValue(image)!);
             string text = parse.GetValue(prompt)!;
             if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException("--prompt is empty");

@@ -21,14 +21,20 @@ internal static class ModelOptions
 
     public static Option<bool> Json() => new("--json") { Description = "print a machine-readable JSON result" };
 
+    public static Option<string?> DType() => new("--dtype")
+    {
+        Description = "inference precision: fp32, bf16, fp16 or auto (bf16 where the CPU has AVX512_BF16 or AMX); default: the manifest's dtype, else fp32",
+    };
+
     public static Option<int?> Size() => new("--size") { Description = "image size in pixels (default: the model's)" };
 
     /// <param name="sharing">a loaded model whose networks this one may use (see <see cref="IcdModel.Load(string, IcdModel?)"/>).</param>
-    public static IcdModel Load(string path, IcdModel? sharing = null)
+    public static IcdModel Load(string path, IcdModel? sharing = null, string? dtype = null)
     {
+        var computeType = dtype is null ? (Icd.Torch.DType?)null : InferencePrecision.Parse(dtype, "--dtype");
         if (!File.Exists(path) && !Directory.Exists(path))
             throw new FileNotFoundException($"model not found: {path}" + (path == DefaultModel ? " (build the bundled model with `icd shapes build`)" : ""), path);
-        return IcdModel.Load(path, sharing);
+        return IcdModel.Load(path, sharing, computeType);
     }
 
     public static RgbImage ReadImage(string path)

@@ -64,7 +64,10 @@ public sealed class Attention : Module
         {
             var probs = Scores(q, k).Softmax(-1);            // (B·heads, N, M)
             if (control is not null)
+            {
                 probs = control(probs.View(b, _heads, n, m)).Reshape(b * _heads, n, m);
+                if (probs.DType != v.DType) probs = probs.To(v.DType); // a controller's float32 tables promote half-precision maps
+            }
             o = probs.Bmm(v);
         }
         var merged = o.View(b, _heads, n, _headDim).Transpose(1, 2).Reshape(b, n, _heads * _headDim);

@@ -59,7 +59,7 @@ public static class StableDiffusionLoader
             var unet = LoadUNet(Path.Combine(directory, "unet"), variant, dtype);
             try
             {
-                var vae = LoadVae(Path.Combine(directory, "vae"), variant, dtype);
+                var vae = LoadVae(Path.Combine(directory, "vae"), variant, DType.Float32);
                 string schedulerPath = Path.Combine(directory, "scheduler", "scheduler_config.json");
                 var schedule = new NoiseSchedule(File.Exists(schedulerPath) ? SchedulerConfig.Load(schedulerPath) : SchedulerConfig.StableDiffusion);
                 return new StableDiffusionModels
@@ -115,10 +115,17 @@ public static class StableDiffusionLoader
         Build(new UNet2DConditionModel(UNetConfig.Load(Path.Combine(unetDirectory, "config.json"))), dtype,
             m => WeightFiles.LoadInto(m, WeightFiles.Find(unetDirectory, "diffusion_pytorch_model", variant)));
 
-    public static AutoencoderKL LoadVae(string vaeDirectory, string? variant = null, DType dtype = DType.Float32) =>
-        Build(new AutoencoderKL(VaeConfig.Load(Path.Combine(vaeDirectory, "config.json"))), dtype,
+    /// <summary>The VAE stays float32 when the rest runs in half precision: SD's and SDXL's overflow
+    /// in float16 (<c>force_upcast</c>), and in bfloat16 this port's decoder measured 15–17 % relative
+    /// error on the reference cases against 2 % for the UNet (HalfPrecisionTests), so it is not used yet.
+    /// <paramref name="dtype"/> applies as given only when called directly.</summary>
+    public static AutoencoderKL LoadVae(string vaeDirectory, string? variant = null, DType dtype = DType.Float32)
+    {
+        var config = VaeConfig.Load(Path.Combine(vaeDirectory, "config.json"));
+        return Build(new AutoencoderKL(config), dtype,
             m => WeightFiles.LoadInto(m, WeightFiles.Find(vaeDirectory, "diffusion_pytorch_model", variant),
                 source => LegacyVaeNames.Applies(source.Names) ? new LegacyVaeNames(source) : source));
+    }
 
     public static ClipTextModel LoadTextEncoder(string directory, string? variant = null, DType dtype = DType.Float32) =>
         Build(new ClipTextModel(ClipTextConfig.Load(Path.Combine(directory, "config.json"))), dtype,

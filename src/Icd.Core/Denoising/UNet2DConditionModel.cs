@@ -73,6 +73,10 @@ public sealed class UNet2DConditionModel : Module
         set => Hooks.GradientCheckpointing = value;
     }
 
+    /// <summary>The dtype the UNet computes in (its weights'): inputs are cast to it, and the
+    /// prediction comes back in the sample's dtype, so schedulers keep float32.</summary>
+    public DType ComputeType => _convIn.Weight.DType;
+
     /// <summary>Spatial sizes must be divisible by this (2^(number of downsamplers)).</summary>
     public int SizeMultiple => 1 << (Config.BlockOutChannels.Length - 1);
 
@@ -119,6 +123,10 @@ public sealed class UNet2DConditionModel : Module
         CheckAdded(added, b);
 
         using var scope = new TensorScope();
+        var inputType = sample.DType;
+        var dtype = ComputeType;
+        if (inputType != dtype) sample = sample.To(dtype);
+        if (encoderHiddenStates.DType != dtype) encoderHiddenStates = encoderHiddenStates.To(dtype);
         var t = timesteps.Dim == 0 ? timesteps.Unsqueeze(0) : timesteps;
         if (t.Size(0) == 1 && b > 1) t = t.Expand(b);
         if (t.Device != sample.Device) t = t.To(sample.Device);
@@ -153,7 +161,7 @@ public sealed class UNet2DConditionModel : Module
             x = block.Forward(x, skips, emb, encoderHiddenStates, upsampleSize);
         }
         var output = _convOut.Forward(_convNormOut.Forward(x).Silu());
-        return output.MoveToOuterScope();
+        return (output.DType == inputType ? output : output.To(inputType)).MoveToOuterScope();
     }
 
     /// <summary>ε prediction at one integer timestep for the whole batch.</summary>

@@ -50,7 +50,11 @@ public sealed class AutoencoderKL : Module
         if (image.Size(2) % f != 0 || image.Size(3) % f != 0)
             throw new ArgumentException($"image height and width must be multiples of {f}, got {image.Size(2)}×{image.Size(3)}", nameof(image));
         using var scope = new TensorScope();
+        // Computes in the weights' dtype; the moments come back in the image's (float32 for pipelines).
+        var inputType = image.DType;
+        if (inputType != ComputeType) image = image.To(ComputeType);
         var moments = _quantConv.Forward(_encoder.Forward(image));
+        if (moments.DType != inputType) moments = moments.To(inputType);
         var parts = moments.Chunk(2, 1);
         return new LatentDistribution(parts[0].MoveToOuterScope(), parts[1].Clamp(-30, 20).MoveToOuterScope());
     }
@@ -61,8 +65,14 @@ public sealed class AutoencoderKL : Module
         if (latent.Dim != 4 || latent.Size(1) != Config.LatentChannels)
             throw new ArgumentException($"latent must be (B, {Config.LatentChannels}, h, w), got {latent.Describe()}", nameof(latent));
         using var scope = new TensorScope();
-        return _decoder.Forward(_postQuantConv.Forward(latent)).MoveToOuterScope();
+        var inputType = latent.DType;
+        if (inputType != ComputeType) latent = latent.To(ComputeType);
+        var image = _decoder.Forward(_postQuantConv.Forward(latent));
+        return (image.DType == inputType ? image : image.To(inputType)).MoveToOuterScope();
     }
+
+    /// <summary>The dtype the autoencoder computes in (its weights').</summary>
+    public DType ComputeType => _postQuantConv.Weight.DType;
 }
 
 /// <summary>VAE mid block (UNetMidBlock2D): resnet, single-head self-attention, resnet.</summary>

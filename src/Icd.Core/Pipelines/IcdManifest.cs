@@ -71,6 +71,8 @@ public sealed record IcdManifest
     /// scenes). Null: <see cref="PyramidNoise"/>.</summary>
     [JsonPropertyName("generation_noise")] public double? GenerationNoise { get; init; }
     [JsonPropertyName("variant")] public string? Variant { get; init; }
+    /// <summary>Inference dtype: fp32 (default), bf16, fp16 or auto (<see cref="InferencePrecision"/>).</summary>
+    [JsonPropertyName("dtype")] public string? DType { get; init; }
     [JsonPropertyName("description")] public string? Description { get; init; }
 
     /// <summary>The manifest of a model path: <c>icd.json</c> in a folder, else the path itself.</summary>
@@ -86,6 +88,7 @@ public sealed record IcdManifest
             throw new InvalidDataException($"{source}: forward_timesteps and reverse_timesteps must not be empty");
         if (!(LoraAlpha > 0)) throw new InvalidDataException($"{source}: lora_alpha must be positive");
         if (!(PyramidNoise >= 0 && PyramidNoise < 1)) throw new InvalidDataException($"{source}: pyramid_noise must be in [0, 1) (0: white noise), got {PyramidNoise}");
+        if (DType is { } d) InferencePrecision.Parse(d, $"{source}: dtype");
         if (GenerationNoise is { } g && !(g >= 0 && g < 1)) throw new InvalidDataException($"{source}: generation_noise must be in [0, 1) (0: white noise), got {g}");
         return this;
     }

@@ -94,6 +94,9 @@ public sealed class IcdModel : IDisposable
     /// <summary>Loads <c>icd.json</c> (or a folder holding one), or a plain diffusers folder (teacher only).</summary>
     public static IcdModel Load(string path) => Load(path, sharing: null);
 
+    /// <summary>The dtype the networks compute in (their weights').</summary>
+    public DType ComputeType => Networks.UNet.ComputeType;
+
     /// <summary>
     /// Loads a manifest onto the networks of <paramref name="sharing"/> when both name the same base
     /// folder, variant and teacher UNet file: its LoRA files become further adapters on the one UNet.
@@ -102,21 +105,25 @@ public sealed class IcdModel : IDisposable
     /// (about 4 GB in fp32 at SD1.5's size, 3.4 of them the UNet). Otherwise (or with <paramref name="sharing"/> null) the manifest loads
     /// its own networks. A model that shares must be disposed before the model it shares with.
     /// </summary>
-    public static IcdModel Load(string path, IcdModel? sharing)
+    public static IcdModel Load(string path, IcdModel? sharing) => Load(path, sharing, null);
+
+    /// <param name="dtype">Inference dtype; null: the manifest's <c>dtype</c>, else float32.</param>
+    public static IcdModel Load(string path, IcdModel? sharing, DType? dtype)
     {
         string manifestPath = IcdManifest.PathOf(path);
         if (!File.Exists(manifestPath))
         {
             if (Directory.Exists(path) && File.Exists(Path.Combine(path, "model_index.json")))
-                return FromNetworks(StableDiffusionLoader.Load(path), new IcdManifest { Base = path }, path);
+                return FromNetworks(StableDiffusionLoader.Load(path, dtype: dtype ?? DType.Float32), new IcdManifest { Base = path }, path);
             throw new FileNotFoundException($"model not found: {path} has neither icd.json nor model_index.json", manifestPath);
         }
         var manifest = IcdManifest.Load(manifestPath);
         string root = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
         string Resolve(string p) => Path.GetFullPath(Path.IsPathRooted(p) ? p : Path.Combine(root, p));
-        string networksKey = string.Join("\n", Resolve(manifest.Base), manifest.Variant ?? "", manifest.UNet is null ? "" : Resolve(manifest.UNet));
+        var computeType = dtype ?? (manifest.DType is { } d ? InferencePrecision.Parse(d, $"{manifestPath}: dtype") : DType.Float32);
+        string networksKey = string.Join("\n", Resolve(manifest.Base), manifest.Variant ?? "", manifest.UNet is null ? "" : Resolve(manifest.UNet), computeType);
         bool shares = sharing?._sharing?.NetworksKey == networksKey;
-        var networks = shares ? sharing!.Networks : StableDiffusionLoader.Load(Resolve(manifest.Base), manifest.Variant);
+        var networks = shares ? sharing!.Networks : StableDiffusionLoader.Load(Resolve(manifest.Base), manifest.Variant, computeType);
         try
         {
             if (!shares && manifest.UNet is not null) LoadTeacherWeights(networks.UNet, Resolve(manifest.UNet));

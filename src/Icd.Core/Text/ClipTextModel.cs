@@ -70,7 +70,7 @@ public sealed class ClipTextTransformer : Module
         var positions = Tensor.Arange(length, device: inputIds.Device).Unsqueeze(0);
         var h = _tokenEmbedding.Forward(inputIds) + _positionEmbedding.Forward(positions);
         // Causal mask: position i attends to j ≤ i only (no padding mask, as SD uses it).
-        var mask = Tensor.Full([length, length], float.MinValue, h.DType, h.Device).Triu(1);
+        var mask = Tensor.Full([length, length], Lowest(h.DType), h.DType, h.Device).Triu(1);
         var penultimate = h;
         foreach (var layer in _layers.Items)
         {
@@ -78,8 +78,18 @@ public sealed class ClipTextTransformer : Module
             h = layer.Forward(h, mask);
         }
         var last = _finalLayerNorm.Forward(h);
+        // Half-precision encoders hand float32 states on, as every network here returns float32.
+        if (last.DType != DType.Float32) (last, penultimate) = (last.To(DType.Float32), penultimate.To(DType.Float32));
         return new ClipTextStates(last.MoveToOuterScope(), penultimate.MoveToOuterScope());
     }
+
+    /// <summary>The most negative finite value of the dtype (transformers' finfo(dtype).min).</summary>
+    private static double Lowest(DType dtype) => dtype switch
+    {
+        DType.BFloat16 => -3.3895313892515355e38,
+        DType.Float16 => -65504,
+        _ => float.MinValue,
+    };
 
     /// <summary>The hidden state at each row's end-of-text token. transformers takes the argmax of
     /// the ids when the config's <c>eos_token_id</c> is 2 (the legacy value SD ships): that is the
@@ -114,7 +124,11 @@ public sealed class ClipTextModelWithProjection : Module
     {
         var states = _textModel.Forward(inputIds);
         using var pooled = _textModel.Pool(states.LastHiddenState, inputIds);
-        return (states, _textProjection.Forward(pooled));
+        var dtype = _textProjection.Weight.DType;
+        if (dtype == DType.Float32) return (states, _textProjection.Forward(pooled));
+        using var cast = pooled.To(dtype);
+        using var projected = _textProjection.Forward(cast);
+        return (states, projected.To(DType.Float32));
     }
 }
 

@@ -44,7 +44,22 @@ public sealed class FeatureGuider(IReadOnlyList<double> weights, string module =
     public GuidedBranch Branch => GuidedBranch.CurrentTarget;
 
     public Tensor Energy(GuidanceRecords inversion, GuidanceRecords currentSource, GuidanceRecords currentTarget) =>
-        Functional.MseLoss(currentTarget.Features[Features[0]], inversion.Features[Features[0]]);
+        Energies.Mse(currentTarget.Features[Features[0]], inversion.Features[Features[0]]);
+}
+
+/// <summary>Energies in float32 whatever the UNet computes in (libtorch's CPU mse has no bfloat16
+/// kernel, and float32 sums are the better energy anyway).</summary>
+internal static class Energies
+{
+    public static Tensor Mse(Tensor current, Tensor recorded)
+    {
+        if (!IsHalf(current.DType) && !IsHalf(recorded.DType)) return Functional.MseLoss(current, recorded);
+        using var a = current.To(DType.Float32);
+        using var b = recorded.To(DType.Float32);
+        return Functional.MseLoss(a, b);
+    }
+
+    private static bool IsHalf(DType dtype) => dtype is DType.BFloat16 or DType.Float16;
 }
 
 /// <summary>GaR's <c>self_attn_map_l2</c>: Σ over all self-attention layers of
@@ -64,7 +79,7 @@ public sealed class SelfAttentionGuider(IReadOnlyList<double> weights) : IGuider
         Tensor? total = null;
         for (int l = 0; l < inversion.SelfAttention.Count; l++)
         {
-            var term = Functional.MseLoss(currentSource.SelfAttention[l], inversion.SelfAttention[l]);
+            var term = Energies.Mse(currentSource.SelfAttention[l], inversion.SelfAttention[l]);
             if (total is null)
             {
                 total = term;

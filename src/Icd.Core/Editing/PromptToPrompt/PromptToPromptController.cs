@@ -118,7 +118,10 @@ public sealed class PromptToPromptController : IAttentionController, IDisposable
     private Tensor ReplaceCross(Tensor baseAttention, Tensor targetRow)
     {
         if (_replaceMapper is not null)
-            return Tensor.Einsum("hpw,wn->hpn", baseAttention, _replaceMapper).Unsqueeze(0);
+        {
+            using var mapper = _replaceMapper.To(baseAttention.DType); // half-precision maps
+            return Tensor.Einsum("hpw,wn->hpn", baseAttention, mapper).Unsqueeze(0);
+        }
         var gathered = baseAttention.IndexSelect(2, _refineMapper!).Unsqueeze(0);   // base[:, :, mapper]
         return gathered * _refineAlphas! + targetRow * (1.0 - _refineAlphas!);
     }
