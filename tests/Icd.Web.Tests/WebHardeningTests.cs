@@ -2,35 +2,14 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Icd.Pipelines;
 using Icd.Tests;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Icd.Web.Tests;
 
 /// <summary>A server with a 64 KB upload limit, for requests that must be refused.</summary>
-public sealed class SmallLimitServer : IAsyncLifetime
+public sealed class SmallLimitServer : LoopbackServer
 {
-    public IcdModel Model { get; } = IcdModel.Load(Paths.TinySd);
-    public WebApplication App { get; private set; } = null!;
-    public HttpClient Client { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        App = WebServer.Build(Model, null, new WebOptions { Url = "http://127.0.0.1:0", MaxUploadBytes = 64 << 10 });
-        await App.StartAsync();
-        Client = new HttpClient { BaseAddress = new Uri(App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
-    }
-
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await App.DisposeAsync();
-        Model.Dispose();
-    }
+    protected override WebOptions Options() => new() { MaxUploadBytes = 64 << 10 };
 }
 
 /// <summary>Issue 37, items 11 and 12, over loopback with real HTTP.</summary>

@@ -13,28 +13,46 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Icd.Web.Tests;
 
-/// <summary>The tiny reference model behind a real server on a free loopback port.</summary>
-public sealed class ServerFixture : IAsyncLifetime
+/// <summary>The tiny reference model behind a real server on a free loopback port, with the
+/// options a fixture chooses.</summary>
+public abstract class LoopbackServer : IAsyncLifetime
 {
     public IcdModel Model { get; } = IcdModel.Load(Paths.TinySd);
     public WebApplication App { get; private set; } = null!;
     public HttpClient Client { get; private set; } = null!;
-    public string ExampleImage { get; } = Path.Combine(Path.GetTempPath(), $"icd-web-example-{Environment.ProcessId}.png");
 
-    public async Task InitializeAsync()
+    protected abstract WebOptions Options();
+
+    public virtual async Task InitializeAsync()
     {
-        File.WriteAllBytes(ExampleImage, WebServerTests.TestPng(Model.ImageSize));
-        App = WebServer.Build(Model, null, new WebOptions { Url = "http://127.0.0.1:0", ExampleImage = ExampleImage, ExampleSource = "a photo", ExampleTarget = "a drawing" });
+        App = WebServer.Build(Model, null, Options() with { Url = "http://127.0.0.1:0" });
         await App.StartAsync();
         string address = App.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Client = new HttpClient { BaseAddress = new Uri(address) };
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Client.Dispose();
         await App.DisposeAsync();
         Model.Dispose();
+    }
+}
+
+/// <summary>The server with an example image and prompts, as `icd serve` runs the bundled model.</summary>
+public sealed class ServerFixture : LoopbackServer
+{
+    public string ExampleImage { get; } = Path.Combine(Path.GetTempPath(), $"icd-web-example-{Environment.ProcessId}.png");
+
+    protected override WebOptions Options()
+    {
+        File.WriteAllBytes(ExampleImage, WebServerTests.TestPng(Model.ImageSize));
+        return new WebOptions { ExampleImage = ExampleImage, ExampleSource = "a photo", ExampleTarget = "a drawing" };
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
         File.Delete(ExampleImage);
     }
 }
