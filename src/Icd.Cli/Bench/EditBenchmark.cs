@@ -13,10 +13,10 @@ namespace Icd.Cli.Bench;
 /// with per-phase timings, on a given model or on the full-size SD1.5 config with random weights.</summary>
 internal static class EditBenchmark
 {
-    public static object Run(string? modelPath, string referenceRoot, string family, bool guided)
+    public static object Run(string? modelPath, string referenceRoot, string family, bool guided, DType dtype)
     {
         var sw = Stopwatch.StartNew();
-        using var model = modelPath is not null ? IcdModel.Load(modelPath) : RandomModels.Build(family, referenceRoot);
+        using var model = modelPath is not null ? IcdModel.Load(modelPath, null, dtype) : RandomModels.Build(family, referenceRoot, dtype);
         double load = sw.Elapsed.TotalSeconds;
         var pipeline = new IcdPipeline(model);
         var image = Icd.Imaging.RgbImage.Blank(model.ImageSize, model.ImageSize, 200, 120, 40);
@@ -37,7 +37,8 @@ internal static class EditBenchmark
         return new
         {
             benchmark = guided ? "edit (guided, Inverse-and-Edit)" : "edit (iCD + Prompt-to-Prompt)",
-            model = modelPath ?? $"{(family == "sdxl" ? "SDXL" : "SD1.5")} config, random weights (fp32)",
+            model = modelPath ?? $"{(family == "sdxl" ? "SDXL" : "SD1.5")} config, random weights",
+            dtype = InferencePrecision.Name(dtype),
             image_size = model.ImageSize,
             threads = TorchRuntime.Threads,
             load_seconds = load,

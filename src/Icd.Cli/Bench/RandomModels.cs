@@ -43,7 +43,7 @@ internal static class RandomModels
 
     /// <summary>A whole random model of <paramref name="family"/>; the tokenizers come from the
     /// reference case folder (<c>tiny-sd</c>, <c>tiny-sdxl</c>: the real CLIP vocabulary).</summary>
-    public static IcdModel Build(string family, string referenceRoot)
+    public static IcdModel Build(string family, string referenceRoot, Icd.Torch.DType dtype = Icd.Torch.DType.Float32)
     {
         bool xl = family == "sdxl";
         string folder = Path.Combine(referenceRoot, xl ? "tiny-sdxl" : "tiny-sd", "model");
@@ -59,6 +59,10 @@ internal static class RandomModels
             Schedule = NoiseSchedule.StableDiffusion,
             Directory = "(random)",
         };
+        // As the loader does: text encoders and UNet in the inference dtype, the VAE in float32.
+        networks.TextEncoder.To(dtype);
+        networks.TextEncoder2?.To(dtype);
+        networks.UNet.To(dtype);
         return IcdModel.FromNetworks(networks, new IcdManifest { Base = "(random)" }, $"random {family}");
     }
 

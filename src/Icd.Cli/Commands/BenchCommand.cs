@@ -50,10 +50,13 @@ internal static class BenchCommand
         edit.Options.Add(guided);
         edit.Options.Add(reference);
         edit.Options.Add(family);
+        var editDtype = new Option<string>("--dtype") { Description = "inference precision: fp32, bf16 or auto (the VAE stays fp32)", DefaultValueFactory = _ => "fp32" };
+        edit.Options.Add(editDtype);
         edit.SetAction(parse =>
         {
             string f = RandomModels.Check(parse.GetValue(family)!);
-            Console.WriteLine(JsonSerializer.Serialize(EditBenchmark.Run(parse.GetValue(model), Path.GetFullPath(parse.GetValue(reference)!), f, parse.GetValue(guided)), Json));
+            Console.WriteLine(JsonSerializer.Serialize(EditBenchmark.Run(parse.GetValue(model), Path.GetFullPath(parse.GetValue(reference)!), f, parse.GetValue(guided),
+                Icd.Pipelines.InferencePrecision.Parse(parse.GetValue(editDtype)!, "--dtype")), Json));
             return 0;
         });
         bench.Subcommands.Add(edit);
