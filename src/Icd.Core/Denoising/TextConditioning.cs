@@ -1,3 +1,4 @@
+using Icd.Text;
 using Icd.Torch;
 
 namespace Icd.Denoising;
@@ -11,6 +12,15 @@ namespace Icd.Denoising;
 public sealed record TextConditioning(Tensor States, AddedConditions? Added = null)
 {
     public static implicit operator TextConditioning(Tensor states) => new(states);
+
+    /// <summary>SDXL's conditioning for one batch of prompts with iCD-XL's micro-conditioning:
+    /// original and target size <paramref name="imageSize"/>², no crop (METHOD B4).</summary>
+    public static TextConditioning ForXL(SdxlPromptEmbeds embeds, int imageSize)
+    {
+        using var row = AddedConditions.TimeIdsOf((imageSize, imageSize), (0, 0), (imageSize, imageSize));
+        long batch = embeds.PromptEmbeds.Size(0);
+        return new TextConditioning(embeds.PromptEmbeds, new AddedConditions(embeds.PooledPromptEmbeds, row.Expand(batch, -1).Contiguous()));
+    }
 
     public long BatchSize => States.Size(0);
 

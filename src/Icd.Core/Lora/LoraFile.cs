@@ -120,8 +120,7 @@ public static class LoraFile
                 adapters[module] = adapter;
                 foreach (var (key, matrix) in new[] { (a, adapter.A), (b, adapter.B) })
                 {
-                    using var finite = matrix.IsFinite();
-                    if (!finite.All()) throw new InvalidDataException($"{path}: '{key}' holds NaN or infinite values (the file is corrupt or was converted wrongly)");
+                    if (!matrix.AllFinite()) throw new InvalidDataException($"{path}: '{key}' holds NaN or infinite values (the file is corrupt or was converted wrongly)");
                 }
             }
             return new LoraWeights(adapters, path);

@@ -192,7 +192,7 @@ public sealed class IcdModel : IDisposable
     {
         using var scope = new TensorScope();
         var decoded = Networks.Vae.Decode(latents / Networks.Vae.Config.ScalingFactor);
-        if (!FiniteLatent.AllFinite(decoded))
+        if (!decoded.AllFinite())
             throw new InvalidOperationException("the VAE decoded NaN or infinite pixels (its weights, or a latent far outside its range); no image was written");
         return Enumerable.Range(0, (int)latents.Size(0)).Select(i => ImageTensors.ToImage(decoded, i)).ToArray();
     }
@@ -203,7 +203,7 @@ public sealed class IcdModel : IDisposable
     {
         var tokens = prompts.Select(Tokenizer.Tokenize).ToArray();
         using var noGrad = Autograd.NoGrad();
-        if (Networks.XLPrompts is { } xl) return (WithTimeIds(xl.Encode(prompts)), tokens);
+        if (Networks.XLPrompts is { } xl) return (TextConditioning.ForXL(xl.Encode(prompts), ImageSize), tokens);
         using var ids = Tensor.FromValues(tokens.SelectMany(t => t.Ids).ToArray(), prompts.Length, ClipTokenizer.MaxLength);
         return (Networks.TextEncoder.Forward(ids), tokens);
     }
@@ -213,16 +213,7 @@ public sealed class IcdModel : IDisposable
     private TextConditioning EncodeUnconditional()
     {
         using var noGrad = Autograd.NoGrad();
-        return Networks.XLPrompts is { } xl ? WithTimeIds(xl.EncodeNegative(1)) : EncodePrompts("").Embeddings;
-    }
-
-    /// <summary>SDXL's micro-conditioning as iCD-XL sets it: original and target size the model's
-    /// native size, no crop (METHOD B4).</summary>
-    private TextConditioning WithTimeIds(SdxlPromptEmbeds embeds)
-    {
-        long batch = embeds.PromptEmbeds.Size(0);
-        using var row = AddedConditions.TimeIdsOf((ImageSize, ImageSize), (0, 0), (ImageSize, ImageSize));
-        return new TextConditioning(embeds.PromptEmbeds, new AddedConditions(embeds.PooledPromptEmbeds, row.Expand(batch, -1).Contiguous()));
+        return Networks.XLPrompts is { } xl ? TextConditioning.ForXL(xl.EncodeNegative(1), ImageSize) : EncodePrompts("").Embeddings;
     }
 
     public void Dispose()

@@ -91,7 +91,7 @@ public sealed class ReferenceChecker : IDisposable
         using var scope = new TensorScope();
         var e = expected.To(DType.Float64);
         var a = actual.To(DType.Float64);
-        if (!a.IsFinite().All())
+        if (!a.AllFinite())
             return new ReferenceResult(name, component, output, false, double.NaN, double.NaN, "output contains NaN or infinity");
         var err = (a - e).Abs();
         double maxAbs = expected.NumberOfElements == 0 ? 0 : err.Max().Item();

@@ -15,13 +15,7 @@ public static class FiniteLatent
     /// <param name="t">The timestep the latent is at after the step.</param>
     public static void Check(Tensor x, string phase, int step, long t)
     {
-        if (AllFinite(x)) return;
+        if (x.AllFinite()) return;
         throw new InvalidOperationException($"the latent became NaN or infinite in {phase} step {step + 1} (now at t = {t}): the weights (a LoRA or checkpoint with huge values?) or the settings (guidance, amplify factors) overflow; no image was written");
-    }
-
-    public static bool AllFinite(Tensor x)
-    {
-        using var finite = x.IsFinite();
-        return finite.All();
     }
 }

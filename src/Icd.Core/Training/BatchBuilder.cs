@@ -145,12 +145,7 @@ public sealed class BatchBuilder(IImageCaptionSource source, AutoencoderKL vae, 
     /// encoders' and the added conditions.</summary>
     private TextConditioning EncodeCaptions(IReadOnlyList<string> captions)
     {
-        if (XLPrompts is { } xl)
-        {
-            var embeds = xl.Encode(captions);
-            using var row = AddedConditions.TimeIdsOf((ImageSize, ImageSize), (0, 0), (ImageSize, ImageSize));
-            return new TextConditioning(embeds.PromptEmbeds, new AddedConditions(embeds.PooledPromptEmbeds, row.Expand(captions.Count, -1).Contiguous()));
-        }
+        if (XLPrompts is { } xl) return TextConditioning.ForXL(xl.Encode(captions), ImageSize);
         using var ids = Tensor.FromValues(captions.SelectMany(c => tokenizer.Tokenize(c).Ids).ToArray(), captions.Count, ClipTokenizer.MaxLength);
         return textEncoder.Forward(ids);
     }

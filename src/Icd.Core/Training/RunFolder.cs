@@ -74,21 +74,24 @@ public static class RunFolder
     /// or cooled-down one (the Shapes build's teacher phase is cooled down that way).</summary>
     public static Dictionary<string, string> Settings(RunOptions options) => new(StringComparer.Ordinal)
     {
-        ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
-        ["gradient_accumulation"] = options.GradientAccumulation.ToString(CultureInfo.InvariantCulture),
-        ["learning_rate"] = options.LearningRate.ToString("R", CultureInfo.InvariantCulture),
-        ["warmup_steps"] = options.WarmupSteps.ToString(CultureInfo.InvariantCulture),
-        ["cosine_decay"] = options.CosineDecay ? "true" : "false",
-        ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+        [Prefix + "batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
+        [Prefix + "gradient_accumulation"] = options.GradientAccumulation.ToString(CultureInfo.InvariantCulture),
+        [Prefix + "learning_rate"] = options.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+        [Prefix + "warmup_steps"] = options.WarmupSteps.ToString(CultureInfo.InvariantCulture),
+        [Prefix + "cosine_decay"] = options.CosineDecay ? "true" : "false",
+        [Prefix + "seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
     };
+
+    /// <summary>Checkpoint metadata keys of the settings (beside the stage's "run/step" entry).</summary>
+    private const string Prefix = "run/";
 
     /// <summary>Refuses to resume from <paramref name="checkpoint"/> with settings other than those it
     /// was saved with (checkpoints from before this record carry none and are accepted).</summary>
     public static void CheckSettings(string checkpoint, IReadOnlyDictionary<string, string> saved, RunOptions options)
     {
         var differences = Settings(options)
-            .Where(kv => saved.TryGetValue("run/" + kv.Key, out var old) && old != kv.Value)
-            .Select(kv => $"{kv.Key} {saved["run/" + kv.Key]} → {kv.Value}").ToList();
+            .Where(kv => saved.TryGetValue(kv.Key, out var old) && old != kv.Value)
+            .Select(kv => $"{kv.Key[Prefix.Length..]} {saved[kv.Key]} → {kv.Value}").ToList();
         if (differences.Count > 0)
             throw new ArgumentException($"{checkpoint} was saved with other settings ({string.Join(", ", differences)}); resume with the run's own settings, or start a new run (--overwrite)");
     }
@@ -98,9 +101,7 @@ public static class RunFolder
     {
         foreach (var (key, tensor) in state.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            if (!tensor.DType.IsFloatingPoint()) continue;
-            using var finite = tensor.IsFinite();
-            if (!finite.All())
+            if (tensor.DType.IsFloatingPoint() && !tensor.AllFinite())
                 throw new InvalidDataException($"{checkpoint}: tensor '{key}' holds NaN or infinite values; the checkpoint is corrupt (resume from an earlier copy, or start over with --overwrite)");
         }
     }

@@ -241,7 +241,7 @@ public sealed class TrainingRun(string directory, RunOptions options)
     private const string AveragePrefix = "ema/";
 
     private void SaveCheckpoint(ITrainingStage stage, long step, WeightAverage? average) =>
-        WriteState(stage, step, CheckpointPath, RunFolder.Settings(options).ToDictionary(kv => "run/" + kv.Key, kv => kv.Value), average);
+        WriteState(stage, step, CheckpointPath, RunFolder.Settings(options), average);
 
     private static void WriteState(ITrainingStage stage, long step, string path, Dictionary<string, string> metadata, WeightAverage? average = null)
     {

@@ -168,11 +168,8 @@ public abstract class Module : IDisposable
             if (!available.Contains(name)) continue;
             using var value = source.Load(name);
             // One pass per tensor while it is in memory anyway: NaN weights would give black images.
-            if (value.DType.IsFloatingPoint())
-            {
-                using var finite = value.IsFinite();
-                if (!finite.All()) nonFinite.Add(new WeightLoadProblem(name, WeightLoadProblemKind.NonFinite, null, value.Shape));
-            }
+            if (value.DType.IsFloatingPoint() && !value.AllFinite())
+                nonFinite.Add(new WeightLoadProblem(name, WeightLoadProblemKind.NonFinite, null, value.Shape));
             target.Copy_(value);
         }
         if (nonFinite.Count > 0) throw new WeightLoadException(source.Description, nonFinite);

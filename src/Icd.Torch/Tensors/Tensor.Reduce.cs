@@ -61,4 +61,7 @@ public sealed partial class Tensor
 
     public bool Any() { using var r = Op.Get("aten::any").Call(this); return r.Item() != 0; }
     public bool All() { using var r = Op.Get("aten::all").Call(this); return r.Item() != 0; }
+
+    /// <summary>True when no element is NaN or ±infinity (one pass; weights, latents, checkpoints).</summary>
+    public bool AllFinite() { using var finite = IsFinite(); return finite.All(); }
 }
