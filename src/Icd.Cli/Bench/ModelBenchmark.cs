@@ -16,10 +16,10 @@ internal static class ModelBenchmark
     public const double UNetTflopPerSample = 0.84;
 
     /// <summary>Every network once per dtype, side by side in one run (issue 38).</summary>
-    public static object Run(int repeats, string family, IReadOnlyList<DType> dtypes)
+    public static object Run(int repeats, string family, IReadOnlyList<DType> dtypes, string? profileDirectory = null)
     {
         double sgemmPeak = SgemmPeak();
-        var results = dtypes.Select(d => new { dtype = Icd.Pipelines.InferencePrecision.Name(d), results = RunOne(repeats, family, d, sgemmPeak) }).ToList();
+        var results = dtypes.Select(d => new { dtype = Icd.Pipelines.InferencePrecision.Name(d), results = RunOne(repeats, family, d, sgemmPeak, profileDirectory) }).ToList();
         return new
         {
             benchmark = "unet",
@@ -32,7 +32,7 @@ internal static class ModelBenchmark
         };
     }
 
-    private static List<object> RunOne(int repeats, string family, DType dtype, double sgemmPeak)
+    private static List<object> RunOne(int repeats, string family, DType dtype, double sgemmPeak, string? profileDirectory)
     {
         var results = new List<object>();
         using var gen = new Generator(0);
@@ -55,10 +55,17 @@ internal static class ModelBenchmark
                     : null;
                 double seconds = OpsBenchmark.Time(() => unet.Forward(x, 500, ctx, w, added).Dispose(), repeats);
                 double? gflops = family == "sd15" ? UNetTflopPerSample * 1000 * batch / seconds : null;
+                object? topOps = null;
+                if (profileDirectory is not null && batch == 1)
+                {
+                    string trace = Path.Combine(profileDirectory, $"unet-{family}-{Icd.Pipelines.InferencePrecision.Name(dtype)}.json");
+                    using (OpProfile.Record(trace)) unet.Forward(x, 500, ctx, w, added).Dispose();
+                    topOps = OpProfile.Summarize(trace).Take(15).Select(o => new { op = o.Name, calls = o.Calls, self_ms = Math.Round(o.SelfMilliseconds, 1) }).ToArray();
+                }
                 results.Add(new
                 {
                     name = $"unet_{family}_{side}x{side}_batch{batch}", seconds, gflops, fraction_of_sgemm_peak = gflops / sgemmPeak,
-                    build_seconds = batch == 1 ? build : (double?)null,
+                    build_seconds = batch == 1 ? build : (double?)null, top_ops = topOps,
                 });
             }
         }
@@ -102,11 +109,16 @@ internal static class ModelBenchmark
     }
 
     /// <summary>VmHWM: the process's peak resident set.</summary>
-    internal static long PeakRssBytes()
+    internal static long PeakRssBytes() => StatusBytes("VmHWM:");
+
+    /// <summary>VmRSS: the process's resident set now.</summary>
+    internal static long CurrentRssBytes() => StatusBytes("VmRSS:");
+
+    private static long StatusBytes(string key)
     {
         foreach (var line in File.ReadLines("/proc/self/status"))
         {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            if (line.StartsWith(key, StringComparison.Ordinal))
                 return long.Parse(line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
         }
         return 0;

@@ -23,20 +23,33 @@ internal static class BenchCommand
         var repeats = new Option<int>("--repeats") { Description = "timed runs per measurement (best is reported)", DefaultValueFactory = _ => 2 };
         var family = new Option<string>("--family") { Description = "model family of the random networks: sd15 or sdxl", DefaultValueFactory = _ => "sd15" };
         var benchDtype = new Option<string>("--dtype") { Description = "comma-separated dtypes to time side by side: fp32, bf16, auto", DefaultValueFactory = _ => "fp32" };
-        var unet = new Command("unet", "A family's UNet (SD1.5: 64×64 latent; SDXL: 128×128; batch 1 and 2), VAE and text encoders at its size; random weights, fp32");
+        var unet = new Command("unet", "A family's UNet (SD1.5: 64×64 latent; SDXL: 128×128; batch 1 and 2), VAE and text encoders at its size; random weights, each --dtype side by side");
         unet.Options.Add(repeats);
         unet.Options.Add(family);
         unet.Options.Add(benchDtype);
+        var unetProfile = new Option<string?>("--profile") { Description = "also profile one batch-1 UNet forward per dtype: a Chrome trace in this folder, the ops that took most time in the JSON" };
+        unet.Options.Add(unetProfile);
         unet.SetAction(parse =>
         {
             int n = parse.GetValue(repeats);
             if (n < 1) throw new ArgumentException("--repeats must be at least 1");
-            var dtypes = parse.GetValue(benchDtype)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                .Select(d => Icd.Pipelines.InferencePrecision.Parse(d, "--dtype")).ToList();
-            Console.WriteLine(JsonSerializer.Serialize(ModelBenchmark.Run(n, RandomModels.Check(parse.GetValue(family)!), dtypes), Json));
+            var dtypes = ParseDtypes(parse.GetValue(benchDtype)!);
+            Console.WriteLine(JsonSerializer.Serialize(ModelBenchmark.Run(n, RandomModels.Check(parse.GetValue(family)!), dtypes, parse.GetValue(unetProfile)), Json));
             return 0;
         });
         bench.Subcommands.Add(unet);
+
+        var attention = new Command("attention", "The attention study: SD1.5's 4096-token self-attention per dtype, whole and in query-row blocks of several sizes");
+        attention.Options.Add(repeats);
+        attention.Options.Add(benchDtype);
+        attention.SetAction(parse =>
+        {
+            int n = parse.GetValue(repeats);
+            if (n < 1) throw new ArgumentException("--repeats must be at least 1");
+            Console.WriteLine(JsonSerializer.Serialize(AttentionBenchmark.Run(n, ParseDtypes(parse.GetValue(benchDtype)!)), Json));
+            return 0;
+        });
+        bench.Subcommands.Add(attention);
 
         var model = new Option<string?>("--model") { Description = "an iCD model (default: the full config of --family with random weights)" };
         var reference = new Option<string>("--reference")
@@ -96,4 +109,8 @@ internal static class BenchCommand
     }
 
     internal static void Print(object result) => Console.WriteLine(JsonSerializer.Serialize(result, Json));
+
+    private static List<Icd.Torch.DType> ParseDtypes(string list) =>
+        list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => Icd.Pipelines.InferencePrecision.Parse(d, "--dtype")).ToList();
 }

@@ -22,7 +22,7 @@ internal static class CommandRunner
         }
         catch (Exception e) when (e is TorchException or SafetensorsFormatException or WeightLoadException
                                       or InvalidDataException or InvalidOperationException or IOException
-                                      or NotSupportedException or KeyNotFoundException)
+                                      or NotSupportedException or KeyNotFoundException or Icd.Hub.HubException)
         {
             Console.Error.WriteLine($"icd: {e.Message}");
             return 1;

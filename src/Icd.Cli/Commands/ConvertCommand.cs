@@ -35,42 +35,10 @@ internal static class ConvertCommand
                 var other => throw new ArgumentException($"--dtype '{other}': expected fp32, fp16 or bf16"),
             };
             string? prefix = parse.GetValue(strip);
-            int count = Convert(inPath, outPath, cast, prefix);
+            int count = CheckpointConverter.Convert(inPath, outPath, cast, prefix);
             Console.WriteLine($"wrote {count} tensors to {outPath}");
             return 0;
         });
         return command;
-    }
-
-    private static int Convert(string inPath, string outPath, DType? cast, string? prefix)
-    {
-        IDisposable owner;
-        ITensorSource source;
-        Func<string, DType> dtypeOf;
-        if (inPath.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-        {
-            var file = SafetensorsFile.Open(inPath);
-            owner = file;
-            source = new SafetensorsSource(file);
-            dtypeOf = n => file.Entries[n].DType;
-        }
-        else
-        {
-            var ckpt = TorchCheckpoint.Open(inPath);
-            owner = ckpt;
-            source = ckpt;
-            dtypeOf = ckpt.DTypeOf;
-        }
-        using (owner)
-        {
-            var names = source.Names.Where(n => prefix is null || n.StartsWith(prefix, StringComparison.Ordinal)).ToList();
-            if (names.Count == 0) throw new InvalidDataException($"{inPath}: no tensors{(prefix is null ? "" : $" with prefix '{prefix}'")}");
-            DType Target(string n) => cast is not null && dtypeOf(n).IsFloatingPoint() ? cast.Value : dtypeOf(n);
-            var entries = names.Select(n => new SafetensorsWriter.Entry(
-                prefix is null ? n : n[prefix.Length..], Target(n), source.ShapeOf(n),
-                () => { using var t = source.Load(n); return t.To(Target(n)); }));
-            SafetensorsWriter.Write(outPath, entries, new Dictionary<string, string> { ["format"] = "pt", ["converted_from"] = Path.GetFileName(inPath) });
-            return names.Count;
-        }
     }
 }

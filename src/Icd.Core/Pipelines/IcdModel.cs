@@ -1,5 +1,6 @@
 using Icd.Checkpoints;
 using Icd.Denoising;
+using Icd.Hub;
 using Icd.Imaging;
 using Icd.Lora;
 using Icd.Sampling;
@@ -110,6 +111,7 @@ public sealed class IcdModel : IDisposable
     /// <param name="dtype">Inference dtype; null: the manifest's <c>dtype</c>, else float32.</param>
     public static IcdModel Load(string path, IcdModel? sharing, DType? dtype)
     {
+        path = HubPaths.Resolve(path, Directory.GetCurrentDirectory());
         string manifestPath = IcdManifest.PathOf(path);
         if (!File.Exists(manifestPath))
         {
@@ -119,7 +121,7 @@ public sealed class IcdModel : IDisposable
         }
         var manifest = IcdManifest.Load(manifestPath);
         string root = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
-        string Resolve(string p) => Path.GetFullPath(Path.IsPathRooted(p) ? p : Path.Combine(root, p));
+        string Resolve(string p) => HubPaths.Resolve(p, root);
         var computeType = dtype ?? (manifest.DType is { } d ? InferencePrecision.Parse(d, $"{manifestPath}: dtype") : DType.Float32);
         string networksKey = string.Join("\n", Resolve(manifest.Base), manifest.Variant ?? "", manifest.UNet is null ? "" : Resolve(manifest.UNet), computeType);
         bool shares = sharing?._sharing?.NetworksKey == networksKey;
