@@ -211,6 +211,27 @@ public class HubTests
         Assert.False(Directory.Exists(Path.Combine(folder, "snapshots")));
     }
 
+    /// <summary>A full disk, made by pointing the download's <c>.incomplete</c> file at /dev/full
+    /// (every write fails with ENOSPC): one message that says so, and no blob or snapshot link.</summary>
+    [Fact]
+    public async Task AFullDiskIsNamedAndNothingIsPutInPlace()
+    {
+        if (!File.Exists("/dev/full")) return;
+        await using var hub = await FakeHub.StartAsync();
+        var repo = WeightsRepo();
+        hub.Add(repo);
+        using var dir = new TempDir();
+        var cache = new HubCache(dir.File("hub"));
+        string blob = cache.BlobPath("org/weights", repo.Files[1].Sha256);
+        Directory.CreateDirectory(Path.GetDirectoryName(blob)!);
+        File.CreateSymbolicLink(blob + ".incomplete", "/dev/full");
+        using var client = Client(hub, cache);
+        var e = await Assert.ThrowsAsync<HubException>(() => client.DownloadAsync("org/weights", "main", "unet/diffusion_pytorch_model.safetensors"));
+        Assert.Contains("disk is full", e.Message);
+        Assert.False(File.Exists(blob));
+        Assert.False(Directory.Exists(cache.SnapshotFolder("org/weights", Commit)));
+    }
+
     [Fact]
     public async Task TooManyRequestsAndServerErrorsAreRetried()
     {
