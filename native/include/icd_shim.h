@@ -106,6 +106,8 @@ ICD_EXPORT int32_t icd_callback_function_apply(icd_forward_callback forward,
 ICD_EXPORT int32_t icd_grad_mode_set(int32_t enabled, int32_t* previous);
 ICD_EXPORT int32_t icd_grad_mode_get(int32_t* enabled);
 ICD_EXPORT int32_t icd_inference_mode_enter(void** guard);
+ICD_EXPORT int32_t icd_autocast_cpu_enter(int32_t dtype, int32_t* previous_enabled, int32_t* previous_dtype);
+ICD_EXPORT int32_t icd_autocast_cpu_exit(int32_t previous_enabled, int32_t previous_dtype);
 ICD_EXPORT int32_t icd_inference_mode_exit(void* guard);
 
 /* Generators */

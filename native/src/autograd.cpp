@@ -1,4 +1,5 @@
 // Autograd entry points: backward, grad (for guidance energies), grad mode, inference mode.
+#include <ATen/autocast_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 
 #include "internal.h"
@@ -71,6 +72,25 @@ int32_t icd_inference_mode_enter(void** guard) {
 int32_t icd_inference_mode_exit(void* guard) {
   ICD_TRY
   delete static_cast<c10::InferenceMode*>(guard);
+  ICD_CATCH
+}
+
+// CPU autocast as torch.autocast("cpu", dtype) enters and leaves it (thread-local state).
+int32_t icd_autocast_cpu_enter(int32_t dtype, int32_t* previous_enabled, int32_t* previous_dtype) {
+  ICD_TRY
+  *previous_enabled = at::autocast::is_cpu_enabled() ? 1 : 0;
+  *previous_dtype = static_cast<int32_t>(at::autocast::get_autocast_cpu_dtype());
+  at::autocast::set_cpu_enabled(true);
+  at::autocast::set_autocast_cpu_dtype(static_cast<at::ScalarType>(dtype));
+  at::autocast::increment_nesting();
+  ICD_CATCH
+}
+
+int32_t icd_autocast_cpu_exit(int32_t previous_enabled, int32_t previous_dtype) {
+  ICD_TRY
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+  at::autocast::set_cpu_enabled(previous_enabled != 0);
+  at::autocast::set_autocast_cpu_dtype(static_cast<at::ScalarType>(previous_dtype));
   ICD_CATCH
 }
 

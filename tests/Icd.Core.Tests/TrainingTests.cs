@@ -303,6 +303,37 @@ public class TrainingTests
         plain.Dispose();
     }
 
+    /// <summary>Mixed precision (bf16 autocast, float32 masters): a killed and resumed run logs the
+    /// same losses as an uninterrupted one, its first loss is the float32 run's within bf16 rounding,
+    /// and its checkpoint is not resumed in float32.</summary>
+    [Fact]
+    public void MixedPrecisionRunsResumeBitExactlyAndStayNearFloat32()
+    {
+        using var dir = new TempDir();
+        RunOptions Mixed(long steps) => Run(steps) with { MixedPrecision = DType.BFloat16 };
+        List<string[]> Losses(string folder, Func<TrainingRun, ITrainingStage, long> run, Func<long, RunOptions> options)
+        {
+            var (net, data) = Tiny(5);
+            using var _ = net;
+            using var stage = new TeacherStage(net.UNet, data, net.Schedule, options(6));
+            run(new TrainingRun(folder, options(6)), stage);
+            return File.ReadAllLines(Path.Combine(folder, "log.csv")).Select(l => l.Split(',').Where((_, i) => i != 1).ToArray()).ToList();
+        }
+        string a = Path.Combine(dir.Path, "a"), b = Path.Combine(dir.Path, "b"), f = Path.Combine(dir.Path, "f");
+        var uninterrupted = Losses(a, (r, s) => r.Run(s, resume: false), Mixed);
+        Losses(b, (r, s) => new TrainingRun(b, Mixed(4) with { CheckpointEvery = 2 }).Run(s, resume: false), Mixed);
+        var resumed = Losses(b, (r, s) => r.Run(s, resume: true), Mixed);
+        Assert.Equal(uninterrupted.Select(r => string.Join(",", r)), resumed.Select(r => string.Join(",", r)));
+        var float32 = Losses(f, (r, s) => r.Run(s, resume: false), Run);
+        int loss = Array.IndexOf(float32[0], "loss");
+        double mixedFirst = double.Parse(uninterrupted[1][loss], System.Globalization.CultureInfo.InvariantCulture);
+        double fullFirst = double.Parse(float32[1][loss], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.NotEqual(fullFirst, mixedFirst); // bf16 GEMMs did run
+        Assert.Equal(fullFirst, mixedFirst, fullFirst * 0.03);
+        var refused = Assert.Throws<ArgumentException>(() => Losses(b, (r, s) => r.Run(s, resume: true), Run));
+        Assert.Contains("precision bfloat16 → float32", refused.Message);
+    }
+
     [Fact]
     public void KilledAndResumedRunLogsTheSameLosses()
     {

@@ -15,6 +15,7 @@ internal static class EditBenchmark
 {
     public static object Run(string? modelPath, string referenceRoot, string family, bool guided, DType dtype)
     {
+        ModelBenchmark.ResetPeakRss(); // each run's own peak when several dtypes run in one process
         var sw = Stopwatch.StartNew();
         using var model = modelPath is not null ? IcdModel.Load(modelPath, null, dtype) : RandomModels.Build(family, referenceRoot, dtype);
         double load = sw.Elapsed.TotalSeconds;

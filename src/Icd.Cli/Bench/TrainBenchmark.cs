@@ -25,21 +25,24 @@ internal static class TrainBenchmark
     /// rows time what <c>icd shapes build</c> trains.</summary>
     private static readonly ShapesBuildOptions Shapes = new();
 
-    public static object Run(string modelDirectory, int batch, int steps, int imageSize, IReadOnlyList<string> stages, string? profileDirectory = null)
+    /// <param name="precisions">Each stage in each: null = float32, bf16 = mixed precision (autocast, float32 masters).</param>
+    public static object Run(string modelDirectory, int batch, int steps, int imageSize, IReadOnlyList<string> stages, string? profileDirectory = null,
+        IReadOnlyList<DType?>? precisions = null)
     {
         var rows = new List<object>();
         foreach (var stage in stages)
-            foreach (bool checkpointing in new[] { false, true })
-                rows.Add(Measure(modelDirectory, stage, checkpointing, batch, steps, imageSize, profileDirectory));
+            foreach (var precision in precisions ?? [null])
+                foreach (bool checkpointing in new[] { false, true })
+                    rows.Add(Measure(modelDirectory, stage, checkpointing, batch, steps, imageSize, profileDirectory, precision));
         return new { model = modelDirectory, batch, steps, image_size = imageSize, threads = TorchRuntime.Threads, stages = rows };
     }
 
-    private static object Measure(string modelDirectory, string name, bool checkpointing, int batch, int steps, int imageSize, string? profileDirectory)
+    private static object Measure(string modelDirectory, string name, bool checkpointing, int batch, int steps, int imageSize, string? profileDirectory, DType? precision)
     {
         using var net = StableDiffusionLoader.Load(modelDirectory);
         net.Vae.SetRequiresGrad(false);
         net.TextEncoder.SetRequiresGrad(false);
-        var run = new RunOptions { Steps = steps + 1, BatchSize = batch, LearningRate = 1e-5, GradientCheckpointing = checkpointing };
+        var run = new RunOptions { Steps = steps + 1, BatchSize = batch, LearningRate = 1e-5, GradientCheckpointing = checkpointing, MixedPrecision = precision };
         var data = new BatchBuilder(new ShapesSource(1, 4096), net.Vae, net.TextEncoder, net.Tokenizer, imageSize, run.Seed);
         UNet2DConditionModel? plain = null, student = null;
         ImageEncoder? encoder = null;
@@ -75,16 +78,22 @@ internal static class TrainBenchmark
         }
         try
         {
-            using (new TensorScope()) stage.Step(0); // warm-up: allocator, oneDNN primitives, latent cache
+            // As TrainingRun steps a stage: under autocast when the run is mixed-precision.
+            IDisposable? Mixed() => precision is { } p ? Autograd.Autocast(p) : null;
+            using (new TensorScope())
+            using (Mixed())
+                stage.Step(0); // warm-up: allocator, oneDNN primitives, latent cache
             ModelBenchmark.ResetPeakRss();
             long before = ModelBenchmark.PeakRssBytes();
             var sw = Stopwatch.StartNew();
             for (int s = 1; s <= steps; s++)
-                using (new TensorScope()) stage.Step(s);
+                using (new TensorScope())
+                using (Mixed())
+                    stage.Step(s);
             double seconds = sw.Elapsed.TotalSeconds;
             return new
             {
-                stage = name, gradient_checkpointing = checkpointing, steps_per_second = Math.Round(steps / seconds, 3),
+                stage = name, precision = precision is { } pr ? pr.TorchName() : "float32", gradient_checkpointing = checkpointing, steps_per_second = Math.Round(steps / seconds, 3),
                 images_per_second = Math.Round(steps * batch / seconds, 2), peak_rss_gb = Math.Round(ModelBenchmark.PeakRssBytes() / 1e9, 3),
                 rss_at_start_gb = Math.Round(before / 1e9, 3),
                 top_ops = profileDirectory is null ? null : ProfileStep(stage, steps + 1, Path.Combine(profileDirectory, $"{name}{(checkpointing ? "-checkpointed" : "")}.json")),

@@ -63,13 +63,18 @@ internal static class BenchCommand
         edit.Options.Add(guided);
         edit.Options.Add(reference);
         edit.Options.Add(family);
-        var editDtype = new Option<string>("--dtype") { Description = "inference precision: fp32, bf16 or auto (the VAE stays fp32)", DefaultValueFactory = _ => "fp32" };
+        var editDtype = new Option<string>("--dtype") { Description = "comma-separated inference precisions to time one after the other: fp32, bf16, auto (the VAE stays fp32)", DefaultValueFactory = _ => "fp32" };
         edit.Options.Add(editDtype);
         edit.SetAction(parse =>
         {
             string f = RandomModels.Check(parse.GetValue(family)!);
-            Console.WriteLine(JsonSerializer.Serialize(EditBenchmark.Run(parse.GetValue(model), Path.GetFullPath(parse.GetValue(reference)!), f, parse.GetValue(guided),
-                Icd.Pipelines.InferencePrecision.Parse(parse.GetValue(editDtype)!, "--dtype")), Json));
+            // Each dtype in turn in this one process (models are built and released one at a time).
+            var runs = ParseDtypes(parse.GetValue(editDtype)!).Select(d => new
+            {
+                dtype = Icd.Pipelines.InferencePrecision.Name(d),
+                result = EditBenchmark.Run(parse.GetValue(model), Path.GetFullPath(parse.GetValue(reference)!), f, parse.GetValue(guided), d),
+            }).ToList();
+            Console.WriteLine(JsonSerializer.Serialize(runs.Count == 1 ? runs[0].result : new { benchmark = "edit", by_dtype = runs }, Json));
             return 0;
         });
         bench.Subcommands.Add(edit);
@@ -86,8 +91,9 @@ internal static class BenchCommand
         {
             Description = "also profile one more step of each stage: a Chrome trace per stage in this folder, and the ops that took most time in the JSON",
         };
-        var train = new Command("train", "Steps/s and peak RSS of every training stage, with and without gradient checkpointing");
-        foreach (var o in new Option[] { trainModel, trainBatch, trainSteps, trainSize, trainStages, trainProfile }) train.Options.Add(o);
+        var trainPrecision = new Option<string>("--precision") { Description = "comma-separated precisions to time side by side: fp32, bf16 (mixed precision)", DefaultValueFactory = _ => "fp32" };
+        var train = new Command("train", "Steps/s and peak RSS of every training stage, with and without gradient checkpointing, per --precision");
+        foreach (var o in new Option[] { trainModel, trainBatch, trainSteps, trainSize, trainStages, trainProfile, trainPrecision }) train.Options.Add(o);
         train.SetAction(parse =>
         {
             if (parse.GetValue(trainSteps) < 1) throw new ArgumentException("--steps must be at least 1");
@@ -101,7 +107,13 @@ internal static class BenchCommand
             var stages = parse.GetValue(trainStages) is { Length: > 0 } chosen ? chosen : TrainBenchmark.Stages;
             if (stages.FirstOrDefault(s => !TrainBenchmark.Stages.Contains(s)) is { } unknown)
                 throw new ArgumentException($"--stages: unknown stage '{unknown}' (known: {string.Join(", ", TrainBenchmark.Stages)})");
-            Print(TrainBenchmark.Run(parse.GetValue(trainModel)!, parse.GetValue(trainBatch), parse.GetValue(trainSteps), parse.GetValue(trainSize), stages, parse.GetValue(trainProfile)));
+            Print(TrainBenchmark.Run(parse.GetValue(trainModel)!, parse.GetValue(trainBatch), parse.GetValue(trainSteps), parse.GetValue(trainSize), stages, parse.GetValue(trainProfile),
+                parse.GetValue(trainPrecision)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(p => p switch
+                {
+                    "fp32" or "float32" => (Icd.Torch.DType?)null,
+                    "bf16" or "bfloat16" => Icd.Torch.DType.BFloat16,
+                    _ => throw new ArgumentException($"--precision '{p}': expected fp32 or bf16"),
+                }).ToList()));
             return 0;
         });
         bench.Subcommands.Add(train);

@@ -209,8 +209,9 @@ internal static class ShapesCommand
         var generations = new Option<int?>("--generations") { Description = "held-out captions for the generation table (default 32; 0: none)" };
         var bindingSeeds = new Option<int?>("--binding-seeds") { Description = "seeds per caption colour in the colour-binding check (default 6; 0: none)" };
         var kinds = new Option<EditKind[]>("--kinds") { Description = "edit kinds of the editing table, e.g. ChangeColour (default: all)", AllowMultipleArgumentsPerToken = true };
+        var evalDtype = new Option<string?>("--dtype") { Description = "inference precision of every network: fp32, bf16 or auto (default: the manifest's)" };
         var eval = new Command("eval", "Inversion and editing tables on held-out scenes, with image grids");
-        foreach (var o in new Option[] { model, report, evalQuick, images, perKind, colourEdits, generations, bindingSeeds, split, kinds }) eval.Options.Add(o);
+        foreach (var o in new Option[] { model, report, evalQuick, images, perKind, colourEdits, generations, bindingSeeds, split, kinds, evalDtype }) eval.Options.Add(o);
         eval.SetAction(parse =>
         {
             var baseOptions = parse.GetValue(evalQuick) ? ShapesEvalOptions.Quick : new ShapesEvalOptions();
@@ -223,6 +224,7 @@ internal static class ShapesCommand
                 BindingSeeds = parse.GetValue(bindingSeeds) ?? baseOptions.BindingSeeds,
                 Split = parse.GetValue(split),
                 Kinds = parse.GetValue(kinds) is { Length: > 0 } k ? k : null,
+                DType = parse.GetValue(evalDtype) is { } d ? Icd.Pipelines.InferencePrecision.Parse(d, "--dtype") : null,
             };
             var evaluator = new ShapesEvaluator(parse.GetValue(model)!, parse.GetValue(report)!, evalOptions);
             evaluator.Log += message => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");

@@ -57,6 +57,7 @@ internal static class TrainCommand
         var validateEvery = new Option<long>("--validate-every") { Description = "validation on a fixed batch every N steps (0: off)" };
         var selectBy = new Option<string?>("--select-by") { Description = "end in the state of the validated step with the lowest value of this validation column (e.g. val_latent_mse; max:COLUMN for the highest, e.g. max:val_psnr), not the last step" };
         var ema = new Option<double>("--ema-decay") { Description = "end in an exponential moving average of the trained weights with this decay, e.g. 0.999; validation scores it (0: the last step's weights)" };
+        var precision = new Option<string>("--precision") { Description = "fp32, or bf16: mixed precision (autocast bf16 compute, float32 master weights and optimizer state)", DefaultValueFactory = _ => "fp32" };
         var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "recompute UNet block activations in backward (less memory, ~1 more forward)" };
         var pyramid = new Option<double>("--pyramid-noise") { Description = "multi-resolution training noise with this discount per level (0: white noise; the Shapes teacher's second phase uses 0.8). For guidance, icd and cycle it is the distillation noise, which need not be the teacher's (the Shapes build distils on white noise); a model distilled on it sets pyramid_noise in icd.json" };
         var snrGamma = new Option<double?>("--snr-gamma") { Description = "teacher: Min-SNR-γ loss weighting (the Shapes build uses 5 with --pyramid-noise; default: plain MSE)" };
@@ -71,7 +72,7 @@ internal static class TrainCommand
         var overwrite = new Option<bool>("--overwrite") { Description = "start over in a run folder that already holds a run, replacing its results" };
         var command = new Command(name, description);
         foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, overwrite, seed, rank, alpha,
-                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, ema, checkpointing, cacheDir, fromScratch, pyramid, snrGamma, preservation, clean, firstSegment })
+                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, ema, checkpointing, precision, cacheDir, fromScratch, pyramid, snrGamma, preservation, clean, firstSegment })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
@@ -84,6 +85,12 @@ internal static class TrainCommand
                 WarmupSteps = parse.GetValue(warmup), CosineDecay = parse.GetValue(cosine), ValidateEvery = parse.GetValue(validateEvery),
                 GradientCheckpointing = parse.GetValue(checkpointing), LogEvery = parse.GetValue(logEvery), SelectBy = parse.GetValue(selectBy),
                 EmaDecay = parse.GetValue(ema),
+                MixedPrecision = parse.GetValue(precision) switch
+                {
+                    "fp32" or "float32" => null,
+                    "bf16" or "bfloat16" => Icd.Torch.DType.BFloat16,
+                    var other => throw new ArgumentException($"--precision '{other}': expected fp32 or bf16"),
+                },
             }.Validate();
             double discount = parse.GetValue(pyramid);
             if (!(discount >= 0 && discount < 1)) throw new ArgumentException($"--pyramid-noise must be in [0, 1) (0: white noise), got {discount}");

@@ -22,6 +22,8 @@ public sealed record ShapesEvalOptions
     /// <summary>Held-out scenes of the inversion table. 64, not 24 (the builds up to the nineteenth): on 24 the
     /// 95 % interval of iCD's gap to DDIM50 spanned 0.37–1.19 dB, wider than the 1-dB target it is checked against.</summary>
     public int InversionImages { get; init; } = 64;
+    /// <summary>Inference dtype of every network loaded (null: the manifest's; issue 38's bf16 measurements).</summary>
+    public Icd.Torch.DType? DType { get; init; }
     public int EditsPerKind { get; init; } = 16; // success rates in steps of 6 %, so a 90 % target is one miss away, not zero
     /// <summary>Colour edits, the kind the success target is checked on: 64, not 16 (the builds up to the
     /// twentieth), because on 16 the 95 % interval of a success rate near 75 % spans about 50–90 %, so a
@@ -70,7 +72,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         if (options.BindingSeeds < 0 || options.GenerationImages < 0 || options.EditsPerKind < 0 || options.ColourEdits < 0)
             throw new ArgumentOutOfRangeException(nameof(options), $"generation images ({options.GenerationImages}), binding seeds ({options.BindingSeeds}), edits per kind ({options.EditsPerKind}) and colour edits ({options.ColourEdits}) must be ≥ 0");
         Directory.CreateDirectory(reportDirectory);
-        using var model = IcdModel.Load(modelPath);
+        using var model = IcdModel.Load(modelPath, null, options.DType);
         string modelDirectory = IcdManifest.DirectoryOf(modelPath);
         using var clip = ShapesClip.Load(modelDirectory, model);
         var held = ShapesBenchmark.Create(options.BenchmarkSeed, Math.Max(Enum.GetValues<EditKind>().Max(options.EditsOf), 1), options.Split);
@@ -80,7 +82,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
         var depth = inversionImages.Count > 0 ? RoundTripDepthTable.Run(model, inversionImages) : [];
         // Inverse-and-Edit encodes with its cycle-fine-tuned forward model (from t = 0) when the build wrote one.
         string cyclePath = Path.Combine(modelDirectory, ShapesBuilder.CycleManifest);
-        using var inverseAndEdit = File.Exists(cyclePath) ? IcdModel.Load(cyclePath, sharing: model) : null;
+        using var inverseAndEdit = File.Exists(cyclePath) ? IcdModel.Load(cyclePath, model, options.DType) : null;
         var (editing, grid, colourOutcomes) = EditingTable(model, inverseAndEdit ?? model, held);
         var stream = new SceneStream(options.BenchmarkSeed, options.Split);
         var captions = Enumerable.Range(0, options.GenerationImages).Select(i => stream.At(i)).Select(s => (s, CaptionWriter.Describe(s).Text)).ToList();
@@ -199,7 +201,7 @@ public sealed class ShapesEvaluator(string modelPath, string reportDirectory, Sh
             {
                 string path = Path.Combine(modelDirectory, manifest);
                 if (!File.Exists(path)) { Log?.Invoke($"inversion: {label} skipped ({path} not found)"); continue; }
-                own = IcdModel.Load(path, sharing: model);
+                own = IcdModel.Load(path, model, options.DType);
             }
             string name = label.Replace("{start}", (own ?? model).Boundaries.ForwardStart.ToString(System.Globalization.CultureInfo.InvariantCulture));
             using (own)

@@ -80,6 +80,7 @@ public static class RunFolder
         [Prefix + "warmup_steps"] = options.WarmupSteps.ToString(CultureInfo.InvariantCulture),
         [Prefix + "cosine_decay"] = options.CosineDecay ? "true" : "false",
         [Prefix + "seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+        [Prefix + "precision"] = options.MixedPrecision is { } mixed ? mixed.TorchName() : "float32",
     };
 
     /// <summary>Checkpoint metadata keys of the settings (beside the stage's "run/step" entry).</summary>

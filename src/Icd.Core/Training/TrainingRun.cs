@@ -23,6 +23,10 @@ public sealed record RunOptions
     /// <summary>Without <see cref="CosineDecay"/>: the learning rate falls linearly to 0 over the last
     /// this many steps (<see cref="LearningRateSchedules.WarmupStableDecay"/>); 0: constant to the end.</summary>
     public long DecaySteps { get; init; }
+    /// <summary>Mixed precision: each step's forward and backward under autocast to this dtype
+    /// (bf16 on CPUs with AVX512_BF16 or AMX), with float32 master weights and optimizer state;
+    /// null: float32 throughout. A resume keeps the run's own precision, and continues it bit-exactly.</summary>
+    public DType? MixedPrecision { get; init; }
     /// <summary>Activation checkpointing of the trained UNet's resnet and transformer blocks.</summary>
     public bool GradientCheckpointing { get; init; }
     public long CheckpointEvery { get; init; } = 500;
@@ -61,6 +65,8 @@ public sealed record RunOptions
             throw new ArgumentException($"'{SelectBy}' names no validation column", nameof(SelectBy));
         if (SelectBy is not null && ValidateEvery == 0)
             throw new ArgumentException($"selecting by '{SelectBy}' needs validation: set ValidateEvery > 0", nameof(SelectBy));
+        if (MixedPrecision is { } mp && mp != DType.BFloat16)
+            throw new ArgumentException($"mixed precision in {mp.TorchName()} is not available here: bf16 needs no loss scaling, fp16 needs CUDA and a dynamic loss scaler, which this CPU-only build does not have", nameof(MixedPrecision));
         if (!(EmaDecay is >= 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(EmaDecay), EmaDecay, "must be in [0, 1) (0: no weight average)");
         if (SelectBy is not null && EmaDecay > 0)
             throw new ArgumentException($"selecting a step by '{SelectBy}' and ending in the weight average (EmaDecay {EmaDecay}) are two answers to one question: set one", nameof(SelectBy));
@@ -148,7 +154,9 @@ public sealed class TrainingRun(string directory, RunOptions options)
             double lr = schedule(step);
             foreach (var optimizer in stage.Optimizers) optimizer.LearningRate = lr;
             IReadOnlyDictionary<string, double> losses;
-            using (new TensorScope()) losses = stage.Step(step);
+            using (new TensorScope())
+            using (options.MixedPrecision is { } mixed ? Autograd.Autocast(mixed) : (IDisposable?)null)
+                losses = stage.Step(step);
             foreach (var (name, value) in losses)
             {
                 if (!double.IsFinite(value)) throw new InvalidOperationException($"{stage.Name}: loss '{name}' is {value} at step {step}; lower the learning rate or check the data");

@@ -78,6 +78,12 @@ public static unsafe class Autograd
     /// can never be used in autograd later.</summary>
     public static InferenceModeScope InferenceMode() => new();
 
+    /// <summary>Mixed precision as <c>torch.autocast("cpu", dtype)</c>: inside the scope, GEMMs and
+    /// convolutions (linear, matmul, bmm, conv) run in <paramref name="dtype"/> on casts of their
+    /// float32 inputs (weights stay float32 masters and receive float32 gradients), while reductions,
+    /// norms and losses keep float32. Thread-local like grad mode.</summary>
+    public static AutocastScope Autocast(DType dtype) => new(dtype);
+
     private static IntPtr[] Handles(Tensor?[] tensors)
     {
         var h = new IntPtr[tensors.Length];
@@ -99,6 +105,21 @@ public readonly struct GradModeScope : IDisposable
     }
 
     public void Dispose() => Native.Check(Native.GradModeSet(_previous ? 1 : 0, out _), "restore grad mode");
+}
+
+/// <summary>Leaves CPU autocast as it was when the scope began (nested scopes restore in order).</summary>
+public readonly struct AutocastScope : IDisposable
+{
+    private readonly int _previousEnabled, _previousDtype;
+
+    internal AutocastScope(DType dtype)
+    {
+        if (dtype is not (DType.BFloat16 or DType.Float16 or DType.Float32))
+            throw new ArgumentException($"autocast computes in a floating-point dtype, not {dtype.TorchName()}", nameof(dtype));
+        Native.Check(Native.AutocastCpuEnter((int)dtype, out _previousEnabled, out _previousDtype), "enter autocast");
+    }
+
+    public void Dispose() => Native.Check(Native.AutocastCpuExit(_previousEnabled, _previousDtype), "leave autocast");
 }
 
 public sealed class InferenceModeScope : IDisposable

@@ -184,6 +184,12 @@ internal static unsafe partial class Native
     [LibraryImport(Lib, EntryPoint = "icd_inference_mode_exit")]
     internal static partial int InferenceModeExit(IntPtr guard);
 
+    [LibraryImport(Lib, EntryPoint = "icd_autocast_cpu_enter")]
+    internal static partial int AutocastCpuEnter(int dtype, out int previousEnabled, out int previousDtype);
+
+    [LibraryImport(Lib, EntryPoint = "icd_autocast_cpu_exit")]
+    internal static partial int AutocastCpuExit(int previousEnabled, int previousDtype);
+
     [LibraryImport(Lib, EntryPoint = "icd_generator_new")]
     internal static partial int GeneratorNew(ulong seed, int deviceType, out IntPtr generator);
 

@@ -118,7 +118,14 @@ public sealed class GroupNorm : Module
     public Tensor? Weight { get; }
     public Tensor? Bias { get; }
 
-    public Tensor Forward(Tensor x) => Functional.GroupNorm(x, Groups, Weight, Bias, Eps);
+    /// <summary>Normalises in the weights' dtype: under mixed precision a bf16 activation meets float32
+    /// masters, and libtorch 1.13's autocast leaves norms to the caller (norm statistics belong in float32).</summary>
+    public Tensor Forward(Tensor x)
+    {
+        if (Weight is null || x.DType == Weight.DType) return Functional.GroupNorm(x, Groups, Weight, Bias, Eps);
+        using var cast = x.To(Weight.DType);
+        return Functional.GroupNorm(cast, Groups, Weight, Bias, Eps);
+    }
 }
 
 public sealed class LayerNorm : Module
@@ -137,7 +144,13 @@ public sealed class LayerNorm : Module
     public Tensor? Weight { get; }
     public Tensor? Bias { get; }
 
-    public Tensor Forward(Tensor x) => Functional.LayerNorm(x, _shape, Weight, Bias, Eps);
+    /// <summary>In the weights' dtype, as <see cref="GroupNorm.Forward"/>.</summary>
+    public Tensor Forward(Tensor x)
+    {
+        if (Weight is null || x.DType == Weight.DType) return Functional.LayerNorm(x, _shape, Weight, Bias, Eps);
+        using var cast = x.To(Weight.DType);
+        return Functional.LayerNorm(cast, _shape, Weight, Bias, Eps);
+    }
 }
 
 public sealed class Embedding : Module
