@@ -53,6 +53,14 @@ public sealed partial class Tensor
         return (r[0], r[1]);
     }
 
+    /// <summary>torch.linalg.eigh: eigenvalues (ascending) and eigenvectors (columns) of a symmetric
+    /// matrix, from its lower triangle (LAPACK through libtorch).</summary>
+    public (Tensor Eigenvalues, Tensor Eigenvectors) LinalgEigh()
+    {
+        var r = Op.Get("aten::linalg_eigh").CallMany(2, this, "L");
+        return (r[0], r[1]);
+    }
+
     public (Tensor Values, Tensor Indices) Sort(long dim = -1, bool descending = false)
     {
         var r = Op.Get("aten::sort").CallMany(2, this, dim, descending);
