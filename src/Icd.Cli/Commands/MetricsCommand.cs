@@ -5,9 +5,9 @@ using Icd.Torch;
 
 namespace Icd.Cli.Commands;
 
-/// <summary><c>icd metrics …</c>: the papers' metrics. So far FID's statistics and distance
-/// (pytorch-fid's <c>.npz</c> format; the Inception network that makes the features is issue 41's
-/// next part).</summary>
+/// <summary><c>icd metrics …</c>: the papers' metrics, so far LPIPS (AlexNet, VGG16, SqueezeNet)
+/// and FID's statistics and distance (pytorch-fid's <c>.npz</c> format; the Inception network that
+/// makes the features is still to come, issue 41).</summary>
 internal static class MetricsCommand
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
@@ -44,6 +44,43 @@ internal static class MetricsCommand
             return 0;
         });
         metrics.Subcommands.Add(stats);
+
+        var imageA = new Option<string>("--a") { Description = "image (PNG or JPEG)", Required = true };
+        var imageB = new Option<string>("--b") { Description = "the other image, of the same size", Required = true };
+        var net = new Option<string>("--net") { Description = "LPIPS backbone: alex (the lpips package's default), vgg, squeeze", DefaultValueFactory = _ => "alex" };
+        var weights = new Option<string?>("--weights") { Description = "folder holding torchvision's backbone .pth and lpips-v0.1/*.pth (default: $ICD_HOME/metrics, where `icd pull metrics` puts them)" };
+        var lpips = new Command("lpips", "LPIPS v0.1 distance between two images (inputs in [−1, 1] at their own size, spatial average)");
+        foreach (var o in new Option[] { imageA, imageB, net, weights }) lpips.Options.Add(o);
+        lpips.SetAction(parse =>
+        {
+            string folder = parse.GetValue(weights) ?? Path.Combine(Icd.Hub.PullSets.IcdHome(), "metrics");
+            string name = parse.GetValue(net)!;
+            var (backbone, head) = name switch
+            {
+                "alex" => ("alexnet-owt-7be5be79.pth", "alex.pth"),
+                "vgg" => ("vgg16-397923af.pth", "vgg.pth"),
+                "squeeze" => ("squeezenet1_1-b8a52dc0.pth", "squeeze.pth"),
+                _ => throw new ArgumentException($"--net '{name}': expected alex, vgg or squeeze"),
+            };
+            var a = ModelOptions.ReadImage(parse.GetValue(imageA)!);
+            var b = ModelOptions.ReadImage(parse.GetValue(imageB)!);
+            if (a.Width != b.Width || a.Height != b.Height)
+                throw new ArgumentException($"--a is {a.Width}×{a.Height} and --b {b.Width}×{b.Height}: LPIPS compares images of one size");
+            string backbonePath = Path.Combine(folder, backbone), headPath = Path.Combine(folder, "lpips-v0.1", head);
+            using var metric = name switch
+            {
+                "alex" => Icd.Metrics.Lpips.Alex(backbonePath, headPath),
+                "vgg" => Icd.Metrics.Lpips.Vgg(backbonePath, headPath),
+                _ => Icd.Metrics.Lpips.Squeeze(backbonePath, headPath),
+            };
+            using var scope = new TensorScope();
+            using var inference = Autograd.InferenceMode();
+            var ta = Icd.Pipelines.ImageTensors.ToTensor(a, a.Height, a.Width, Icd.Pipelines.ResizeMode.Stretch);
+            var tb = Icd.Pipelines.ImageTensors.ToTensor(b, b.Height, b.Width, Icd.Pipelines.ResizeMode.Stretch);
+            Console.WriteLine(JsonSerializer.Serialize(new { lpips = metric.Distance(ta, tb).Item(), net = name }, Json));
+            return 0;
+        });
+        metrics.Subcommands.Add(lpips);
         return metrics;
     }
 

@@ -34,29 +34,48 @@ public sealed class Lpips : IDisposable
         _owner = owner;
     }
 
-    /// <summary>LPIPS-VGG: torchvision's VGG16 features and LPIPS v0.1's linear heads, both as
-    /// safetensors (convert torchvision's vgg16 .pth and lpips' weights/v0.1/vgg.pth with
-    /// <c>icd convert</c>). Missing weights are an error: there is no silent fallback.</summary>
-    public static Lpips Vgg(string vggPath, string linPath)
+    /// <summary>LPIPS-VGG: torchvision's VGG16 features and LPIPS v0.1's linear heads, each as released
+    /// (torchvision's <c>vgg16-397923af.pth</c> and lpips' <c>weights/v0.1/vgg.pth</c>, read through the
+    /// safe torch.save reader) or converted to safetensors. Missing weights are an error: there is no
+    /// silent fallback.</summary>
+    public static Lpips Vgg(string vggPath, string linPath) => Load(new Vgg16Features(), "vgg16", vggPath, linPath);
+
+    /// <summary>LPIPS-Alex (the lpips package's default, Inverse-and-Edit's metric): torchvision's
+    /// <c>alexnet-owt-7be5be79.pth</c> and lpips' <c>weights/v0.1/alex.pth</c>.</summary>
+    public static Lpips Alex(string alexPath, string linPath) => Load(new AlexNetFeatures(), "alexnet", alexPath, linPath);
+
+    /// <summary>LPIPS-Squeeze (PIE-Bench's background LPIPS): torchvision's
+    /// <c>squeezenet1_1-b8a52dc0.pth</c> and lpips' <c>weights/v0.1/squeeze.pth</c>.</summary>
+    public static Lpips Squeeze(string squeezePath, string linPath) => Load(new SqueezeNetFeatures(), "squeezenet1_1", squeezePath, linPath);
+
+    private static Lpips Load<TNet>(TNet net, string backbone, string backbonePath, string linPath) where TNet : Module, IPerceptualFeatures
     {
-        foreach (var p in new[] { vggPath, linPath })
-            if (!File.Exists(p)) throw new FileNotFoundException($"LPIPS needs its weights: {p} is missing (convert torchvision's vgg16 and lpips' v0.1 vgg.pth with `icd convert`)", p);
-        var vgg = new Vgg16Features();
         try
         {
-            using (var file = SafetensorsFile.Open(vggPath))
-                vgg.LoadStateDict(new MappedSource(new SafetensorsSource(file), n => n.StartsWith("features.", StringComparison.Ordinal) ? n : null));
-            vgg.Eval();
-            vgg.SetRequiresGrad(false);
-            using var lin = SafetensorsFile.Open(linPath);
-            var heads = Enumerable.Range(0, 5).Select(k => lin.Load($"lin{k}.model.1.weight", DType.Float32).DetachFromScope()).ToArray();
+            foreach (var p in new[] { backbonePath, linPath })
+                if (!File.Exists(p)) throw new FileNotFoundException($"LPIPS needs its weights: {p} is missing (torchvision's {backbone} .pth and lpips' v0.1 head; `icd pull metrics` fetches both)", p);
+            using (var weights = WeightSource.Open(backbonePath))
+                net.LoadStateDict(new MappedSource(weights.Source, n => n.StartsWith("features.", StringComparison.Ordinal) ? n : null));
+            net.Eval();
+            net.SetRequiresGrad(false);
+            using var lin = WeightSource.Open(linPath);
+            var heads = new Tensor[net.Channels.Length];
+            for (int k = 0; k < heads.Length; k++)
+            {
+                string key = $"lin{k}.model.1.weight";
+                if (!lin.Source.Names.Contains(key)) throw new InvalidDataException($"{linPath}: no '{key}' (an LPIPS v0.1 head for {backbone} has {heads.Length} layers)");
+                using var head = lin.Source.Load(key);
+                if (head.Shape.SequenceEqual(new[] { 1, net.Channels[k], 1, 1 }) is false)
+                    throw new InvalidDataException($"{linPath}: '{key}' is [{string.Join(", ", head.Shape)}], {backbone}'s layer {k} needs [1, {net.Channels[k]}, 1, 1]");
+                heads[k] = head.To(DType.Float32).DetachFromScope();
+            }
             var shift = Tensor.FromValues(new[] { -.030f, -.088f, -.188f }, 1, 3, 1, 1).DetachFromScope();
             var scale = Tensor.FromValues(new[] { .458f, .448f, .450f }, 1, 3, 1, 1).DetachFromScope();
-            return new Lpips(vgg, heads, shift, scale, vgg);
+            return new Lpips(net, heads, shift, scale, net);
         }
         catch
         {
-            vgg.Dispose();
+            net.Dispose();
             throw;
         }
     }

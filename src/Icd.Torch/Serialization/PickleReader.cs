@@ -32,11 +32,16 @@ internal sealed class PickleReader
     private readonly List<object?> _stack = new();
     private readonly Dictionary<long, object?> _memo = new();
 
-    public PickleReader(byte[] data, string source)
+    public PickleReader(byte[] data, string source, int start = 0)
     {
         _data = data;
         _source = source;
+        _pos = start;
     }
+
+    /// <summary>Where the next pickle starts once <see cref="Load"/> has read one to its STOP (the
+    /// legacy torch.save format writes several in a row).</summary>
+    public int Position => _pos;
 
     /// <summary>Runs the pickle to its STOP. Every malformed input ends in one
     /// <see cref="CheckpointFormatException"/> naming the file and the byte where it went wrong.</summary>
@@ -133,7 +138,20 @@ internal sealed class PickleReader
         switch (g.Name)
         {
             case "OrderedDict":
-                return new Dictionary<object, object?>();
+            {
+                // Older pickles (legacy torch.save) pass the items as one list of [key, value] pairs.
+                var d = new Dictionary<object, object?>();
+                if (args.Length > 0 && args[0] is List<object?> pairs)
+                {
+                    foreach (var pair in pairs)
+                    {
+                        var kv = pair as List<object?> ?? (pair as object?[])?.ToList() ?? throw Bad("OrderedDict item is not a [key, value] pair");
+                        if (kv.Count != 2) throw Bad($"OrderedDict item with {kv.Count} parts");
+                        SetItems(d, kv);
+                    }
+                }
+                return d;
+            }
             case "_rebuild_tensor_v2":
             {
                 if (args.Length < 4) throw Bad($"_rebuild_tensor_v2 with {args.Length} arguments (needs storage, offset, size, stride)");

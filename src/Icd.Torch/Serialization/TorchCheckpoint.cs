@@ -24,16 +24,18 @@ public sealed class TorchCheckpoint : ITensorSource, IDisposable
     /// <summary>The pickle is read into memory; real ones are kilobytes to a few megabytes.</summary>
     public const long MaxPickleBytes = 256 << 20;
 
-    private readonly ZipArchive _zip;
+    private readonly ZipArchive? _zip;
     private readonly string _prefix;
     private readonly Dictionary<string, TensorRef> _tensors;
+    private readonly Dictionary<string, long>? _legacyOffsets; // storage key → first data byte in the file
 
-    private TorchCheckpoint(string path, ZipArchive zip, string prefix, Dictionary<string, TensorRef> tensors)
+    private TorchCheckpoint(string path, ZipArchive? zip, string prefix, Dictionary<string, TensorRef> tensors, Dictionary<string, long>? legacyOffsets = null)
     {
         Path = path;
         _zip = zip;
         _prefix = prefix;
         _tensors = tensors;
+        _legacyOffsets = legacyOffsets;
     }
 
     public string Path { get; }
@@ -44,6 +46,11 @@ public sealed class TorchCheckpoint : ITensorSource, IDisposable
     {
         if (Directory.Exists(path)) throw new CheckpointFormatException(path, "is a folder, not a checkpoint file");
         if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint not found: {path}", path);
+        if (LegacyCheckpoint.IsLegacy(path))
+        {
+            var (tensors, offsets) = LegacyCheckpoint.Read(path, (root, into) => Flatten(root, "", into, path, 0, new HashSet<object>(ReferenceEqualityComparer.Instance)));
+            return new TorchCheckpoint(path, null, "", tensors, offsets);
+        }
         ZipArchive zip;
         try
         {
@@ -51,7 +58,7 @@ public sealed class TorchCheckpoint : ITensorSource, IDisposable
         }
         catch (InvalidDataException e)
         {
-            throw new CheckpointFormatException(path, $"not a torch.save zip archive ({e.Message}; files from torch < 1.6 use the legacy format: re-save them with a current torch)", e);
+            throw new CheckpointFormatException(path, $"neither a torch.save zip archive ({e.Message}) nor a legacy (torch < 1.6) torch.save file", e);
         }
         try
         {
@@ -126,7 +133,8 @@ public sealed class TorchCheckpoint : ITensorSource, IDisposable
     public Tensor Load(string name)
     {
         if (!_tensors.TryGetValue(name, out var t)) throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
-        var entry = _zip.GetEntry($"{_prefix}data/{t.Storage.Key}")
+        if (_legacyOffsets is not null) return LoadLegacy(name, t);
+        var entry = _zip!.GetEntry($"{_prefix}data/{t.Storage.Key}")
             ?? throw new CheckpointFormatException(Path, $"storage '{t.Storage.Key}' of '{name}' is missing");
         long bytes = CheckView(name, t, entry.Length);
         using var scope = new TensorScope();
@@ -193,5 +201,36 @@ public sealed class TorchCheckpoint : ITensorSource, IDisposable
             throw new CheckpointFormatException(Path, $"entry '{entry.FullName}' fails its CRC-32 check: the file is damaged");
     }
 
-    public void Dispose() => _zip.Dispose();
+    /// <summary>A legacy file's storage: its element count (checked by <see cref="LegacyCheckpoint.Read"/>)
+    /// then its bytes, read straight into tensor memory.</summary>
+    private unsafe Tensor LoadLegacy(string name, TensorRef t)
+    {
+        long bytes = CheckView(name, t, checked(t.Storage.Count * t.Storage.DType.ElementSize()));
+        using var scope = new TensorScope();
+        var raw = Tensor.Empty([bytes], DType.UInt8);
+        using (var file = File.OpenRead(Path))
+        {
+            file.Position = _legacyOffsets![t.Storage.Key];
+            const int Chunk = 16 << 20;
+            byte* target = (byte*)raw.DataPointer();
+            for (long done = 0; done < bytes;)
+            {
+                var span = new Span<byte>(target + done, (int)Math.Min(Chunk, bytes - done));
+                try
+                {
+                    file.ReadExactly(span);
+                }
+                catch (EndOfStreamException e)
+                {
+                    throw new CheckpointFormatException(Path, $"storage '{t.Storage.Key}' of '{name}' runs past the end of the file", e);
+                }
+                done += span.Length;
+            }
+        }
+        var storage = Op.Get("aten::view", "dtype").Call(raw, t.Storage.DType);
+        var view = Op.Get("aten::as_strided").Call(storage, t.Shape, t.Stride, t.Offset);
+        return view.Clone().MoveToOuterScope();
+    }
+
+    public void Dispose() => _zip?.Dispose();
 }

@@ -76,9 +76,9 @@ public static class Functional
         Op.Get("aten::avg_pool2d").Call(input, new[] { kernel, kernel }, new[] { stride, stride },
             new[] { padding, padding }, false, true, Arg.None);
 
-    public static Tensor MaxPool2d(Tensor input, long kernel, long stride, long padding = 0) =>
+    public static Tensor MaxPool2d(Tensor input, long kernel, long stride, long padding = 0, bool ceilMode = false) =>
         Op.Get("aten::max_pool2d").Call(input, new[] { kernel, kernel }, new[] { stride, stride },
-            new[] { padding, padding }, new[] { 1L, 1L }, false);
+            new[] { padding, padding }, new[] { 1L, 1L }, ceilMode);
 
     public static Tensor AdaptiveAvgPool2d(Tensor input, long height, long width) =>
         Op.Get("aten::adaptive_avg_pool2d").Call(input, new[] { height, width });
