@@ -77,12 +77,14 @@ public sealed class Attention : Module
         return _toOut.Forward(merged).MoveToOuterScope();
     }
 
-    /// <summary>(scale·q)·kᵀ: scaling the queries (N·d values) instead of the scores (N·M) saves
-    /// a pass over the largest tensor of the layer, which in bf16 cost as much as the softmax.
-    /// (diffusers fuses it into baddbmm with beta = 0; libtorch 1.13's CPU baddbmm returned NaN
-    /// here for query-row blocks.)</summary>
+    /// <summary>scale·q·kᵀ. In half precision the queries (N·d values) are scaled before the GEMM
+    /// instead of the scores (N·M) after it: that pass over the largest tensor of the layer cost as
+    /// much as the softmax in bf16. float32 keeps its original order, so its results stay the same
+    /// bit for bit. (diffusers fuses the scale into baddbmm with beta = 0; libtorch 1.13's CPU
+    /// baddbmm returned NaN here for query-row blocks.)</summary>
     private Tensor Scores(Tensor q, Tensor k)
     {
+        if (q.DType == DType.Float32) return q.Bmm(k.Transpose(1, 2)).Mul(_scale);
         using var scaled = q.Mul(_scale);
         return scaled.Bmm(k.Transpose(1, 2));
     }
