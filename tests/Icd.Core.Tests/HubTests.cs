@@ -27,6 +27,32 @@ public class HubTests
     private static HubClient Client(FakeHub hub, HubCache cache, string? token = null) =>
         new(cache, hub.Endpoint.ToString(), token ?? "", attempts: 4, backoff: TimeSpan.FromMilliseconds(10));
 
+    /// <summary>The common arrangement: a fake hub holding <see cref="WeightsRepo"/>, an empty cache in
+    /// a temporary folder, and a client of both.</summary>
+    private sealed class Arranged : IAsyncDisposable
+    {
+        public required FakeHub Hub { get; init; }
+        public required TempDir Dir { get; init; }
+        public required HubCache Cache { get; init; }
+        public required HubClient Client { get; init; }
+
+        public static async Task<Arranged> StartAsync()
+        {
+            var hub = await FakeHub.StartAsync();
+            hub.Add(WeightsRepo());
+            var dir = new TempDir();
+            var cache = new HubCache(dir.File("hub"));
+            return new Arranged { Hub = hub, Dir = dir, Cache = cache, Client = HubTests.Client(hub, cache) };
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            Dir.Dispose();
+            await Hub.DisposeAsync();
+        }
+    }
+
     // ---- The cache as huggingface_hub lays it out -------------------------------------------
 
     /// <summary>refs/main → commit; snapshots/{commit}/unet/config.json → ../../../blobs/{etag}, made by
@@ -161,15 +187,11 @@ public class HubTests
     [Fact]
     public async Task ASecondPullDownloadsNothing()
     {
-        await using var hub = await FakeHub.StartAsync();
-        hub.Add(WeightsRepo());
-        using var dir = new TempDir();
-        var cache = new HubCache(dir.File("hub"));
-        using var client = Client(hub, cache);
-        await client.SnapshotAsync("org/weights", "main", _ => true);
-        int downloads = hub.Count("GET", "/cdn/") + hub.Count("GET", "/resolve/");
-        await client.SnapshotAsync("org/weights", "main", _ => true);
-        Assert.Equal(downloads, hub.Count("GET", "/cdn/") + hub.Count("GET", "/resolve/"));
+        await using var a = await Arranged.StartAsync();
+        await a.Client.SnapshotAsync("org/weights", "main", _ => true);
+        int downloads = a.Hub.Count("GET", "/cdn/") + a.Hub.Count("GET", "/resolve/");
+        await a.Client.SnapshotAsync("org/weights", "main", _ => true);
+        Assert.Equal(downloads, a.Hub.Count("GET", "/cdn/") + a.Hub.Count("GET", "/resolve/"));
     }
 
     [Fact]
@@ -290,11 +312,8 @@ public class HubTests
     [Fact]
     public async Task OfflineModeSendsNoRequestAndTheCacheStillResolves()
     {
-        await using var hub = await FakeHub.StartAsync();
-        hub.Add(WeightsRepo());
-        using var dir = new TempDir();
-        var cache = new HubCache(dir.File("hub"));
-        using var client = Client(hub, cache);
+        await using var a = await Arranged.StartAsync();
+        var (hub, dir, cache, client) = (a.Hub, a.Dir, a.Cache, a.Client);
         await client.SnapshotAsync("org/weights", "main", _ => true);
         int before = hub.Requests.Count;
         string? saved = Environment.GetEnvironmentVariable("HF_HUB_OFFLINE");
