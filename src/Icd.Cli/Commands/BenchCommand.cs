@@ -51,6 +51,17 @@ internal static class BenchCommand
         });
         bench.Subcommands.Add(attention);
 
+        var metricsBench = new Command("metrics", "Seconds per image of each metric network (LPIPS Alex/VGG/Squeeze at 256² and 512²) and of FID's statistics and distance at 2048 dimensions");
+        metricsBench.Options.Add(repeats);
+        metricsBench.SetAction(parse =>
+        {
+            int n = parse.GetValue(repeats);
+            if (n < 1) throw new ArgumentException("--repeats must be at least 1");
+            Print(MetricsBenchmark.Run(n));
+            return 0;
+        });
+        bench.Subcommands.Add(metricsBench);
+
         var model = new Option<string?>("--model") { Description = "an iCD model (default: the full config of --family with random weights)" };
         var reference = new Option<string>("--reference")
         {
