@@ -30,7 +30,7 @@ internal static class TrainCommand
 
     private static Command Stage(string name, string description)
     {
-        var model = new Option<string>("--model") { Description = "diffusers model folder (VAE, text encoder, tokenizer, UNet to start from)", Required = true };
+        var model = new Option<string>("--model") { Description = "diffusers model folder (VAE, text encoder, tokenizer, UNet to start from), or a hub repo (org/name[@rev]) in the Hugging Face cache", Required = true };
         var images = new Option<string>("--images") { Description = "folder of training images", Required = true };
         var captions = new Option<string>("--captions") { Description = "CSV of file_name,caption (header row skipped)", Required = true };
         var output = new Option<string>("--out") { Description = "run folder (checkpoints, log.csv, loss.svg, results)", Required = true };
@@ -102,7 +102,8 @@ internal static class TrainCommand
             if (parse.GetValue(firstSegment) is var k and < 1) throw new ArgumentException($"--first-segment-weight must be ≥ 1 (1: METHOD D1's uniform draw), got {k}");
             string outDir = parse.GetValue(output)!;
             RunFolder.CheckStart(outDir, parse.GetValue(resume), parse.GetValue(overwrite));
-            using var net = StableDiffusionLoader.Load(parse.GetValue(model)!);
+            string cwd = Directory.GetCurrentDirectory();
+            using var net = StableDiffusionLoader.Load(Icd.Hub.HubPaths.Resolve(parse.GetValue(model)!, cwd));
             net.Vae.SetRequiresGrad(false);
             net.TextEncoder.SetRequiresGrad(false);
             net.TextEncoder2?.SetRequiresGrad(false);
@@ -150,8 +151,8 @@ internal static class TrainCommand
                 }
                 default:
                 {
-                    string fwd = parse.GetValue(forwardLora) ?? throw new ArgumentException("cycle needs --forward-lora"),
-                        rev = parse.GetValue(reverseLora) ?? throw new ArgumentException("cycle needs --reverse-lora");
+                    string fwd = Icd.Hub.HubPaths.Resolve(parse.GetValue(forwardLora) ?? throw new ArgumentException("cycle needs --forward-lora"), cwd),
+                        rev = Icd.Hub.HubPaths.Resolve(parse.GetValue(reverseLora) ?? throw new ArgumentException("cycle needs --reverse-lora"), cwd);
                     UNetLora.AttachFile(net.UNet, IcdDistillationStage.Forward, fwd, parse.GetValue(alpha));
                     UNetLora.AttachFile(net.UNet, IcdDistillationStage.Reverse, rev, parse.GetValue(alpha));
                     using var lpips = LoadLpips(parse.GetValue(lpipsVgg), parse.GetValue(lpipsLin), parse.GetValue(lpipsShapes));
