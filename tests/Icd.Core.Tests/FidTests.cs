@@ -13,13 +13,7 @@ public class FidTests
 
     private static JsonElement Expected => JsonDocument.Parse(File.ReadAllText(Data("expected.json"))).RootElement;
 
-    private static FidStatistics FromNpy(string name)
-    {
-        using var stream = File.OpenRead(Data(name));
-        var array = NpyArray.Read(stream, name);
-        using var scope = new TensorScope();
-        return FidStatistics.FromFeatures(Tensor.FromValues(array.Data, array.Shape));
-    }
+    private static FidStatistics FromNpy(string name) => FidStatistics.FromFeatureFile(Data(name));
 
     [Fact]
     public void StatisticsAreNumpysMeanAndCovariance()

@@ -78,17 +78,15 @@ internal static class TrainBenchmark
         }
         try
         {
-            // As TrainingRun steps a stage: under autocast when the run is mixed-precision.
-            IDisposable? Mixed() => precision is { } p ? Autograd.Autocast(p) : null;
             using (new TensorScope())
-            using (Mixed())
+            using (run.MixedPrecisionScope()) // as TrainingRun steps a stage
                 stage.Step(0); // warm-up: allocator, oneDNN primitives, latent cache
             ModelBenchmark.ResetPeakRss();
             long before = ModelBenchmark.PeakRssBytes();
             var sw = Stopwatch.StartNew();
             for (int s = 1; s <= steps; s++)
                 using (new TensorScope())
-                using (Mixed())
+                using (run.MixedPrecisionScope())
                     stage.Step(s);
             double seconds = sw.Elapsed.TotalSeconds;
             return new

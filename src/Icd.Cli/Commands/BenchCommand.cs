@@ -119,12 +119,8 @@ internal static class BenchCommand
             if (stages.FirstOrDefault(s => !TrainBenchmark.Stages.Contains(s)) is { } unknown)
                 throw new ArgumentException($"--stages: unknown stage '{unknown}' (known: {string.Join(", ", TrainBenchmark.Stages)})");
             Print(TrainBenchmark.Run(parse.GetValue(trainModel)!, parse.GetValue(trainBatch), parse.GetValue(trainSteps), parse.GetValue(trainSize), stages, parse.GetValue(trainProfile),
-                parse.GetValue(trainPrecision)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(p => p switch
-                {
-                    "fp32" or "float32" => (Icd.Torch.DType?)null,
-                    "bf16" or "bfloat16" => Icd.Torch.DType.BFloat16,
-                    _ => throw new ArgumentException($"--precision '{p}': expected fp32 or bf16"),
-                }).ToList()));
+                parse.GetValue(trainPrecision)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                    .Select(p => Icd.Training.RunOptions.ParsePrecision(p, "--precision")).ToList()));
             return 0;
         });
         bench.Subcommands.Add(train);

@@ -89,11 +89,6 @@ internal static class MetricsCommand
         if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return FidStatistics.Load(path);
         if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"'{path}': expected FID statistics (.npz) or a feature matrix (.npy)");
-        if (!File.Exists(path)) throw new FileNotFoundException($"features not found: {path}", path);
-        using var stream = File.OpenRead(path);
-        var array = NpyArray.Read(stream, path);
-        if (array.Shape.Length != 2) throw new InvalidDataException($"{path}: features must be an N × d matrix, not [{string.Join(", ", array.Shape)}]");
-        using var scope = new TensorScope();
-        return FidStatistics.FromFeatures(Tensor.FromValues(array.Data, array.Shape));
+        return FidStatistics.FromFeatureFile(path);
     }
 }

@@ -85,12 +85,7 @@ internal static class TrainCommand
                 WarmupSteps = parse.GetValue(warmup), CosineDecay = parse.GetValue(cosine), ValidateEvery = parse.GetValue(validateEvery),
                 GradientCheckpointing = parse.GetValue(checkpointing), LogEvery = parse.GetValue(logEvery), SelectBy = parse.GetValue(selectBy),
                 EmaDecay = parse.GetValue(ema),
-                MixedPrecision = parse.GetValue(precision) switch
-                {
-                    "fp32" or "float32" => null,
-                    "bf16" or "bfloat16" => Icd.Torch.DType.BFloat16,
-                    var other => throw new ArgumentException($"--precision '{other}': expected fp32 or bf16"),
-                },
+                MixedPrecision = RunOptions.ParsePrecision(parse.GetValue(precision)!, "--precision"),
             }.Validate();
             double discount = parse.GetValue(pyramid);
             if (!(discount >= 0 && discount < 1)) throw new ArgumentException($"--pyramid-noise must be in [0, 1) (0: white noise), got {discount}");

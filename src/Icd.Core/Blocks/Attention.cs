@@ -49,8 +49,7 @@ public sealed class Attention : Module
         var k = HeadsToBatch(_toK.Forward(kv), b, m);       // (B·heads, M, d)
         var v = HeadsToBatch(_toV.Forward(kv), b, m);
         Tensor o;
-        long bh = b * _heads;
-        long probBytes = bh * n * m * q.DType.ElementSize();
+        long probBytes = b * _heads * n * m * q.DType.ElementSize();
         if (control is null && probBytes > SliceBytes)
         {
             long rows = Math.Max(1, n * SliceBytes / probBytes);

@@ -1,6 +1,5 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Icd.Imaging;
@@ -36,27 +35,15 @@ public sealed class Puller(HubClient client, IProgress<DownloadProgress>? progre
     public async Task<string> PullRepoAsync(HubReference reference, IReadOnlyList<string> include, CancellationToken cancel = default)
     {
         var patterns = reference.PathInRepo is { } one ? [one, .. include] : include;
-        var files = new HubFiles(reference.Repo, reference.Revision, patterns.Count == 0 ? ["*"] : patterns);
-        bool Matches(string path) => patterns.Count == 0 || files.Matches(path);
-        return await client.SnapshotAsync(reference.Repo, reference.Revision, Matches, progress, cancel);
+        Func<string, bool> matches = patterns.Count == 0 ? _ => true : new HubFiles(reference.Repo, reference.Revision, patterns).Matches;
+        return await client.SnapshotAsync(reference.Repo, reference.Revision, matches, progress, cancel);
     }
 
     private async Task PullUrlAsync(UrlFile file, CancellationToken cancel)
     {
         string path = Path.Combine(PullSets.IcdHome(), file.Folder, file.FileName);
         if (File.Exists(path)) return;
-        await client.DownloadUrlAsync(file.Url, path + ".download", null, progress, cancel);
-        if (file.Sha256Prefix is { } prefix)
-        {
-            string actual;
-            await using (var stream = File.OpenRead(path + ".download")) actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancel));
-            if (!actual.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                File.Delete(path + ".download");
-                throw new HubException($"{file.Url}: checksum mismatch (SHA-256 {actual} does not start with {prefix}, as the file name says); the download was discarded, run the pull again");
-            }
-        }
-        File.Move(path + ".download", path, overwrite: true);
+        await client.DownloadUrlAsync(file.Url, path, file.Sha256Prefix, progress, cancel);
         log?.Invoke($"{file.FileName}: {path}");
     }
 

@@ -27,6 +27,17 @@ public sealed record RunOptions
     /// (bf16 on CPUs with AVX512_BF16 or AMX), with float32 master weights and optimizer state;
     /// null: float32 throughout. A resume keeps the run's own precision, and continues it bit-exactly.</summary>
     public DType? MixedPrecision { get; init; }
+
+    /// <summary><c>fp32</c> (null) or <c>bf16</c>, as <c>--precision</c> takes it.</summary>
+    public static DType? ParsePrecision(string text, string what) => text switch
+    {
+        "fp32" or "float32" => null,
+        "bf16" or "bfloat16" => DType.BFloat16,
+        _ => throw new ArgumentException($"{what} '{text}': expected fp32 or bf16"),
+    };
+
+    /// <summary>The scope one step runs in: autocast to <see cref="MixedPrecision"/>, or none.</summary>
+    public IDisposable? MixedPrecisionScope() => MixedPrecision is { } dtype ? Autograd.Autocast(dtype) : null;
     /// <summary>Activation checkpointing of the trained UNet's resnet and transformer blocks.</summary>
     public bool GradientCheckpointing { get; init; }
     public long CheckpointEvery { get; init; } = 500;
@@ -155,7 +166,7 @@ public sealed class TrainingRun(string directory, RunOptions options)
             foreach (var optimizer in stage.Optimizers) optimizer.LearningRate = lr;
             IReadOnlyDictionary<string, double> losses;
             using (new TensorScope())
-            using (options.MixedPrecision is { } mixed ? Autograd.Autocast(mixed) : (IDisposable?)null)
+            using (options.MixedPrecisionScope())
                 losses = stage.Step(step);
             foreach (var (name, value) in losses)
             {

@@ -5,4 +5,8 @@ public sealed class CheckpointFormatException(string path, string problem, Excep
     : IOException($"{path}: {problem}", innerException)
 {
     public string Path { get; } = path;
+
+    /// <summary>The data stopped before the pickle did: a reader holding only the start of a file
+    /// (the legacy format's pickles) may read more and try again.</summary>
+    public bool EndsEarly { get; init; }
 }

@@ -33,7 +33,7 @@ internal static class LegacyCheckpoint
             {
                 return Parse(path, bytes, length, flatten);
             }
-            catch (CheckpointFormatException e) when (e.Message.Contains("pickle truncated", StringComparison.Ordinal) && window < length && window < TorchCheckpoint.MaxPickleBytes)
+            catch (CheckpointFormatException e) when (e.EndsEarly && window < length && window < TorchCheckpoint.MaxPickleBytes)
             {
             }
         }

@@ -61,6 +61,8 @@ internal sealed class PickleReader
 
     private CheckpointFormatException Bad(string problem) => new(_source, problem);
 
+    private CheckpointFormatException Truncated(string problem) => new(_source, problem) { EndsEarly = true };
+
     private object? Run(ref int opStart)
     {
         while (true)
@@ -240,11 +242,12 @@ internal sealed class PickleReader
 
     private object? Peek() => _stack.Count > 0 ? _stack[^1] : throw Bad($"pickle stack underflow");
 
-    private byte ReadByte() => _pos < _data.Length ? _data[_pos++] : throw Bad($"pickle truncated");
+    private byte ReadByte() => _pos < _data.Length ? _data[_pos++] : throw Truncated("pickle truncated");
 
     private ReadOnlySpan<byte> Take(long n)
     {
-        if (n < 0 || _pos + n > _data.Length) throw Bad($"pickle truncated (a length of {n} bytes at byte {_pos} runs past its end)");
+        if (n < 0) throw Bad($"negative length {n} at byte {_pos}");
+        if (_pos + n > _data.Length) throw Truncated($"pickle truncated (a length of {n} bytes at byte {_pos} runs past its end)");
         var span = _data.AsSpan(_pos, (int)n);
         _pos += (int)n;
         return span;
@@ -253,7 +256,7 @@ internal sealed class PickleReader
     private string ReadLine()
     {
         int end = Array.IndexOf(_data, (byte)'\n', _pos);
-        if (end < 0) throw Bad($"pickle truncated");
+        if (end < 0) throw Truncated("pickle truncated");
         string s = Encoding.ASCII.GetString(_data, _pos, end - _pos);
         _pos = end + 1;
         return s;

@@ -133,24 +133,54 @@ public sealed class TorchCheckpoint : ITensorSource, IDisposable
     public Tensor Load(string name)
     {
         if (!_tensors.TryGetValue(name, out var t)) throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
-        if (_legacyOffsets is not null) return LoadLegacy(name, t);
+        using var scope = new TensorScope();
+        var raw = _legacyOffsets is null ? ReadZipStorage(name, t) : ReadLegacyStorage(name, t);
+        // Reinterpret the bytes as the storage's dtype (aten::view.dtype), then take the strided view.
+        var storage = Op.Get("aten::view", "dtype").Call(raw, t.Storage.DType);
+        var view = Op.Get("aten::as_strided").Call(storage, t.Shape, t.Stride, t.Offset);
+        return view.Clone().MoveToOuterScope();
+    }
+
+    /// <summary>A zip storage entry's bytes, its length, CRC-32 and end checked.</summary>
+    private Tensor ReadZipStorage(string name, TensorRef t)
+    {
         var entry = _zip!.GetEntry($"{_prefix}data/{t.Storage.Key}")
             ?? throw new CheckpointFormatException(Path, $"storage '{t.Storage.Key}' of '{name}' is missing");
         long bytes = CheckView(name, t, entry.Length);
-        using var scope = new TensorScope();
         var raw = Tensor.Empty([bytes], DType.UInt8);
+        var crc = new Crc32();
         try
         {
-            ReadStorage(entry, raw, bytes);
+            using var stream = entry.Open();
+            ReadInto(stream, raw, bytes, crc);
+            if (stream.ReadByte() >= 0) throw new CheckpointFormatException(Path, $"entry '{entry.FullName}' holds more bytes than its declared {entry.Length}");
         }
         catch (InvalidDataException e)
         {
             throw new CheckpointFormatException(Path, $"storage '{t.Storage.Key}' of '{name}' cannot be read ({e.Message})", e);
         }
-        // Reinterpret the bytes as the storage's dtype (aten::view.dtype), then take the strided view.
-        var storage = Op.Get("aten::view", "dtype").Call(raw, t.Storage.DType);
-        var view = Op.Get("aten::as_strided").Call(storage, t.Shape, t.Stride, t.Offset);
-        return view.Clone().MoveToOuterScope();
+        if (crc.GetCurrentHashAsUInt32() != entry.Crc32)
+            throw new CheckpointFormatException(Path, $"entry '{entry.FullName}' fails its CRC-32 check: the file is damaged");
+        return raw;
+    }
+
+    /// <summary>A legacy file's storage bytes (its element count was checked against the file by
+    /// <see cref="LegacyCheckpoint.Read"/>).</summary>
+    private Tensor ReadLegacyStorage(string name, TensorRef t)
+    {
+        long bytes = CheckView(name, t, checked(t.Storage.Count * t.Storage.DType.ElementSize()));
+        var raw = Tensor.Empty([bytes], DType.UInt8);
+        using var file = File.OpenRead(Path);
+        file.Position = _legacyOffsets![t.Storage.Key];
+        try
+        {
+            ReadInto(file, raw, bytes, null);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new CheckpointFormatException(Path, $"storage '{t.Storage.Key}' of '{name}' runs past the end of the file", e);
+        }
+        return raw;
     }
 
     /// <summary>The storage's size in bytes, after checking the view against it: the entry holds
@@ -181,55 +211,19 @@ public sealed class TorchCheckpoint : ITensorSource, IDisposable
         }
     }
 
-    /// <summary>Streams a storage entry into tensor memory in chunks (a storage of 2 GiB and more
-    /// fits no .NET array), checking the CRC-32 on the way.</summary>
-    private unsafe void ReadStorage(ZipArchiveEntry entry, Tensor destination, long bytes)
+    /// <summary>Streams <paramref name="bytes"/> bytes into tensor memory in chunks (a storage of
+    /// 2 GiB and more fits no .NET array), adding each chunk to <paramref name="crc"/> when given.</summary>
+    private static unsafe void ReadInto(Stream stream, Tensor destination, long bytes, Crc32? crc)
     {
         const int Chunk = 16 << 20;
-        var crc = new Crc32();
         byte* target = (byte*)destination.DataPointer();
-        using var stream = entry.Open();
         for (long done = 0; done < bytes;)
         {
             var span = new Span<byte>(target + done, (int)Math.Min(Chunk, bytes - done));
             stream.ReadExactly(span);
-            crc.Append(span);
+            crc?.Append(span);
             done += span.Length;
         }
-        if (stream.ReadByte() >= 0) throw new CheckpointFormatException(Path, $"entry '{entry.FullName}' holds more bytes than its declared {entry.Length}");
-        if (crc.GetCurrentHashAsUInt32() != entry.Crc32)
-            throw new CheckpointFormatException(Path, $"entry '{entry.FullName}' fails its CRC-32 check: the file is damaged");
-    }
-
-    /// <summary>A legacy file's storage: its element count (checked by <see cref="LegacyCheckpoint.Read"/>)
-    /// then its bytes, read straight into tensor memory.</summary>
-    private unsafe Tensor LoadLegacy(string name, TensorRef t)
-    {
-        long bytes = CheckView(name, t, checked(t.Storage.Count * t.Storage.DType.ElementSize()));
-        using var scope = new TensorScope();
-        var raw = Tensor.Empty([bytes], DType.UInt8);
-        using (var file = File.OpenRead(Path))
-        {
-            file.Position = _legacyOffsets![t.Storage.Key];
-            const int Chunk = 16 << 20;
-            byte* target = (byte*)raw.DataPointer();
-            for (long done = 0; done < bytes;)
-            {
-                var span = new Span<byte>(target + done, (int)Math.Min(Chunk, bytes - done));
-                try
-                {
-                    file.ReadExactly(span);
-                }
-                catch (EndOfStreamException e)
-                {
-                    throw new CheckpointFormatException(Path, $"storage '{t.Storage.Key}' of '{name}' runs past the end of the file", e);
-                }
-                done += span.Length;
-            }
-        }
-        var storage = Op.Get("aten::view", "dtype").Call(raw, t.Storage.DType);
-        var view = Op.Get("aten::as_strided").Call(storage, t.Shape, t.Stride, t.Offset);
-        return view.Clone().MoveToOuterScope();
     }
 
     public void Dispose() => _zip?.Dispose();

@@ -38,6 +38,17 @@ public sealed class FidStatistics
         return new FidStatistics(mean.Reshape(-1).ToArray<double>(), cov.Reshape(-1).ToArray<double>());
     }
 
+    /// <summary>Statistics of a feature matrix saved as <c>.npy</c> (N × d).</summary>
+    public static FidStatistics FromFeatureFile(string npyPath)
+    {
+        if (!File.Exists(npyPath)) throw new FileNotFoundException($"features not found: {npyPath}", npyPath);
+        NpyArray array;
+        using (var stream = File.OpenRead(npyPath)) array = NpyArray.Read(stream, npyPath);
+        if (array.Shape.Length != 2) throw new InvalidDataException($"{npyPath}: features must be an N × d matrix, not [{string.Join(", ", array.Shape)}]");
+        using var scope = new TensorScope();
+        return FromFeatures(Tensor.FromValues(array.Data, array.Shape));
+    }
+
     public static FidStatistics Load(string npzPath)
     {
         if (!File.Exists(npzPath)) throw new FileNotFoundException($"FID statistics not found: {npzPath}", npzPath);
