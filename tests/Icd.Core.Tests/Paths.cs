@@ -8,6 +8,9 @@ internal static class Paths
     /// <summary><c>../shared/reference</c> next to the clone (as on developer machines and CI).</summary>
     public static string SharedReference => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "reference"));
 
+    /// <summary>The metric networks' reference cases, made here by <c>tests/tools/make_*_reference.py</c>.</summary>
+    public static string MetricReference => Path.Combine(RepositoryRoot, "tests", "reference");
+
     public static string TinySd => Path.Combine(SharedReference, "tiny-sd", "model");
 
     private static string FindRoot()

@@ -14,15 +14,17 @@ public sealed record ReferenceResult(string Check, string Component, string Outp
     double MaxAbsError, double WorstRatio, string? Problem);
 
 /// <summary>
-/// Runs a reference case (<c>shared/reference/README.md</c>): a diffusers model folder,
-/// <c>checks.json</c> and <c>tensors.safetensors</c> with inputs and expected outputs from the
-/// reference Python implementation. Unknown components fail rather than being skipped.
+/// Runs a reference case (<c>shared/reference/README.md</c>): a diffusers model folder (or, for the
+/// metric networks, one transformers/torchvision model), <c>checks.json</c> and
+/// <c>tensors.safetensors</c> with inputs and expected outputs from the reference Python
+/// implementation. Unknown components fail rather than being skipped.
 /// </summary>
 public sealed class ReferenceChecker : IDisposable
 {
     private readonly string _caseDirectory;
     private readonly SafetensorsFile _tensors;
     private readonly Lazy<StableDiffusionModels> _models;
+    private readonly Lazy<MetricComponents> _metrics;
 
     public ReferenceChecker(string caseDirectory)
     {
@@ -30,6 +32,7 @@ public sealed class ReferenceChecker : IDisposable
         _caseDirectory = caseDirectory;
         _tensors = SafetensorsFile.Open(Path.Combine(caseDirectory, "tensors.safetensors"));
         _models = new(() => StableDiffusionLoader.Load(Path.Combine(caseDirectory, "model")));
+        _metrics = new(() => new MetricComponents(Path.Combine(caseDirectory, "model")));
     }
 
     /// <summary>Finds case folders: <paramref name="path"/> itself if it holds checks.json, else its sub-folders that do.</summary>
@@ -176,7 +179,7 @@ public sealed class ReferenceChecker : IDisposable
                 return new() { ["prev_sample"] = step.Previous };
             }
             default:
-                throw new NotSupportedException($"unknown component '{component}'");
+                return _metrics.Value.Run(component, inputs, In);
         }
     }
 
@@ -184,5 +187,6 @@ public sealed class ReferenceChecker : IDisposable
     {
         _tensors.Dispose();
         if (_models.IsValueCreated) _models.Value.Dispose();
+        if (_metrics.IsValueCreated) _metrics.Value.Dispose();
     }
 }

@@ -57,7 +57,8 @@ public sealed class ClipTextTransformer : Module
         _positionEmbedding = embeddings.Add("position_embedding", new Embedding(config.MaxPositionEmbeddings, config.HiddenSize));
         var encoder = Child("encoder", new Container());
         _layers = encoder.Add("layers", new ModuleList<ClipEncoderLayer>(
-            Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new ClipEncoderLayer(config))));
+            Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new ClipEncoderLayer(
+                config.HiddenSize, config.NumAttentionHeads, config.IntermediateSize, config.HiddenAct, config.LayerNormEps))));
         _finalLayerNorm = Child("final_layer_norm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
     }
 
@@ -137,8 +138,11 @@ public sealed class ClipTextModelWithProjection : Module
 public sealed class Container : Module
 {
     public T Add<T>(string name, T module) where T : Module => Child(name, module);
+
+    public Tensor AddParameter(string name, Tensor value) => Parameter(name, value);
 }
 
+/// <summary>CLIP's pre-LayerNorm transformer block, shared by the text and the vision tower.</summary>
 public sealed class ClipEncoderLayer : Module
 {
     private readonly ClipAttention _selfAttn;
@@ -146,20 +150,21 @@ public sealed class ClipEncoderLayer : Module
     private readonly Linear _fc1, _fc2;
     private readonly string _act;
 
-    public ClipEncoderLayer(ClipTextConfig config)
+    public ClipEncoderLayer(long hiddenSize, long heads, long intermediateSize, string hiddenAct, double layerNormEps)
     {
-        _selfAttn = Child("self_attn", new ClipAttention(config.HiddenSize, config.NumAttentionHeads));
-        _layerNorm1 = Child("layer_norm1", new LayerNorm(config.HiddenSize, config.LayerNormEps));
+        _selfAttn = Child("self_attn", new ClipAttention(hiddenSize, heads));
+        _layerNorm1 = Child("layer_norm1", new LayerNorm(hiddenSize, layerNormEps));
         var mlp = Child("mlp", new Container());
-        _fc1 = mlp.Add("fc1", new Linear(config.HiddenSize, config.IntermediateSize));
-        _fc2 = mlp.Add("fc2", new Linear(config.IntermediateSize, config.HiddenSize));
-        _layerNorm2 = Child("layer_norm2", new LayerNorm(config.HiddenSize, config.LayerNormEps));
-        _act = config.HiddenAct;
+        _fc1 = mlp.Add("fc1", new Linear(hiddenSize, intermediateSize));
+        _fc2 = mlp.Add("fc2", new Linear(intermediateSize, hiddenSize));
+        _layerNorm2 = Child("layer_norm2", new LayerNorm(hiddenSize, layerNormEps));
+        _act = hiddenAct;
     }
 
-    public Tensor Forward(Tensor h, Tensor causalMask)
+    /// <summary>The text tower passes its causal mask; the vision tower none.</summary>
+    public Tensor Forward(Tensor h, Tensor? mask)
     {
-        var attended = h + _selfAttn.Forward(_layerNorm1.Forward(h), causalMask);
+        var attended = h + _selfAttn.Forward(_layerNorm1.Forward(h), mask);
         var inner = _fc1.Forward(_layerNorm2.Forward(attended));
         inner = _act switch
         {
@@ -186,14 +191,15 @@ public sealed class ClipAttention : Module
         _out = Child("out_proj", new Linear(dim, dim));
     }
 
-    public Tensor Forward(Tensor h, Tensor mask)
+    public Tensor Forward(Tensor h, Tensor? mask)
     {
         long b = h.Size(0), t = h.Size(1);
         // transformers scales the queries before the product.
         var q = SplitHeads(_q.Forward(h) * Math.Pow(_headDim, -0.5), b, t); // (B·heads, T, d)
         var k = SplitHeads(_k.Forward(h), b, t);
         var v = SplitHeads(_v.Forward(h), b, t);
-        var probs = (q.Bmm(k.Transpose(1, 2)) + mask).Softmax(-1);           // (B·heads, T, T)
+        var scores = q.Bmm(k.Transpose(1, 2));                                 // (B·heads, T, T)
+        var probs = (mask is null ? scores : scores + mask).Softmax(-1);
         var o = probs.Bmm(v).View(b, _heads, t, _headDim).Transpose(1, 2).Reshape(b, t, _heads * _headDim);
         return _out.Forward(o);
     }

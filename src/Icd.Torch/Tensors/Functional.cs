@@ -72,9 +72,28 @@ public static class Functional
         };
     }
 
-    public static Tensor AvgPool2d(Tensor input, long kernel, long stride, long padding = 0) =>
+    /// <summary>Resizes by per-axis scale factors, the output size floor(size·scale), sampling
+    /// positions from the factors themselves (F.interpolate(scale_factor=(sh, sw)) without
+    /// recompute_scale_factor, as DINO's position-embedding interpolation calls it).</summary>
+    public static Tensor Interpolate(Tensor input, double scaleHeight, double scaleWidth, InterpolationMode mode, bool alignCorners = false)
+    {
+        double[] scales = [scaleHeight, scaleWidth];
+        return mode switch
+        {
+            InterpolationMode.Bilinear => Op.Get("aten::upsample_bilinear2d", "vec").Call(input, Arg.None, alignCorners, scales),
+            InterpolationMode.Bicubic => Op.Get("aten::upsample_bicubic2d", "vec").Call(input, Arg.None, alignCorners, scales),
+            _ => throw new ArgumentException($"per-axis scale-factor resize supports bilinear and bicubic, not {mode}", nameof(mode)),
+        };
+    }
+
+    public static Tensor AvgPool2d(Tensor input, long kernel, long stride, long padding = 0, bool countIncludePad = true) =>
         Op.Get("aten::avg_pool2d").Call(input, new[] { kernel, kernel }, new[] { stride, stride },
-            new[] { padding, padding }, false, true, Arg.None);
+            new[] { padding, padding }, false, countIncludePad, Arg.None);
+
+    /// <summary>A convolution with a rectangular kernel, (kh, kw) strides and paddings (Inception's 1×7 and 7×1).</summary>
+    public static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, (long H, long W) stride, (long H, long W) padding) =>
+        Op.Get("aten::conv2d").Call(input, weight, bias, new[] { stride.H, stride.W }, new[] { padding.H, padding.W },
+            new[] { 1L, 1L }, 1L);
 
     public static Tensor MaxPool2d(Tensor input, long kernel, long stride, long padding = 0, bool ceilMode = false) =>
         Op.Get("aten::max_pool2d").Call(input, new[] { kernel, kernel }, new[] { stride, stride },
