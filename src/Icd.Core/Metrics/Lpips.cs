@@ -40,6 +40,17 @@ public sealed class Lpips : IDisposable
     /// silent fallback.</summary>
     public static Lpips Vgg(string vggPath, string linPath) => Load(new Vgg16Features(), "vgg16", vggPath, linPath);
 
+    /// <summary>iCD's LPIPS (<c>piq.LPIPS</c>): each image resized to 224² by Pillow (bicubic), then
+    /// LPIPS-VGG. piq standardises [0, 1] input with ImageNet's mean/std, which is LPIPS' scaling layer
+    /// on [−1, 1]; its heads are LPIPS v0.1's (<c>lpips_weights.pt</c>, or lpips' <c>vgg.pth</c>).</summary>
+    public static Tensor IcdInput(Icd.Imaging.RgbImage image)
+    {
+        var resized = image.Width == 224 && image.Height == 224 ? image : Icd.Imaging.PillowResize.Resize(image, 224, 224);
+        using var scope = new TensorScope();
+        var x = Tensor.FromArray(resized.Pixels, 224, 224, 3).Permute(2, 0, 1).Unsqueeze(0).To(DType.Float32);
+        return (x / 127.5 - 1.0).MoveToOuterScope();
+    }
+
     /// <summary>LPIPS-Alex (the lpips package's default, Inverse-and-Edit's metric): torchvision's
     /// <c>alexnet-owt-7be5be79.pth</c> and lpips' <c>weights/v0.1/alex.pth</c>.</summary>
     public static Lpips Alex(string alexPath, string linPath) => Load(new AlexNetFeatures(), "alexnet", alexPath, linPath);
@@ -62,8 +73,10 @@ public sealed class Lpips : IDisposable
             var heads = new Tensor[net.Channels.Length];
             for (int k = 0; k < heads.Length; k++)
             {
+                // The lpips package's heads are lin{k}.model.1.weight; piq's lpips_weights.pt (iCD's LPIPS) is a list of them.
                 string key = $"lin{k}.model.1.weight";
-                if (!lin.Source.Names.Contains(key)) throw new InvalidDataException($"{linPath}: no '{key}' (an LPIPS v0.1 head for {backbone} has {heads.Length} layers)");
+                if (!lin.Source.Names.Contains(key) && lin.Source.Names.Contains($"{k}")) key = $"{k}";
+                if (!lin.Source.Names.Contains(key)) throw new InvalidDataException($"{linPath}: no 'lin{k}.model.1.weight' (an LPIPS v0.1 head for {backbone} has {heads.Length} layers)");
                 using var head = lin.Source.Load(key);
                 if (head.Shape.SequenceEqual(new[] { 1, net.Channels[k], 1, 1 }) is false)
                     throw new InvalidDataException($"{linPath}: '{key}' is [{string.Join(", ", head.Shape)}], {backbone}'s layer {k} needs [1, {net.Channels[k]}, 1, 1]");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Compression;
 using System.IO.Hashing;
 using Icd.Torch.Interop;
@@ -116,6 +117,14 @@ public sealed class TorchCheckpoint : ITensorSource, IDisposable
                     Flatten(v, name, into, path, depth + 1, open);
                 }
                 open.Remove(d);
+                break;
+            case List<object?> list:
+                // A list of tensors (piq's lpips_weights.pt) is named by index, as torch's state dicts name Sequential children.
+                if (depth >= MaxDepth) throw new CheckpointFormatException(path, $"containers nested more than {MaxDepth} deep at '{Shorten(prefix)}'");
+                if (!open.Add(list)) throw new CheckpointFormatException(path, $"the list at '{Shorten(prefix)}' contains itself");
+                for (int i = 0; i < list.Count; i++)
+                    Flatten(list[i], prefix.Length == 0 ? i.ToString(CultureInfo.InvariantCulture) : $"{prefix}.{i}", into, path, depth + 1, open);
+                open.Remove(list);
                 break;
             case null or long or double or bool or string:
                 break; // metadata such as an epoch counter
