@@ -51,7 +51,7 @@ internal static class BenchCommand
         });
         bench.Subcommands.Add(attention);
 
-        var metricsBench = new Command("metrics", "Seconds per image of each metric network (LPIPS Alex/VGG/Squeeze at 256² and 512²) and of FID's statistics and distance at 2048 dimensions");
+        var metricsBench = new Command("metrics", "Seconds per image of each metric network (LPIPS ×3, CLIP L/14 and B/32, DINOv2, DINO ViT-B/8, FID Inception, ImageReward) and of FID's statistics and distance");
         metricsBench.Options.Add(repeats);
         metricsBench.SetAction(parse =>
         {

@@ -26,6 +26,34 @@ internal static class ConsoleProgress
         return result;
     }
 
+    /// <summary>The same bar for batched metric work: one unit per image, images per second.</summary>
+    public static T RunImages<T>(string title, int images, bool quiet, Func<IProgress<Icd.Metrics.MetricProgress>?, T> work)
+    {
+        if (quiet || Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+            return work(null);
+        T result = default!;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(title, maxValue: images);
+                var sw = Stopwatch.StartNew();
+                result = work(new ImageReporter(task, sw));
+                task.Value = task.MaxValue;
+            });
+        return result;
+    }
+
+    private sealed class ImageReporter(ProgressTask task, Stopwatch sw) : IProgress<Icd.Metrics.MetricProgress>
+    {
+        public void Report(Icd.Metrics.MetricProgress p)
+        {
+            task.Value = Math.Min(p.Done, task.MaxValue);
+            task.Description = $"{p.Metric} {p.Done}/{p.Total} · {p.Done / Math.Max(sw.Elapsed.TotalSeconds, 1e-9):F2} img/s";
+        }
+    }
+
     private sealed class Reporter(ProgressTask task, Stopwatch sw) : IProgress<StepProgress>
     {
         private int _units;

@@ -5,40 +5,78 @@ using Icd.Torch;
 
 namespace Icd.Cli.Commands;
 
-/// <summary><c>icd metrics …</c>: the papers' metrics, so far LPIPS (AlexNet, VGG16, SqueezeNet)
-/// and FID's statistics and distance (pytorch-fid's <c>.npz</c> format; the Inception network that
-/// makes the features is still to come, issue 41).</summary>
+/// <summary><c>icd metrics --a A --b B [--prompt P]</c>: every metric of the papers that applies to
+/// a pair of images (and a prompt); subcommands for LPIPS alone and FID's statistics and distance
+/// (pytorch-fid's <c>.npz</c> format).</summary>
 internal static class MetricsCommand
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     public static Command Create()
     {
-        var metrics = new Command("metrics", "The papers' metrics");
-        var a = new Argument<string>("a") { Description = "FID statistics (.npz with mu and sigma, as pytorch-fid writes) or features (.npy, N × d)" };
+        var metrics = new Command("metrics", "The papers' metrics: every metric between two images (--a, --b, --prompt), or a subcommand");
+        var pairA = new Option<string>("--a") { Description = "the source image (PNG or JPEG)" };
+        var pairB = new Option<string>("--b") { Description = "the result image (edit, reconstruction)" };
+        var prompt = new Option<string?>("--prompt") { Description = "the prompt the result should show (CLIP score, ImageReward)" };
+        var asJson = new Option<bool>("--json") { Description = "print JSON instead of a table" };
+        var pairWeights = new Option<string?>("--weights") { Description = "folder of the files from outside the hub (default: $ICD_HOME/metrics, where `icd pull metrics` puts them)" };
+        foreach (var o in new Option[] { pairA, pairB, prompt, asJson, pairWeights }) metrics.Options.Add(o);
+        metrics.SetAction(parse =>
+        {
+            string? pathA = parse.GetValue(pairA), pathB = parse.GetValue(pairB);
+            if (pathA is null || pathB is null) throw new ArgumentException("icd metrics needs --a and --b (or a subcommand: lpips, fid, fid-stats)");
+            var weights = Icd.Metrics.MetricWeights.Default();
+            if (parse.GetValue(pairWeights) is { } folder) weights = weights with { Folder = folder };
+            var a = ModelOptions.ReadImage(pathA);
+            var b = ModelOptions.ReadImage(pathB);
+            using var suite = new Icd.Metrics.PairMetrics(weights);
+            var values = suite.Compute(a, b, parse.GetValue(prompt));
+            if (parse.GetValue(asJson))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    metrics = values.Where(v => v.Value is not null).ToDictionary(v => v.Name, v => double.IsFinite(v.Value!.Value) ? (object)v.Value!.Value : v.Value!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    unavailable = values.Where(v => v.Value is null).ToDictionary(v => v.Name, v => v.Unavailable),
+                }, Json));
+                return 0;
+            }
+            foreach (var v in values)
+                Console.WriteLine(v.Value is { } x
+                    ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{v.Name,-20} {x,12:G6}   {v.Definition}")
+                    : $"{v.Name,-20} {"—",12}   unavailable: {v.Unavailable}");
+            return 0;
+        });
+        var a = new Argument<string>("a") { Description = "FID statistics (.npz with mu and sigma, as pytorch-fid writes), features (.npy, N × d) or a folder of images" };
         var b = new Argument<string>("b") { Description = "the other set, likewise" };
-        var fid = new Command("fid", "Fréchet distance between two sets' statistics (pytorch-fid's formula, float64)");
+        var dims = new Option<int>("--dims") { Description = "Inception features for image folders: 64, 192, 768 or 2048 (pytorch-fid's --dims)", DefaultValueFactory = _ => FidInceptionV3.Dims };
+        var batch = new Option<int>("--batch-size") { Description = "images per Inception pass", DefaultValueFactory = _ => 50 };
+        var inceptionWeights = new Option<string?>("--weights") { Description = "pytorch-fid's pt_inception-2015-12-05-6726825d.pth (default: in $ICD_HOME/metrics, where `icd pull metrics` puts it)" };
+        var fid = new Command("fid", "Fréchet distance between two sets (pytorch-fid's formula, float64)");
         fid.Arguments.Add(a);
         fid.Arguments.Add(b);
+        foreach (var o in new Option[] { dims, batch, inceptionWeights }) fid.Options.Add(o);
         fid.SetAction(parse =>
         {
-            var sa = Statistics(parse.GetValue(a)!);
-            var sb = Statistics(parse.GetValue(b)!);
+            using var features = new InceptionOnDemand(parse.GetValue(inceptionWeights), parse.GetValue(dims), parse.GetValue(batch));
+            var sa = features.Statistics(parse.GetValue(a)!);
+            var sb = features.Statistics(parse.GetValue(b)!);
             Console.WriteLine(JsonSerializer.Serialize(new { fid = FrechetDistance.Compute(sa, sb), dims = sa.Dims }, Json));
             return 0;
         });
         metrics.Subcommands.Add(fid);
 
-        var features = new Argument<string>("features") { Description = "features (.npy, N × d)" };
+        var source = new Argument<string>("features") { Description = "features (.npy, N × d) or a folder of images" };
         var output = new Argument<string>("out") { Description = "statistics to write (.npz, pytorch-fid's format)" };
-        var stats = new Command("fid-stats", "FID statistics (mean, covariance) of a feature matrix, saved as pytorch-fid saves them");
-        stats.Arguments.Add(features);
+        var stats = new Command("fid-stats", "FID statistics (mean, covariance) of a feature matrix or an image folder, saved as pytorch-fid saves them");
+        stats.Arguments.Add(source);
         stats.Arguments.Add(output);
+        foreach (var o in new Option[] { dims, batch, inceptionWeights }) stats.Options.Add(o);
         stats.SetAction(parse =>
         {
             string outPath = parse.GetValue(output)!;
-            if (!outPath.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"out '{outPath}' must end in .npz");
-            var s = Statistics(parse.GetValue(features)!);
+            Icd.Imaging.OutputFile.Check(outPath, "out", ".npz");
+            using var features = new InceptionOnDemand(parse.GetValue(inceptionWeights), parse.GetValue(dims), parse.GetValue(batch));
+            var s = features.Statistics(parse.GetValue(source)!);
             s.Save(outPath);
             Console.WriteLine($"wrote {outPath} ({s.Dims} dimensions)");
             return 0;
@@ -84,11 +122,25 @@ internal static class MetricsCommand
         return metrics;
     }
 
-    private static FidStatistics Statistics(string path)
+    /// <summary>FID statistics from .npz, .npy or an image folder; the Inception network loads only for folders.</summary>
+    private sealed class InceptionOnDemand(string? weights, int dims, int batchSize) : IDisposable
     {
-        if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return FidStatistics.Load(path);
-        if (!path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"'{path}': expected FID statistics (.npz) or a feature matrix (.npy)");
-        return FidStatistics.FromFeatureFile(path);
+        private FidInceptionV3? _inception;
+
+        public FidStatistics Statistics(string path)
+        {
+            if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) return FidStatistics.Load(path);
+            if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) return FidStatistics.FromFeatureFile(path);
+            if (!Directory.Exists(path))
+                throw new ArgumentException($"'{path}': expected FID statistics (.npz), a feature matrix (.npy) or a folder of images");
+            var files = FidFeatures.FilesIn(path);
+            _inception ??= FidInceptionV3.Load(weights ?? Icd.Metrics.MetricWeights.Default().Inception);
+            using var scope = new TensorScope();
+            var features = ConsoleProgress.RunImages($"FID features of {path}", files.Count, false, progress =>
+                FidFeatures.Extract(_inception, files, dims, batchSize, progress));
+            return FidStatistics.FromFeatures(features);
+        }
+
+        public void Dispose() => _inception?.Dispose();
     }
 }

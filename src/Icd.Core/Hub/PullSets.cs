@@ -98,6 +98,7 @@ public static class PullSets
                 new("facebook/dinov2-base", "config.json", "preprocessor_config.json", "model.safetensors"),
                 new("facebook/dino-vitb8", "config.json", "preprocessor_config.json", "pytorch_model.bin"),
                 new("THUDM/ImageReward", "ImageReward.pt", "med_config.json"),
+                new("google-bert/bert-base-uncased", "vocab.txt"),
             ],
             [
                 new(new Uri("https://download.pytorch.org/models/alexnet-owt-7be5be79.pth"), "metrics", "alexnet-owt-7be5be79.pth", "7be5be79"),

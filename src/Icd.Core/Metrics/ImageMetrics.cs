@@ -47,12 +47,16 @@ public static class ImageMetrics
         return sum == 0 ? double.PositiveInfinity : 20 * Math.Log10(255 / Math.Sqrt(sum / n));
     }
 
+    public const int SsimWindow = 11;
+
     /// <summary>SSIM (Wang et al. 2004) with an 11×11 Gaussian window (σ = 1.5), K1 = 0.01,
     /// K2 = 0.03 on 0..255, per channel and averaged; borders within the window radius are
     /// excluded (as skimage's structural_similarity with gaussian_weights does).</summary>
     public static double Ssim(RgbImage a, RgbImage b)
     {
         CheckSizes(a, b);
+        if (a.Width < SsimWindow || a.Height < SsimWindow)
+            throw new ArgumentException($"SSIM's {SsimWindow}×{SsimWindow} window needs images of at least {SsimWindow}×{SsimWindow} pixels, not {a.Width}×{a.Height}");
         using var scope = new TensorScope();
         var x = ToChannels(a);
         var y = ToChannels(b);

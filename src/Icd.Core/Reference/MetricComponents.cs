@@ -111,10 +111,10 @@ internal sealed class MetricComponents(string modelDirectory) : IDisposable
                 return new() { ["raw"] = raw, ["reward"] = (raw - ImageRewardModel.RewardMean) / ImageRewardModel.RewardStd };
             }
             case "fid_inception":
-                return new() { ["pool3"] = Model("inception", _ => SeededInceptionWeights.Create()).Features(input("images")) };
+                return new() { ["pool3"] = Model("inception", _ => SeededWeights.Inception()).Features(input("images")) };
             case "fid_inception_dims":
             {
-                var inception = Model("inception", _ => SeededInceptionWeights.Create());
+                var inception = Model("inception", _ => SeededWeights.Inception());
                 var images = input("images");
                 return new()
                 {
