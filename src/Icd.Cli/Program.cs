@@ -24,6 +24,7 @@ public static class Program
         root.Subcommands.Add(FuzzCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(MetricsCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         // The Shapes world's networks are small: they want other thread settings, which libtorch
         // reads when it loads, so they are chosen before anything touches it (README, "Measured").
         if (args.Length > 0 && args[0] == "shapes") Icd.Torch.TorchRuntime.UseSmallNetworkThreading();

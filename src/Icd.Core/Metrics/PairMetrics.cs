@@ -1,7 +1,5 @@
 using Icd.Imaging;
 using Icd.Metrics.Clip;
-using Icd.Metrics.Dino;
-using Icd.Metrics.ImageReward;
 using Icd.Torch;
 
 namespace Icd.Metrics;
@@ -17,14 +15,13 @@ public sealed record MetricValue(string Name, double? Value, string Definition, 
 /// </summary>
 public sealed class PairMetrics : IDisposable
 {
-    private readonly MetricWeights _weights;
-    private readonly Dictionary<string, IDisposable> _loaded = new();
-    private readonly Dictionary<string, string> _failed = new();
+    private readonly MetricNetworks _networks;
 
-    public PairMetrics(MetricWeights? weights = null) => _weights = weights ?? MetricWeights.Default();
+    public PairMetrics(MetricWeights? weights = null) => _networks = new MetricNetworks(weights ?? MetricWeights.Default());
 
     public IReadOnlyList<MetricValue> Compute(RgbImage a, RgbImage b, string? prompt = null)
     {
+        var n = _networks;
         var values = new List<MetricValue>();
         bool sameSize = a.Width == b.Width && a.Height == b.Height;
         if (sameSize)
@@ -35,84 +32,49 @@ public sealed class PairMetrics : IDisposable
                 : new("ssim", null, "SSIM, 11×11 Gaussian window", $"the images are smaller than SSIM's {ImageMetrics.SsimWindow}×{ImageMetrics.SsimWindow} window"));
             values.Add(new("mse", ImageMetrics.Mse(a, b), "mean squared error on [0, 1]"));
             foreach (var net in new[] { "alex", "vgg", "squeeze" })
-                values.Add(Try($"lpips_{net}", $"LPIPS v0.1 ({net}) at the images' size, lpips package", () =>
-                {
-                    var metric = Get($"lpips-{net}", () => net switch
-                    {
-                        "alex" => Lpips.Alex(_weights.Backbone(net), _weights.LpipsHead(net)),
-                        "vgg" => Lpips.Vgg(_weights.Backbone(net), _weights.LpipsHead(net)),
-                        _ => Lpips.Squeeze(_weights.Backbone(net), _weights.LpipsHead(net)),
-                    });
-                    using var scope = new TensorScope();
-                    using var inference = Autograd.InferenceMode();
-                    return metric.Distance(ToSigned(a), ToSigned(b)).Item();
-                }));
+                values.Add(n.Try($"lpips_{net}", $"LPIPS v0.1 ({net}) at the images' size, lpips package", () => LpipsDistance(n.Lpips(net), a, b)));
         }
-        values.Add(Try("lpips_icd", "iCD's LPIPS: piq's LPIPS-VGG on Pillow-resized 224² images", () =>
+        values.Add(n.Try("lpips_icd", "iCD's LPIPS: piq's LPIPS-VGG on Pillow-resized 224² images", () =>
         {
-            var metric = Get("lpips-vgg", () => Lpips.Vgg(_weights.Backbone("vgg"), _weights.LpipsHead("vgg")));
             using var scope = new TensorScope();
             using var inference = Autograd.InferenceMode();
-            return metric.Distance(Lpips.IcdInput(a), Lpips.IcdInput(b)).Item();
+            return n.Lpips("vgg").Distance(Lpips.IcdInput(a), Lpips.IcdInput(b)).Item();
         }));
-        values.Add(Try("clip_image", "iCD: cosine of CLIP ViT-L/14 image embeddings of a and b", () =>
+        values.Add(n.Try("clip_image", "iCD: cosine of CLIP ViT-L/14 image embeddings of a and b", () =>
         {
             using var scope = new TensorScope();
-            var clip = Get("clip", () => ClipScorer.Load(_weights.ClipLarge));
-            var e = clip.EmbedImages([a, b]);
+            var e = n.Clip.EmbedImages([a, b]);
             return ClipScorer.Cosine(e.Narrow(0, 0, 1), e.Narrow(0, 1, 1))[0];
         }));
-        values.Add(Try("dinov2", "iCD: cosine of DINOv2-base pooler outputs of a and b", () =>
-        {
-            var dino = Get("dinov2", () => Dinov2Similarity.Load(_weights.Dinov2));
-            return dino.Cosine(a, b);
-        }));
-        values.Add(Try("structure_distance", "PIE-Bench: DINO ViT-B/8 key self-similarity MSE (papers report ×10³)", () =>
-            Get("dino", () => new StructureDistance(VitModel.Load(_weights.Dino))).Distance(a, b)));
+        values.Add(n.Try("dinov2", "iCD: cosine of DINOv2-base pooler outputs of a and b", () => n.Dinov2.Cosine(a, b)));
+        values.Add(n.Try("structure_distance", "PIE-Bench: DINO ViT-B/8 key self-similarity MSE (papers report ×10³)", () => n.Structure.Distance(a, b)));
         if (prompt is not null)
         {
-            MetricValue? cosine = null;
-            values.Add(cosine = Try("clip_text", "iCD: cosine of CLIP ViT-L/14 embeddings of b and the prompt", () =>
-            {
-                using var scope = new TensorScope();
-                var clip = Get("clip", () => ClipScorer.Load(_weights.ClipLarge));
-                return ClipScorer.Cosine(clip.EmbedImages([b]), clip.EmbedTexts([prompt]))[0];
-            }));
-            values.Add(cosine.Value is { } c
-                ? new MetricValue("clip_score", ClipScorer.TorchmetricsScore(c), "PIE-Bench: torchmetrics' CLIPScore, 100·max(cos, 0)")
-                : cosine with { Name = "clip_score", Definition = "PIE-Bench: torchmetrics' CLIPScore, 100·max(cos, 0)" });
-            values.Add(Try("imagereward", "ImageReward-v1.0 of b and the prompt", () =>
-                Get("imagereward", () => ImageRewardScorer.Load(_weights.ImageReward, _weights.BertVocabularyFile)).Score([b], [prompt])[0]));
+            var cosine = n.Try("clip_text", "iCD: cosine of CLIP ViT-L/14 embeddings of b and the prompt", () => ClipTextCosine(n.Clip, b, prompt));
+            values.Add(cosine);
+            const string ScoreDefinition = "PIE-Bench: torchmetrics' CLIPScore, 100·max(cos, 0)";
+            values.Add(cosine.Value is { } c ? new MetricValue("clip_score", ClipScorer.TorchmetricsScore(c), ScoreDefinition) : cosine with { Name = "clip_score", Definition = ScoreDefinition });
+            values.Add(n.Try("imagereward", "ImageReward-v1.0 of b and the prompt", () => n.ImageReward.Score([b], [prompt])[0]));
         }
         return values;
     }
 
-    private MetricValue Try(string name, string definition, Func<double> compute)
+    /// <summary>LPIPS of two same-size images given as 8-bit pixels (mapped to [−1, 1]).</summary>
+    public static double LpipsDistance(Lpips metric, RgbImage a, RgbImage b)
     {
-        if (_failed.TryGetValue(name, out var reason)) return new MetricValue(name, null, definition, reason);
-        try
-        {
-            return new MetricValue(name, compute(), definition);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or IOException or InvalidDataException)
-        {
-            _failed[name] = e.Message;
-            return new MetricValue(name, null, definition, e.Message);
-        }
+        using var scope = new TensorScope();
+        using var inference = Autograd.InferenceMode();
+        return metric.Distance(ToSigned(a), ToSigned(b)).Item();
     }
 
-    private T Get<T>(string key, Func<T> load) where T : IDisposable
+    public static double ClipTextCosine(ClipScorer clip, RgbImage image, string prompt)
     {
-        if (!_loaded.TryGetValue(key, out var value)) _loaded[key] = value = load();
-        return (T)value;
+        using var scope = new TensorScope();
+        return ClipScorer.Cosine(clip.EmbedImages([image]), clip.EmbedTexts([prompt]))[0];
     }
 
     private static Tensor ToSigned(RgbImage image) =>
-        (Tensor.FromArray(image.Pixels, image.Height, image.Width, 3).Permute(2, 0, 1).Unsqueeze(0).To(DType.Float32) / 127.5 - 1.0);
+        Tensor.FromArray(image.Pixels, image.Height, image.Width, 3).Permute(2, 0, 1).Unsqueeze(0).To(DType.Float32) / 127.5 - 1.0;
 
-    public void Dispose()
-    {
-        foreach (var value in _loaded.Values) value.Dispose();
-        _loaded.Clear();
-    }
+    public void Dispose() => _networks.Dispose();
 }

@@ -61,13 +61,24 @@ public sealed class ClipScorer : IDisposable
         return Tensor.Cat(parts.ToArray(), 0).MoveToOuterScope();
     }
 
-    /// <summary>Unit-norm text embeddings (N, projection_dim); prompts longer than 77 tokens are truncated as CLIP's tokenizer does.</summary>
+    /// <summary>Unit-norm text embeddings (N, projection_dim). As the processors' <c>padding=True,
+    /// truncation=True</c>: padded to the longest prompt, which cannot change the end token's state
+    /// under the causal mask; a prompt longer than the model's positions is cut with its end token kept.</summary>
     public Tensor EmbedTexts(IReadOnlyList<string> prompts)
     {
         using var scope = new TensorScope();
         using var inference = Autograd.InferenceMode();
-        var ids = Tensor.FromValues(_tokenizer.Encode(prompts), prompts.Count, ClipTokenizer.MaxLength);
-        return Normalise(_model.TextFeatures(ids)).MoveToOuterScope();
+        var rows = prompts.Select(p => _tokenizer.Tokenize(p).Ids).ToList();
+        int positions = _model.Config.TextConfig.MaxPositionEmbeddings;
+        int length = Math.Min(rows.Max(r => Array.IndexOf(r, (long)_tokenizer.EosId) is var e and >= 0 ? e + 1 : r.Length), positions);
+        var ids = new long[rows.Count * length];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Array.Copy(rows[i], 0, ids, i * length, length);
+            int end = Array.IndexOf(rows[i], (long)_tokenizer.EosId);
+            if (end < 0 || end >= length) ids[i * length + length - 1] = _tokenizer.EosId;
+        }
+        return Normalise(_model.TextFeatures(Tensor.FromValues(ids, rows.Count, length))).MoveToOuterScope();
     }
 
     /// <summary>Row-wise cosine of two sets of unit-norm embeddings.</summary>
