@@ -5,6 +5,7 @@ public enum PillowFilter
 {
     Bilinear,
     Bicubic,
+    Lanczos,
 }
 
 /// <summary>
@@ -38,6 +39,8 @@ public static class PillowResize
 
     private static double Filter(PillowFilter filter, double x)
     {
+        // Pillow's Lanczos-3 is defined on [−3, 3): the bounds are not symmetric.
+        if (filter == PillowFilter.Lanczos) return x >= -3.0 && x < 3.0 ? Sinc(x) * Sinc(x / 3) : 0;
         x = Math.Abs(x);
         if (filter == PillowFilter.Bilinear) return x < 1 ? 1 - x : 0;
         const double a = -0.5;
@@ -46,10 +49,17 @@ public static class PillowResize
         return 0;
     }
 
+    private static double Sinc(double x)
+    {
+        if (x == 0.0) return 1.0;
+        x *= Math.PI;
+        return Math.Sin(x) / x;
+    }
+
     /// <summary>Per output pixel: the first source pixel, the count, and fixed-point weights.</summary>
     private static Kernel Coefficients(int inSize, int outSize, PillowFilter filter)
     {
-        double support = filter == PillowFilter.Bilinear ? 1 : 2;
+        double support = filter switch { PillowFilter.Bilinear => 1, PillowFilter.Bicubic => 2, _ => 3 };
         double scale = (double)inSize / outSize;
         double filterScale = Math.Max(scale, 1.0);
         support *= filterScale;

@@ -20,7 +20,7 @@ public class PillowResizeTests
     public void MatchesPillowExactly(string filter, int width, int height, string file)
     {
         var source = new RgbImage(37, 23, File.ReadAllBytes(TestFiles.Data("resize/source.rgb")));
-        var resized = PillowResize.Resize(source, width, height, filter == "bicubic" ? PillowFilter.Bicubic : PillowFilter.Bilinear);
+        var resized = PillowResize.Resize(source, width, height, filter switch { "bicubic" => PillowFilter.Bicubic, "bilinear" => PillowFilter.Bilinear, _ => PillowFilter.Lanczos });
         var expected = File.ReadAllBytes(TestFiles.Data("resize/" + file));
         Assert.Equal(width, resized.Width);
         Assert.Equal(height, resized.Height);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Expected outputs of Pillow's Image.resize for icd's PillowResize (Icd.Imaging).
 
-Runs Debian's python3-pil (Pillow 9.4) on a seeded random 37×23 RGB image: bicubic and bilinear,
+Runs Debian's python3-pil (Pillow 9.4) on a seeded random 37×23 RGB image: bicubic, bilinear and Lanczos,
 down- and up-scaling, each axis alone and both. Writes raw RGB bytes (row-major, no header) and
 resize.json listing the cases:
 
@@ -28,7 +28,7 @@ def main():
     source = np.clip(base, 0, 255).astype(np.uint8)
     source.tofile(os.path.join(args.out, "source.rgb"))
     cases = []
-    filters = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}
+    filters = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR, "lanczos": Image.LANCZOS}
     for name, f in filters.items():
         for w, h in [(11, 7), (80, 50), (37, 9), (5, 23), (224, 139), (19, 61)]:
             out = np.asarray(Image.fromarray(source).resize((w, h), resample=f))

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Icd.Benchmarks.Coco;
 using Icd.Benchmarks.PieBench;
 using Icd.Metrics;
 
@@ -11,6 +12,8 @@ internal static class EvalCommand
     {
         var eval = new Command("eval", "The papers' benchmarks: results per item (resumable), report.md, results.json, grid.png, tradeoff.svg");
         eval.Subcommands.Add(PieBench());
+        eval.Subcommands.Add(CocoInversion());
+        eval.Subcommands.Add(CocoGeneration());
         eval.Subcommands.Add(ShapesPieBenchData());
         return eval;
     }
@@ -24,7 +27,7 @@ internal static class EvalCommand
         var methods = new Option<string>("--methods") { Description = $"comma-separated: {string.Join(", ", Icd.Benchmarks.EditingMethods.Names)}", DefaultValueFactory = _ => "p2p" };
         var output = new Option<string>("--out") { Description = "run folder (results.jsonl, images/, report.md); an existing run there is resumed", DefaultValueFactory = _ => "runs/pie-bench" };
         var limit = new Option<int?>("--limit") { Description = "only the first N items (a quick look)" };
-        var weights = new Option<string?>("--weights") { Description = "folder of the metric files from outside the hub (default: $ICD_HOME/metrics)" };
+        var weights = WeightsOption();
         var seed = ModelOptions.Seed();
         var dtype = ModelOptions.DType();
         var command = new Command("pie-bench", "Edit every PIE-Bench item with each method and score it with PIE-Bench's, iCD's and Inverse-and-Edit's metrics");
@@ -35,8 +38,7 @@ internal static class EvalCommand
             if (parse.GetValue(limit) is < 1) throw new ArgumentException("--limit must be at least 1");
             var items = PieBenchData.Load(parse.GetValue(data)!, parse.GetValue(subset)!, parse.GetValue(images));
             if (items.Count == 0) throw new ArgumentException($"--data {parse.GetValue(data)}: no items (subset {parse.GetValue(subset)})");
-            var metricWeights = MetricWeights.Default();
-            if (parse.GetValue(weights) is { } folder) metricWeights = metricWeights with { Folder = folder };
+            var metricWeights = Weights(parse.GetValue(weights));
             using var m = ModelOptions.Load(parse.GetValue(model)!, dtype: parse.GetValue(dtype));
             using var networks = new MetricNetworks(metricWeights);
             string outFolder = parse.GetValue(output)!;
@@ -44,6 +46,79 @@ internal static class EvalCommand
             int total = Math.Min(items.Count, options.Limit ?? int.MaxValue) * methodList.Count;
             ConsoleProgress.RunImages("pie-bench", total, false, p => PieBenchRun.Run(m, items, networks, options, p));
             Console.WriteLine($"wrote {Path.Combine(outFolder, "report.md")}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static MetricWeights Weights(string? folder) =>
+        folder is null ? MetricWeights.Default() : MetricWeights.Default() with { Folder = folder };
+
+    private static Option<string?> WeightsOption() =>
+        new("--weights") { Description = "folder of the metric files from outside the hub (default: $ICD_HOME/metrics)" };
+
+    private static Command CocoInversion()
+    {
+        var model = ModelOptions.Model();
+        var images = new Option<string>("--images") { Description = "folder of the COCO images named in the CSV", Required = true };
+        var captions = new Option<string>("--captions") { Description = "CSV with file_name and caption columns (iCD's generation_coco.csv layout)", Required = true };
+        var count = new Option<int?>("--count") { Description = "the first N rows (iCD's table: 5000)" };
+        var compare = new Option<string[]>("--compare") { Description = "another manifest whose fCD | CD pair adds rows, e.g. Inverse-and-Edit's (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var output = new Option<string>("--out") { Description = "run folder (resumed if it holds a run)", DefaultValueFactory = _ => "runs/coco-inversion" };
+        var weights = WeightsOption();
+        var dtype = ModelOptions.DType();
+        var command = new Command("coco-inversion", "iCD's Table 2 and Inverse-and-Edit's reconstruction table: DDIM50 and fCD | CD, unguided, guided and with dynamic CFG");
+        foreach (var o in new Option[] { model, images, captions, count, compare, output, weights, dtype }) command.Options.Add(o);
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(count) is < 1) throw new ArgumentException("--count must be at least 1");
+            string imageFolder = parse.GetValue(images)!;
+            if (!Directory.Exists(imageFolder)) throw new DirectoryNotFoundException($"--images {imageFolder} does not exist");
+            var items = CocoCaptions.Load(parse.GetValue(captions)!, parse.GetValue(count));
+            using var m = ModelOptions.Load(parse.GetValue(model)!, dtype: parse.GetValue(dtype));
+            using var networks = new MetricNetworks(Weights(parse.GetValue(weights)));
+            var options = new CocoInversionOptions { OutputFolder = parse.GetValue(output)!, Compare = parse.GetValue(compare) ?? [] };
+            int configurations = 3 * (2 + options.Compare.Count);
+            ConsoleProgress.RunImages("coco-inversion", items.Count * configurations, false, p => CocoInversionRun.Run(m, imageFolder, items, networks, options, p));
+            Console.WriteLine($"wrote {Path.Combine(options.OutputFolder, "report.md")}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CocoGeneration()
+    {
+        var model = ModelOptions.Model();
+        var captions = new Option<string>("--captions") { Description = "CSV with a caption column (iCD's generation_coco.csv)", Required = true };
+        var count = new Option<int?>("--count") { Description = "the first N captions (iCD's FID-5k: 5000)" };
+        var guidance = new Option<double>("--guidance") { Description = "classical CFG scale ω (Table 4: 8)", DefaultValueFactory = _ => 8 };
+        var taus = new Option<string>("--tau") { Description = "dynamic-CFG τ per row, comma-separated (1 = guidance at every step)", DefaultValueFactory = _ => "1,0.8" };
+        var ddim = new Option<bool>("--ddim") { Description = "add the DDIM 50 teacher row" };
+        var fidStats = new Option<string?>("--fid-stats") { Description = "pytorch-fid statistics of the reference (iCD: fid_stats_mscoco256_val.npz)" };
+        var fidSize = new Option<int>("--fid-size") { Description = "FID preprocessing: Lanczos resize of the short side + centre crop to this size", DefaultValueFactory = _ => 256 };
+        var output = new Option<string>("--out") { Description = "run folder (resumed if it holds a run)", DefaultValueFactory = _ => "runs/coco-generation" };
+        var weights = WeightsOption();
+        var dtype = ModelOptions.DType();
+        var command = new Command("coco-generation", "iCD's Table 4: FID, CLIP score and ImageReward of text-to-image generation from COCO captions");
+        foreach (var o in new Option[] { model, captions, count, guidance, taus, ddim, fidStats, fidSize, output, weights, dtype }) command.Options.Add(o);
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(count) is < 2) throw new ArgumentException("--count must be at least 2 (FID needs two images)");
+            var tauList = ModelOptions.ParseList(parse.GetValue(taus)!, "--tau");
+            foreach (var t in tauList) Icd.Pipelines.SettingRange.Fraction.Check(t, "--tau");
+            if (parse.GetValue(fidStats) is { } stats && !File.Exists(stats)) throw new FileNotFoundException($"--fid-stats {stats} not found", stats);
+            if (parse.GetValue(fidSize) is < 16 or > 2048) throw new ArgumentException("--fid-size must be in 16..2048");
+            var items = CocoCaptions.Load(parse.GetValue(captions)!, parse.GetValue(count));
+            using var m = ModelOptions.Load(parse.GetValue(model)!, dtype: parse.GetValue(dtype));
+            using var networks = new MetricNetworks(Weights(parse.GetValue(weights)));
+            var options = new CocoGenerationOptions
+            {
+                OutputFolder = parse.GetValue(output)!, Guidance = parse.GetValue(guidance), Taus = tauList, Ddim = parse.GetValue(ddim),
+                FidStatistics = parse.GetValue(fidStats), FidSize = parse.GetValue(fidSize),
+            };
+            int rows = tauList.Length + (options.Ddim ? 1 : 0);
+            ConsoleProgress.RunImages("coco-generation", items.Count * rows, false, p => CocoGenerationRun.Run(m, items, networks, options, p));
+            Console.WriteLine($"wrote {Path.Combine(options.OutputFolder, "report.md")}");
             return 0;
         });
         return command;

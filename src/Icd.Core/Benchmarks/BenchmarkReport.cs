@@ -18,7 +18,7 @@ public static class BenchmarkReport
 
     public static void Write(string folder, string title, IReadOnlyList<BenchmarkRow> rows, IReadOnlyList<Column> columns,
         IReadOnlyList<string> methods, IReadOnlyList<string> notes, (string X, string Y)? tradeoff,
-        IReadOnlyList<IReadOnlyList<RgbImage>>? gridRows = null)
+        IReadOnlyList<IReadOnlyList<RgbImage>>? gridRows = null, (string Name, Dictionary<string, double?> PerMethod)? setMetric = null)
     {
         Directory.CreateDirectory(folder);
         var md = new StringBuilder();
@@ -52,6 +52,16 @@ public static class BenchmarkReport
                 metrics = columns.Select(c => (c.Name, E: Estimate(mine, c.Name))).Where(p => p.E is not null)
                     .ToDictionary(p => p.Name, p => new { mean = Json(p.E!.Value.Mean), low = Json(p.E.Value.Low), high = Json(p.E.Value.High), n = p.E.Value.Count }),
             };
+        }
+        if (setMetric is { } set)
+        {
+            md.AppendLine($"## {set.Name} (over each method's whole set)").AppendLine();
+            md.AppendLine($"| method | images | {set.Name} |").AppendLine("|---|---:|---:|");
+            foreach (var method in methods)
+                if (set.PerMethod.TryGetValue(method, out var v))
+                    md.AppendLine($"| {method} | {rows.Count(r => r.Method == method)} | {(v is { } x ? F(x) : "—")} |");
+            md.AppendLine();
+            summary["set_metric"] = new { name = set.Name, values = set.PerMethod };
         }
         var groups = rows.Select(r => r.Group).Where(g => g is not null).Distinct().Order(StringComparer.Ordinal).ToList();
         var groupSummary = new Dictionary<string, object>();

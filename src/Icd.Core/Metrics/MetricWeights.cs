@@ -34,7 +34,14 @@ public sealed record MetricWeights
 
     public string LpipsHead(string net) => Path.Combine(Folder, "lpips-v0.1", net + ".pth");
 
-    public string Inception => Path.Combine(Folder, "pt_inception-2015-12-05-6726825d.pth");
+    /// <summary>pytorch-fid's Inception weights; by default the released file in <see cref="Folder"/>.</summary>
+    public string Inception
+    {
+        get => _inception ?? Path.Combine(Folder, "pt_inception-2015-12-05-6726825d.pth");
+        init => _inception = value;
+    }
+
+    private readonly string? _inception;
 
     /// <summary>A repo id or folder → the local folder (hub cache, else the path itself).</summary>
     public static string Resolve(string repoOrFolder) => HubPaths.Resolve(repoOrFolder, Environment.CurrentDirectory);

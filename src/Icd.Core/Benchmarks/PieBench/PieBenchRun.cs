@@ -25,9 +25,9 @@ public static class PieBenchRun
     public static IReadOnlyList<BenchmarkRow> Run(IcdModel model, IReadOnlyList<PieBenchItem> items, MetricNetworks networks, PieBenchOptions options,
         IProgress<MetricProgress>? progress = null, CancellationToken ct = default)
     {
-        Directory.CreateDirectory(options.OutputFolder);
+        var folder = new BenchmarkFolder(options.OutputFolder);
         var selected = options.Limit is { } limit ? items.Take(limit).ToList() : items;
-        var log = new ResultLog(Path.Combine(options.OutputFolder, "results.jsonl"));
+        var log = folder.Log;
         int total = selected.Count * options.Methods.Count, done = 0;
         foreach (var item in selected)
         {
@@ -42,8 +42,8 @@ public static class PieBenchRun
                 }
                 image ??= ReadImage(item);
                 var edit = EditingMethods.Edit(model, method, image, item.SourcePrompt, item.TargetPrompt, item.BlendedWords, options.Seed, null, ct);
-                SaveImage(options.OutputFolder, "source", item.Id, edit.Source);
-                SaveImage(options.OutputFolder, method, item.Id, edit.Edited);
+                folder.Save("source", item.Id, edit.Source);
+                folder.Save(method, item.Id, edit.Edited);
                 var mask = item.Mask is null ? null : PieMask.Resize(item.Mask, PieMask.Size, edit.Source.Width);
                 if (edit.Source.Width != edit.Source.Height) mask = null;   // PIE's masks are square
                 var metrics = PieBenchMetrics.Compute(networks, edit.Source, edit.Edited, item.TargetPrompt, mask);
@@ -53,7 +53,7 @@ public static class PieBenchRun
         }
         var ids = selected.Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
         var rows = log.Rows.Where(r => ids.Contains(r.Item) && options.Methods.Contains(r.Method)).ToList();
-        WriteReport(model, selected, rows, options, networks.Unavailable);
+        WriteReport(model, folder, selected, rows, options, networks.Unavailable);
         return rows;
     }
 
@@ -63,24 +63,10 @@ public static class PieBenchRun
         return ImageFile.Read(item.ImagePath);
     }
 
-    private static string ImagePath(string folder, string method, string id) => Path.Combine(folder, "images", method, id + ".png");
-
-    private static void SaveImage(string folder, string method, string id, RgbImage image)
-    {
-        string path = ImagePath(folder, method, id);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        PngEncoder.Write(path, image);
-    }
-
-    private static void WriteReport(IcdModel model, IReadOnlyList<PieBenchItem> items, IReadOnlyList<BenchmarkRow> rows, PieBenchOptions options,
+    private static void WriteReport(IcdModel model, BenchmarkFolder folder, IReadOnlyList<PieBenchItem> items, IReadOnlyList<BenchmarkRow> rows, PieBenchOptions options,
         IReadOnlyDictionary<string, string> unavailable)
     {
-        var grid = new List<IReadOnlyList<RgbImage>>();
-        foreach (var item in items.Take(options.GridItems))
-        {
-            var paths = new[] { "source" }.Concat(options.Methods).Select(m => ImagePath(options.OutputFolder, m, item.Id)).ToList();
-            if (paths.All(File.Exists)) grid.Add(paths.Select(p => ImageFile.Read(p)).ToList());
-        }
+        var grid = folder.Grid(items.Select(i => i.Id), ["source", .. options.Methods], options.GridItems);
         var columns = PieBenchMetrics.Columns.Select(c => new BenchmarkReport.Column(c.Name, c.Better, c.Protocol)).ToList();
         var notes = new List<string>
         {

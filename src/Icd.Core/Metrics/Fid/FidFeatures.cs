@@ -23,9 +23,18 @@ public static class FidFeatures
         return files;
     }
 
-    /// <summary>Features (N, dims), float32.</summary>
+    /// <summary>Features (N, dims), float32, of image files.</summary>
     public static Tensor Extract(FidInceptionV3 inception, IReadOnlyList<string> files, int dims = FidInceptionV3.Dims, int batchSize = 50,
-        IProgress<MetricProgress>? progress = null, CancellationToken ct = default)
+        IProgress<MetricProgress>? progress = null, CancellationToken ct = default) =>
+        Extract(inception, files.Select(f => ImageFile.Read(f)), files.Count, dims, batchSize, progress, ct);
+
+    /// <summary>Features (N, dims), float32, of images in memory.</summary>
+    public static Tensor Extract(FidInceptionV3 inception, IReadOnlyList<RgbImage> images, int dims = FidInceptionV3.Dims, int batchSize = 50,
+        IProgress<MetricProgress>? progress = null, CancellationToken ct = default) =>
+        Extract(inception, images, images.Count, dims, batchSize, progress, ct);
+
+    private static Tensor Extract(FidInceptionV3 inception, IEnumerable<RgbImage> source, int count, int dims, int batchSize,
+        IProgress<MetricProgress>? progress, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         using var scope = new TensorScope();
@@ -41,12 +50,11 @@ public static class FidFeatures
             parts.Add(inception.Features(images, dims).MoveToOuterScope());
             done += batch.Count;
             batch.Clear();
-            progress?.Report(new MetricProgress($"fid-{dims}", done, files.Count));
+            progress?.Report(new MetricProgress($"fid-{dims}", done, count));
         }
-        foreach (var file in files)
+        foreach (var image in source)
         {
             ct.ThrowIfCancellationRequested();
-            var image = ImageFile.Read(file);
             if (batch.Count == batchSize || (batch.Count > 0 && (batch[0].Width != image.Width || batch[0].Height != image.Height))) Flush();
             batch.Add(image);
         }

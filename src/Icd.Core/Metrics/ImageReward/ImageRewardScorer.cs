@@ -49,11 +49,9 @@ public sealed class ImageRewardScorer(ImageRewardModel model, BlipTokenizer toke
         using var std = Tensor.FromValues(HfImageProcessor.ClipStd, 3, 1, 1);
         var rows = images.Select(image =>
         {
-            var (w, h) = HfImageProcessor.ResizedSize(image.Width, image.Height, size);
-            var resized = PillowResize.Resize(image, w, h, PillowFilter.Bicubic);
-            var chw = Tensor.FromArray(resized.Pixels, h, w, 3).Permute(2, 0, 1).To(DType.Float32) / 255.0;
-            int top = (int)Math.Round((h - size) / 2.0), left = (int)Math.Round((w - size) / 2.0);   // torchvision's center_crop
-            return ((chw.Narrow(1, top, size).Narrow(2, left, size) - mean) / std).Unsqueeze(0);
+            var cropped = TorchvisionTransforms.ResizeCenterCrop(image, size, PillowFilter.Bicubic);
+            var chw = Tensor.FromArray(cropped.Pixels, size, size, 3).Permute(2, 0, 1).To(DType.Float32) / 255.0;
+            return ((chw - mean) / std).Unsqueeze(0);
         }).ToArray();
         return Tensor.Cat(rows, 0).MoveToOuterScope();
     }
