@@ -27,18 +27,19 @@ internal static class EvalCommand
         var methods = new Option<string>("--methods") { Description = $"comma-separated: {string.Join(", ", Icd.Benchmarks.EditingMethods.Names)}", DefaultValueFactory = _ => "p2p" };
         var output = new Option<string>("--out") { Description = "run folder (results.jsonl, images/, report.md); an existing run there is resumed", DefaultValueFactory = _ => "runs/pie-bench" };
         var limit = new Option<int?>("--limit") { Description = "only the first N items (a quick look)" };
-        var weights = WeightsOption();
+        var weights = new MetricOptions();
         var seed = ModelOptions.Seed();
         var dtype = ModelOptions.DType();
         var command = new Command("pie-bench", "Edit every PIE-Bench item with each method and score it with PIE-Bench's, iCD's and Inverse-and-Edit's metrics");
-        foreach (var o in new Option[] { model, data, images, subset, methods, output, limit, weights, seed, dtype }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, data, images, subset, methods, output, limit, seed, dtype }) command.Options.Add(o);
+        weights.AddTo(command);
         command.SetAction(parse =>
         {
             var methodList = Icd.Benchmarks.EditingMethods.Parse(parse.GetValue(methods)!);
             if (parse.GetValue(limit) is < 1) throw new ArgumentException("--limit must be at least 1");
             var items = PieBenchData.Load(parse.GetValue(data)!, parse.GetValue(subset)!, parse.GetValue(images));
             if (items.Count == 0) throw new ArgumentException($"--data {parse.GetValue(data)}: no items (subset {parse.GetValue(subset)})");
-            var metricWeights = Weights(parse.GetValue(weights));
+            var metricWeights = weights.Read(parse);
             using var m = ModelOptions.Load(parse.GetValue(model)!, dtype: parse.GetValue(dtype));
             using var networks = new MetricNetworks(metricWeights);
             string outFolder = parse.GetValue(output)!;
@@ -51,11 +52,33 @@ internal static class EvalCommand
         return command;
     }
 
-    private static MetricWeights Weights(string? folder) =>
-        folder is null ? MetricWeights.Default() : MetricWeights.Default() with { Folder = folder };
+    /// <summary>Where each metric network is: the defaults (`icd pull metrics`), or folders given on the command line.</summary>
+    internal sealed class MetricOptions
+    {
+        public Option<string?> Folder { get; } = new("--weights") { Description = "folder of the metric files from outside the hub: torchvision backbones, lpips-v0.1/, FID Inception (default: $ICD_HOME/metrics)" };
+        public Option<string?> Clip { get; } = new("--clip") { Description = "CLIP ViT-L/14 folder or hub repo (default: openai/clip-vit-large-patch14)" };
+        public Option<string?> Dinov2 { get; } = new("--dinov2") { Description = "DINOv2 folder or hub repo (default: facebook/dinov2-base)" };
+        public Option<string?> Dino { get; } = new("--dino") { Description = "DINO ViT-B/8 folder or hub repo (default: facebook/dino-vitb8)" };
+        public Option<string?> ImageReward { get; } = new("--imagereward") { Description = "ImageReward folder or hub repo (default: THUDM/ImageReward)" };
+        public Option<string?> Bert { get; } = new("--bert") { Description = "folder or hub repo with bert-base-uncased's vocab.txt (default: google-bert/bert-base-uncased)" };
 
-    private static Option<string?> WeightsOption() =>
-        new("--weights") { Description = "folder of the metric files from outside the hub (default: $ICD_HOME/metrics)" };
+        public void AddTo(Command command)
+        {
+            foreach (var o in new[] { Folder, Clip, Dinov2, Dino, ImageReward, Bert }) command.Options.Add(o);
+        }
+
+        public MetricWeights Read(ParseResult parse)
+        {
+            var w = MetricWeights.Default();
+            if (parse.GetValue(Folder) is { } folder) w = w with { Folder = folder };
+            if (parse.GetValue(Clip) is { } clip) w = w with { ClipLarge = clip };
+            if (parse.GetValue(Dinov2) is { } dinov2) w = w with { Dinov2 = dinov2 };
+            if (parse.GetValue(Dino) is { } dino) w = w with { Dino = dino };
+            if (parse.GetValue(ImageReward) is { } ir) w = w with { ImageReward = ir };
+            if (parse.GetValue(Bert) is { } bert) w = w with { BertVocabulary = bert };
+            return w;
+        }
+    }
 
     private static Command CocoInversion()
     {
@@ -65,10 +88,11 @@ internal static class EvalCommand
         var count = new Option<int?>("--count") { Description = "the first N rows (iCD's table: 5000)" };
         var compare = new Option<string[]>("--compare") { Description = "another manifest whose fCD | CD pair adds rows, e.g. Inverse-and-Edit's (repeatable)", AllowMultipleArgumentsPerToken = false };
         var output = new Option<string>("--out") { Description = "run folder (resumed if it holds a run)", DefaultValueFactory = _ => "runs/coco-inversion" };
-        var weights = WeightsOption();
+        var weights = new MetricOptions();
         var dtype = ModelOptions.DType();
         var command = new Command("coco-inversion", "iCD's Table 2 and Inverse-and-Edit's reconstruction table: DDIM50 and fCD | CD, unguided, guided and with dynamic CFG");
-        foreach (var o in new Option[] { model, images, captions, count, compare, output, weights, dtype }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, images, captions, count, compare, output, dtype }) command.Options.Add(o);
+        weights.AddTo(command);
         command.SetAction(parse =>
         {
             if (parse.GetValue(count) is < 1) throw new ArgumentException("--count must be at least 1");
@@ -76,7 +100,7 @@ internal static class EvalCommand
             if (!Directory.Exists(imageFolder)) throw new DirectoryNotFoundException($"--images {imageFolder} does not exist");
             var items = CocoCaptions.Load(parse.GetValue(captions)!, parse.GetValue(count));
             using var m = ModelOptions.Load(parse.GetValue(model)!, dtype: parse.GetValue(dtype));
-            using var networks = new MetricNetworks(Weights(parse.GetValue(weights)));
+            using var networks = new MetricNetworks(weights.Read(parse));
             var options = new CocoInversionOptions { OutputFolder = parse.GetValue(output)!, Compare = parse.GetValue(compare) ?? [] };
             int configurations = 3 * (2 + options.Compare.Count);
             ConsoleProgress.RunImages("coco-inversion", items.Count * configurations, false, p => CocoInversionRun.Run(m, imageFolder, items, networks, options, p));
@@ -97,10 +121,11 @@ internal static class EvalCommand
         var fidStats = new Option<string?>("--fid-stats") { Description = "pytorch-fid statistics of the reference (iCD: fid_stats_mscoco256_val.npz)" };
         var fidSize = new Option<int>("--fid-size") { Description = "FID preprocessing: Lanczos resize of the short side + centre crop to this size", DefaultValueFactory = _ => 256 };
         var output = new Option<string>("--out") { Description = "run folder (resumed if it holds a run)", DefaultValueFactory = _ => "runs/coco-generation" };
-        var weights = WeightsOption();
+        var weights = new MetricOptions();
         var dtype = ModelOptions.DType();
         var command = new Command("coco-generation", "iCD's Table 4: FID, CLIP score and ImageReward of text-to-image generation from COCO captions");
-        foreach (var o in new Option[] { model, captions, count, guidance, taus, ddim, fidStats, fidSize, output, weights, dtype }) command.Options.Add(o);
+        foreach (var o in new Option[] { model, captions, count, guidance, taus, ddim, fidStats, fidSize, output, dtype }) command.Options.Add(o);
+        weights.AddTo(command);
         command.SetAction(parse =>
         {
             if (parse.GetValue(count) is < 2) throw new ArgumentException("--count must be at least 2 (FID needs two images)");
@@ -110,7 +135,7 @@ internal static class EvalCommand
             if (parse.GetValue(fidSize) is < 16 or > 2048) throw new ArgumentException("--fid-size must be in 16..2048");
             var items = CocoCaptions.Load(parse.GetValue(captions)!, parse.GetValue(count));
             using var m = ModelOptions.Load(parse.GetValue(model)!, dtype: parse.GetValue(dtype));
-            using var networks = new MetricNetworks(Weights(parse.GetValue(weights)));
+            using var networks = new MetricNetworks(weights.Read(parse));
             var options = new CocoGenerationOptions
             {
                 OutputFolder = parse.GetValue(output)!, Guidance = parse.GetValue(guidance), Taus = tauList, Ddim = parse.GetValue(ddim),

@@ -19,14 +19,14 @@ internal static class MetricsCommand
         var pairB = new Option<string>("--b") { Description = "the result image (edit, reconstruction)" };
         var prompt = new Option<string?>("--prompt") { Description = "the prompt the result should show (CLIP score, ImageReward)" };
         var asJson = new Option<bool>("--json") { Description = "print JSON instead of a table" };
-        var pairWeights = new Option<string?>("--weights") { Description = "folder of the files from outside the hub (default: $ICD_HOME/metrics, where `icd pull metrics` puts them)" };
-        foreach (var o in new Option[] { pairA, pairB, prompt, asJson, pairWeights }) metrics.Options.Add(o);
+        var pairWeights = new EvalCommand.MetricOptions();
+        foreach (var o in new Option[] { pairA, pairB, prompt, asJson }) metrics.Options.Add(o);
+        pairWeights.AddTo(metrics);
         metrics.SetAction(parse =>
         {
             string? pathA = parse.GetValue(pairA), pathB = parse.GetValue(pairB);
             if (pathA is null || pathB is null) throw new ArgumentException("icd metrics needs --a and --b (or a subcommand: lpips, fid, fid-stats)");
-            var weights = Icd.Metrics.MetricWeights.Default();
-            if (parse.GetValue(pairWeights) is { } folder) weights = weights with { Folder = folder };
+            var weights = pairWeights.Read(parse);
             var a = ModelOptions.ReadImage(pathA);
             var b = ModelOptions.ReadImage(pathB);
             using var suite = new Icd.Metrics.PairMetrics(weights);
