@@ -116,6 +116,16 @@ ICD_EXPORT int32_t icd_generator_free(void* generator);
 ICD_EXPORT int32_t icd_generator_get_state(void* generator, void** state);
 ICD_EXPORT int32_t icd_generator_set_state(void* generator, void* state);
 
+/* Distributed (c10d: TCPStore rendezvous, Gloo process group). Collectives are in place and
+   blocking; each fails with the timeout given at init when a peer is gone or stalls. */
+ICD_EXPORT int32_t icd_dist_init(const char* master_addr, int32_t master_port, int32_t rank, int32_t world_size,
+                                 int64_t timeout_ms, const char* interface, void** group);
+ICD_EXPORT int32_t icd_dist_free(void* group);
+ICD_EXPORT int32_t icd_dist_broadcast(void* group, void* tensor, int32_t root);
+ICD_EXPORT int32_t icd_dist_allreduce_sum(void* group, void* tensor);
+ICD_EXPORT int32_t icd_dist_allgather(void* group, void* input, void** outputs, int32_t world_size);
+ICD_EXPORT int32_t icd_dist_barrier(void* group);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,7 +12,7 @@ namespace Icd.Training;
 /// the teacher). Target: ε_u + (w + 1)(ε_c − ε_u) from the frozen teacher, where w is the embedded
 /// scale (classical scale − 1, METHOD A2's convention), drawn per sample from a discrete set.
 /// </summary>
-public sealed class GuidanceDistillationStage : ITrainingStage
+public sealed class GuidanceDistillationStage : IDataParallelStage
 {
     private readonly UNet2DConditionModel _teacher, _student;
     private readonly BatchBuilder _data;
@@ -121,9 +121,13 @@ public sealed class GuidanceDistillationStage : ITrainingStage
             var w = wIndex.Select(i => _guidanceSet[i]).ToArray();
             var eps = Noise.Sample(batch.Z0.Shape, _noise);
             var xt = _schedule.AddNoise(batch.Z0, eps, t);
+            var text = batch.Text;
+            // Data-parallel: the whole batch was drawn as one process draws it; this rank computes its shard.
+            if (DataParallel.Current is { } dp)
+                (xt, t, text, w) = (dp.Shard(xt), dp.Shard(t), dp.Shard(text), w.Skip(dp.Rank * w.Length / dp.WorldSize).Take(w.Length / dp.WorldSize).ToArray());
             var tt = Tensor.FromValues(t);
-            var target = GuidedTeacher(xt, tt, batch.Text, w);
-            var pred = _student.Forward(xt, tt, batch.Text.States, Embeddings.GuidanceScale(w, dim), batch.Text.Added);
+            var target = GuidedTeacher(xt, tt, text, w);
+            var pred = _student.Forward(xt, tt, text.States, Embeddings.GuidanceScale(w, dim), text.Added);
             return Losses.Mse(pred, target);
         }, _options.GradClip);
         return new Dictionary<string, double> { ["loss"] = total, ["grad_norm"] = norm };

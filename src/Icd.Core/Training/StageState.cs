@@ -41,10 +41,12 @@ internal static class StageState
         data.LoadState(from);
     }
 
-    /// <summary>One optimizer step on the accumulated gradients: clip their joint norm, step,
-    /// drop them. Returns the norm before clipping.</summary>
+    /// <summary>One optimizer step on the accumulated gradients (averaged over ranks in a
+    /// data-parallel run): clip their joint norm, step, drop them. Returns the norm before clipping.</summary>
     public static double ClipAndStep(AdamW optimizer, double maxNorm)
     {
+        // Data-parallel: the optimizer (and the clipping) sees the gradient of the whole global batch.
+        DataParallel.Current?.AverageGradients(optimizer.ParameterList);
         double norm = GradClip.ClipGradNorm(optimizer.ParameterList, maxNorm);
         optimizer.Step();
         optimizer.ZeroGrad();

@@ -13,7 +13,7 @@ namespace Icd.Training;
 /// (<see cref="Counterfactual"/>); a grounding loss may pull each word's cross-attention onto the
 /// pixels it describes (<see cref="GroundingWeight"/>).
 /// </summary>
-public sealed class TeacherStage : ITrainingStage
+public sealed class TeacherStage : IDataParallelStage
 {
     private readonly UNet2DConditionModel _unet;
     private readonly BatchBuilder _data;
@@ -106,11 +106,18 @@ public sealed class TeacherStage : ITrainingStage
             var eps = Noise.Sample(batch.Z0.Shape, _noise);
             var (input, target) = Counterfactual is { } counterfactual ? CounterfactualInput(counterfactual, batch, eps, t) : (batch.Z0, eps);
             var xt = _schedule.AddNoise(input, eps, t);
+            var text = batch.Text;
+            // Data-parallel: the whole batch was drawn as one process draws it; this rank computes its shard.
+            if (DataParallel.Current is { } dp)
+            {
+                if (GroundingWeight is not null) throw new NotSupportedException("the grounding loss is not available in a data-parallel run yet");
+                (xt, target, t, text, b) = (dp.Shard(xt), dp.Shard(target), dp.Shard(t), dp.Shard(text), b / dp.WorldSize);
+            }
             var cond = _unet.Config.TimeCondProjDim is { } dim ? Embeddings.GuidanceScale(new double[b], dim) : null;
             using var grounding = GroundingWeight is null ? null : _data.Grounding(batch);
             Tensor pred;
             using (grounding is null ? null : _unet.UseController(grounding))
-                pred = _unet.Forward(xt, Tensor.FromValues(t), batch.Text.States, cond, batch.Text.Added);
+                pred = _unet.Forward(xt, Tensor.FromValues(t), text.States, cond, text.Added);
             var loss = SnrGamma is { } gamma ? Losses.WeightedMse(pred, target, Losses.MinSnrWeights(_schedule, t, gamma)) : Losses.Mse(pred, target);
             if (grounding is null) return loss;
             var attention = grounding.Loss();

@@ -134,8 +134,17 @@ public sealed class TrainingRun(string directory, RunOptions options)
     public long Run(ITrainingStage stage, bool resume, IProgress<TrainProgress>? progress = null, CancellationToken ct = default)
     {
         options.Validate();
+        var parallel = DataParallel.Current;
+        if (parallel is not null && stage is not IDataParallelStage)
+            throw new NotSupportedException($"the {stage.Name} stage does not run data-parallel yet (the teacher and guidance distillation do); start it as one process");
+        if (parallel is not null && options.BatchSize % parallel.WorldSize != 0)
+            throw new ArgumentException($"--batch-size {options.BatchSize} (the global batch) must split evenly over the {parallel.WorldSize} processes");
+        bool main = parallel is null || parallel.Rank == 0;
+        if (parallel is not null && options.SelectBy is not null)
+            throw new ArgumentException($"selecting the best validated step ({options.SelectBy}) is not available in a data-parallel run yet; use the weight average or the last step");
         System.IO.Directory.CreateDirectory(Directory);
-        RunFolder.RemoveStaleTemporaries(Directory);
+        if (main) RunFolder.RemoveStaleTemporaries(Directory);
+        parallel?.Group.Barrier();
         using var average = options.EmaDecay > 0 ? new WeightAverage(stage.Optimizers.SelectMany(o => o.ParameterList), options.EmaDecay) : null;
         long start = 0;
         if (resume && File.Exists(CheckpointPath))
@@ -143,11 +152,13 @@ public sealed class TrainingRun(string directory, RunOptions options)
             start = Restore(stage, CheckpointPath, average, options);
             TruncateLog(start);
         }
-        else
+        else if (main)
         {
             foreach (var stale in new[] { LogPath, BestPath })
                 if (File.Exists(stale)) File.Delete(stale);
         }
+        // Every rank starts from rank 0's weights (after a resume too), and has built the same model.
+        parallel?.Synchronize(stage.Optimizers.SelectMany(o => o.ParameterList).Select((p, i) => ($"{i}", p)).ToList());
         var best = BestSoFar();
         if (options.SelectBy is not null && start == 0)
         {
@@ -168,6 +179,7 @@ public sealed class TrainingRun(string directory, RunOptions options)
             using (new TensorScope())
             using (options.MixedPrecisionScope())
                 losses = stage.Step(step);
+            if (parallel is not null) losses = parallel.Average(losses);
             foreach (var (name, value) in losses)
             {
                 if (!double.IsFinite(value)) throw new InvalidOperationException($"{stage.Name}: loss '{name}' is {value} at step {step}; lower the learning rate or check the data");
@@ -181,12 +193,13 @@ public sealed class TrainingRun(string directory, RunOptions options)
                 foreach (var (k, v) in validated) all[k] = v;
                 if (options.SelectBy is not null) best = KeepIfBest(stage, step + 1, validated, best);
             }
-            if ((step + 1) % options.LogEvery == 0 || step + 1 == options.Steps) AppendLog(step + 1, all, sw.Elapsed.TotalSeconds);
-            if ((step + 1) % options.CheckpointEvery == 0 || step + 1 == options.Steps) SaveCheckpoint(stage, step + 1, average);
+            if (main && ((step + 1) % options.LogEvery == 0 || step + 1 == options.Steps)) AppendLog(step + 1, all, sw.Elapsed.TotalSeconds);
+            if (main && ((step + 1) % options.CheckpointEvery == 0 || step + 1 == options.Steps)) SaveCheckpoint(stage, step + 1, average);
             double rate = done / Math.Max(sw.Elapsed.TotalSeconds, 1e-9);
             progress?.Report(new TrainProgress(stage.Name, step + 1, options.Steps, all, rate, TimeSpan.FromSeconds((options.Steps - step - 1) / Math.Max(rate, 1e-9))));
         }
-        WritePlot(stage.Name);
+        if (main) WritePlot(stage.Name);
+        parallel?.Group.Barrier();   // rank 0's files are complete before any rank goes on
         if (options.SelectBy is not null && File.Exists(BestPath)) Restore(stage, BestPath, null, null);
         average?.Swap(); // the run ends in the average; the last step's weights stay in the checkpoint
         return done;

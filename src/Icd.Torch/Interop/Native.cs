@@ -83,7 +83,7 @@ internal static unsafe partial class Native
         throw new TorchException(operation(), message);
     }
 
-    private static string LastError() => Marshal.PtrToStringUTF8(LastErrorPtr()) ?? "(no message)";
+    internal static string LastError() => Marshal.PtrToStringUTF8(LastErrorPtr()) ?? "(no message)";
 
     [LibraryImport(Lib, EntryPoint = "icd_torch_version")]
     internal static partial int TorchVersion(byte* buffer, int capacity);
@@ -189,6 +189,24 @@ internal static unsafe partial class Native
 
     [LibraryImport(Lib, EntryPoint = "icd_autocast_cpu_exit")]
     internal static partial int AutocastCpuExit(int previousEnabled, int previousDtype);
+
+    [LibraryImport(Lib, EntryPoint = "icd_dist_init", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int DistInit(string masterAddr, int masterPort, int rank, int worldSize, long timeoutMs, string? iface, out IntPtr group);
+
+    [LibraryImport(Lib, EntryPoint = "icd_dist_free")]
+    internal static partial int DistFree(IntPtr group);
+
+    [LibraryImport(Lib, EntryPoint = "icd_dist_broadcast")]
+    internal static partial int DistBroadcast(IntPtr group, IntPtr tensor, int root);
+
+    [LibraryImport(Lib, EntryPoint = "icd_dist_allreduce_sum")]
+    internal static partial int DistAllReduceSum(IntPtr group, IntPtr tensor);
+
+    [LibraryImport(Lib, EntryPoint = "icd_dist_allgather")]
+    internal static partial int DistAllGather(IntPtr group, IntPtr input, IntPtr* outputs, int worldSize);
+
+    [LibraryImport(Lib, EntryPoint = "icd_dist_barrier")]
+    internal static partial int DistBarrier(IntPtr group);
 
     [LibraryImport(Lib, EntryPoint = "icd_generator_new")]
     internal static partial int GeneratorNew(ulong seed, int deviceType, out IntPtr generator);
