@@ -70,12 +70,23 @@ internal static class TrainCommand
         var clean = new Option<bool>("--lr-to-clean") { Description = "icd: L_r's first segment jumps to t = 0 and targets the clean latent, as inference decodes (default: METHOD D1's noised start x_19)" };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
         var overwrite = new Option<bool>("--overwrite") { Description = "start over in a run folder that already holds a run, replacing its results" };
+        var nproc = new Option<int>("--nproc") { Description = "data-parallel: start this many local worker processes (teacher, guidance; --batch-size is the global batch). Under torchrun/Slurm set RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT instead", DefaultValueFactory = _ => 1 };
+        var distTimeout = new Option<double>("--dist-timeout") { Description = "data-parallel: seconds a rank waits for the others before it stops with an error", DefaultValueFactory = _ => 300 };
         var command = new Command(name, description);
         foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, overwrite, seed, rank, alpha,
-                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, ema, checkpointing, precision, cacheDir, fromScratch, pyramid, snrGamma, preservation, clean, firstSegment })
+                     guidanceSet, forwardLora, reverseLora, lpipsVgg, lpipsLin, lpipsShapes, logEvery, warmup, cosine, validateEvery, selectBy, ema, checkpointing, precision, cacheDir, fromScratch, pyramid, snrGamma, preservation, clean, firstSegment, nproc, distTimeout })
             command.Options.Add(o);
         command.SetAction(parse =>
         {
+            var timeout = TimeSpan.FromSeconds(parse.GetValue(distTimeout));
+            if (!(timeout.TotalSeconds is >= 1 and <= 86400)) throw new ArgumentException("--dist-timeout must be in 1..86400 seconds");
+            if (parse.GetValue(nproc) is var n && n != 1)
+            {
+                if (n < 1 || n > 256) throw new ArgumentException($"--nproc must be in 1..256, got {n}");
+                if (Icd.Torch.Distributed.DistributedEnvironment.FromEnvironment() is null) return DistributedLaunch.Launch(n, timeout);
+            }
+            using var parallel = DistributedLaunch.Join(timeout);
+            bool main = parallel is null || parallel.Rank == 0;
             if (parse.GetValue(selectBy) is { } metric && parse.GetValue(validateEvery) == 0)
                 throw new ArgumentException($"--select-by {metric} needs validation: add --validate-every N");
             var run = new RunOptions
@@ -96,7 +107,8 @@ internal static class TrainCommand
             if (!(keep >= 0 && double.IsFinite(keep))) throw new ArgumentException($"--preservation must be ≥ 0 (0: off), got {keep}");
             if (parse.GetValue(firstSegment) is var k and < 1) throw new ArgumentException($"--first-segment-weight must be ≥ 1 (1: METHOD D1's uniform draw), got {k}");
             string outDir = parse.GetValue(output)!;
-            RunFolder.CheckStart(outDir, parse.GetValue(resume), parse.GetValue(overwrite));
+            if (main) RunFolder.CheckStart(outDir, parse.GetValue(resume), parse.GetValue(overwrite));
+            parallel?.Group.Barrier();
             string cwd = Directory.GetCurrentDirectory();
             using var net = StableDiffusionLoader.Load(Icd.Hub.HubPaths.Resolve(parse.GetValue(model)!, cwd));
             net.Vae.SetRequiresGrad(false);
@@ -106,7 +118,7 @@ internal static class TrainCommand
             var cache = parse.GetValue(cacheDir) is { } c ? LatentCache.Open(c, net.Vae, net.TextEncoder, parse.GetValue(size)) : null;
             var data = new BatchBuilder(source, net.Vae, net.TextEncoder, net.Tokenizer, parse.GetValue(size), run.Seed, name == "teacher" ? 0.1 : 0) { DiskCache = cache, XLPrompts = net.XLPrompts };
             var w = ModelOptions.ParseList(parse.GetValue(guidanceSet) ?? (net.IsXL ? "0,3,5,7,9,11,13,15,17,19" : "0,7,11,15,19"), "--guidance-set");
-            var progress = new TrainProgressLines(TimeSpan.FromSeconds(5));
+            var progress = main ? new TrainProgressLines(TimeSpan.FromSeconds(5)) : null;
             var trainingRun = new TrainingRun(outDir, run);
             switch (name)
             {
@@ -120,7 +132,7 @@ internal static class TrainCommand
                         var unet = fresh ?? net.UNet;
                         using var stage = new TeacherStage(unet, data, net.Schedule, run) { Noise = noise, SnrGamma = gamma };
                         trainingRun.Run(stage, parse.GetValue(resume), progress);
-                        WriteModelFolder(net.Directory, outDir, unet);
+                        if (main) WriteModelFolder(net.Directory, outDir, unet);
                     }
                     break;
                 }
@@ -129,7 +141,7 @@ internal static class TrainCommand
                     using var student = GuidanceDistillationStage.NewStudent(net.UNet, 512);
                     using var stage = new GuidanceDistillationStage(net.UNet, student, data, net.Schedule, net.TextEncoder, net.Tokenizer, w, run) { Noise = noise };
                     trainingRun.Run(stage, parse.GetValue(resume), progress);
-                    WriteModelFolder(net.Directory, outDir, student);
+                    if (main) WriteModelFolder(net.Directory, outDir, student);
                     break;
                 }
                 case "icd":
@@ -158,7 +170,8 @@ internal static class TrainCommand
                     break;
                 }
             }
-            Console.WriteLine($"{name}: done; results, log.csv and loss.svg in {outDir}");
+            parallel?.Group.Barrier();   // rank 0's files are written before any worker reports success
+            if (main) Console.WriteLine($"{name}: done; results, log.csv and loss.svg in {outDir}{(parallel is null ? "" : $" ({parallel.WorldSize} processes)")}");
             return 0;
         });
         return command;
