@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Icd.Checkpoints;
 using Icd.Denoising;
+using Icd.Lora;
 using Icd.Torch;
 using Icd.Torch.Distributed;
 using Icd.Training;
@@ -11,11 +12,12 @@ namespace Icd.Tests;
 
 /// <summary>
 /// Data-parallel training on loopback, ranks as threads of this process: 2 ranks × 2 items against
-/// 1 process × 4 items give the same logged losses (to 1e-6) and the same weights up to float32
-/// rounding that Adam amplifies where gradients are ~0 (measured 3e-4 to 9e-4 of the distance
-/// trained, bound 5e-3), since every rank draws the whole batch's data and noise and computes its
-/// half; the ranks stay bit-identical; a rank that stops makes the other fail within the timeout,
-/// and the checkpoint left behind resumes.
+/// 1 process × 4 items (teacher, guidance distillation, iCD distillation, cycle fine-tuning) give
+/// the same logged losses (to 1e-6) and the same weights up to float32 rounding that Adam amplifies
+/// where gradients are ~0 (measured 3e-4 to 9e-4 of the distance trained after 2–3 steps, bound
+/// 5e-3; 1.4e-2 for the cycle's single step), since every rank draws the whole batch's data and
+/// noise and computes its half; the ranks stay bit-identical; a rank that stops makes the other
+/// fail within the timeout, and the checkpoint left behind resumes.
 /// </summary>
 public class DataParallelTests
 {
@@ -53,12 +55,29 @@ public class DataParallelTests
         return errors;
     }
 
-    private static List<double> Losses(string runFolder)
+    private static List<double> Losses(string runFolder, string column = "loss")
     {
         var lines = File.ReadAllLines(Path.Combine(runFolder, "log.csv"));
-        int column = lines[0].Split(',').ToList().IndexOf("loss");
-        return lines.Skip(1).Select(l => double.Parse(l.Split(',')[column], CultureInfo.InvariantCulture)).ToList();
+        int index = lines[0].Split(',').ToList().IndexOf(column);
+        Assert.True(index >= 0, $"log.csv has no '{column}' column");
+        return lines.Skip(1).Select(l => double.Parse(l.Split(',')[index], CultureInfo.InvariantCulture)).ToList();
     }
+
+    /// <summary>Every logged loss column of two runs, step by step.</summary>
+    private static void AssertSameLosses(string one, string two, params string[] columns)
+    {
+        foreach (var column in columns)
+        {
+            var (expected, actual) = (Losses(one, column), Losses(two, column));
+            Assert.Equal(expected.Count, actual.Count);
+            for (int i = 0; i < expected.Count; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-6 * Math.Max(1, Math.Abs(expected[i])), $"{column} at row {i}: {expected[i]} vs {actual[i]}");
+        }
+    }
+
+    private static Dictionary<string, float[]> Adapters(UNet2DConditionModel unet) =>
+        new[] { IcdDistillationStage.Forward, IcdDistillationStage.Reverse }
+            .SelectMany(a => UNetLora.Parameters(unet, a).Select((p, i) => ($"{a}/{i}", p.ToArray<float>())))
+            .ToDictionary(p => p.Item1, p => p.Item2);
 
     private static Dictionary<string, float[]> Teacher(string folder, long steps, bool resume = false, CancellationToken ct = default)
     {
@@ -126,6 +145,67 @@ public class DataParallelTests
         var (expected, actual) = (Losses(dir.File("one")), Losses(dir.File("two")));
         for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i], actual[i], 1e-6);
         AssertClose(start!, single, perRank[0], 5e-3);
+    }
+
+    [Fact]
+    public void IcdDistillationOnTwoRanksEqualsOneProcess()
+    {
+        using var dir = new TempDir();
+        Dictionary<string, float[]>? start = null;
+        Dictionary<string, float[]> Run(string folder)
+        {
+            using var net = StableDiffusionLoader.Load(Paths.TinySd);
+            var data = TinyTeacherData.Batches(net, TinyTeacherData.Shapes());
+            var options = new IcdDistillationOptions { Rank = 4, GuidanceSet = [0, 3] };
+            IcdDistillationStage stage;
+            using (Icd.Torch.Nn.Init.Seed(5)) stage = new IcdDistillationStage(net.UNet, data, net.Schedule, Options(2), options);
+            using (stage)
+            {
+                start ??= Adapters(net.UNet);
+                new TrainingRun(folder, Options(2)).Run(stage, false);
+                return Adapters(net.UNet);
+            }
+        }
+        var single = Run(dir.File("one"));
+        var perRank = new Dictionary<string, float[]>[2];
+        Assert.All(Ranks(2, TimeSpan.FromSeconds(60), rank => perRank[rank] = Run(dir.File("two"))), e => Assert.Null(e));
+        AssertSameLosses(dir.File("one"), dir.File("two"), "reverse_cd", "forward_cd", "preserve_forward", "preserve_reverse");
+        AssertClose(start!, single, perRank[0], 5e-3);
+    }
+
+    [Fact]
+    public void CycleFineTuningOnTwoRanksEqualsOneProcess()
+    {
+        using var dir = new TempDir();
+        Dictionary<string, float[]>? start = null;
+        Dictionary<string, float[]> Run(string folder)
+        {
+            using var net = StableDiffusionLoader.Load(Paths.TinySd);
+            using (Icd.Torch.Nn.Init.Seed(6))
+            {
+                UNetLora.CreateTrainable(net.UNet, IcdDistillationStage.Forward, Icd.Lora.LoraTargets.Icd, 4, 0.5);
+                UNetLora.CreateTrainable(net.UNet, IcdDistillationStage.Reverse, Icd.Lora.LoraTargets.Icd, 4, 0.5);
+            }
+            net.Vae.SetRequiresGrad(false);
+            Icd.Metrics.ImageEncoder encoder;
+            using (Icd.Torch.Nn.Init.Seed(7)) encoder = new Icd.Metrics.ImageEncoder([8, 16], 8);
+            encoder.SetRequiresGrad(false);
+            using var lpips = Icd.Metrics.Lpips.OverEncoder(encoder, encoder);
+            var data = TinyTeacherData.Batches(net, TinyTeacherData.Shapes());
+            var options = IcdDistillationOptions.CycleFineTuning(4, 0.5) with { Rank = 4 };
+            var run = Options(1) with { BatchSize = 2 };
+            using var stage = new IcdDistillationStage(net.UNet, data, net.Schedule, run, options, createAdapters: false, cycle: new CycleContext(net.Vae, lpips));
+            start ??= Adapters(net.UNet);
+            new TrainingRun(folder, run).Run(stage, false);
+            return Adapters(net.UNet);
+        }
+        var single = Run(dir.File("one"));
+        var perRank = new Dictionary<string, float[]>[2];
+        Assert.All(Ranks(2, TimeSpan.FromSeconds(60), rank => perRank[rank] = Run(dir.File("two"))), e => Assert.Null(e));
+        AssertSameLosses(dir.File("one"), dir.File("two"), "cycle", "forward_cd", "preserve_forward");
+        // One step of three Adam updates from fresh moments: each is ±lr per element wherever the
+        // gradient is not ~0, so rounding-level gradient differences weigh most here (measured 1.4e-2).
+        AssertClose(start!, single, perRank[0], 3e-2);
     }
 
     /// <summary>Rank 1 stops after its first step: rank 0 fails at the next all-reduce within the

@@ -70,7 +70,7 @@ internal static class TrainCommand
         var clean = new Option<bool>("--lr-to-clean") { Description = "icd: L_r's first segment jumps to t = 0 and targets the clean latent, as inference decodes (default: METHOD D1's noised start x_19)" };
         var cacheDir = new Option<string?>("--cache-dir") { Description = "on-disk cache of VAE latents and caption embeddings (reused across runs)" };
         var overwrite = new Option<bool>("--overwrite") { Description = "start over in a run folder that already holds a run, replacing its results" };
-        var nproc = new Option<int>("--nproc") { Description = "data-parallel: start this many local worker processes (teacher, guidance; --batch-size is the global batch). Under torchrun/Slurm set RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT instead", DefaultValueFactory = _ => 1 };
+        var nproc = new Option<int>("--nproc") { Description = "data-parallel: start this many local worker processes (--batch-size is the global batch). Under torchrun/Slurm set RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT instead", DefaultValueFactory = _ => 1 };
         var distTimeout = new Option<double>("--dist-timeout") { Description = "data-parallel: seconds a rank waits for the others before it stops with an error", DefaultValueFactory = _ => 300 };
         var command = new Command(name, description);
         foreach (var o in new Option[] { model, images, captions, output, steps, batch, lr, accumulation, checkpointEvery, size, resume, overwrite, seed, rank, alpha,

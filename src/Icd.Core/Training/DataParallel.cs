@@ -53,6 +53,13 @@ public sealed class DataParallel(ProcessGroup group) : IDisposable
         return global.Skip(Rank * size).Take(size).ToArray();
     }
 
+    public double[] Shard(double[] global)
+    {
+        if (global.Length % WorldSize != 0) throw new InvalidOperationException($"a batch of {global.Length} does not split into {WorldSize} equal shards");
+        int size = global.Length / WorldSize;
+        return global.Skip(Rank * size).Take(size).ToArray();
+    }
+
     public TextConditioning Shard(TextConditioning global) =>
         new(Shard(global.States), global.Added is { } a ? new AddedConditions(Shard(a.TextEmbeds), Shard(a.TimeIds)) : null);
 

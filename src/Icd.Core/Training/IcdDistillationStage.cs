@@ -78,7 +78,7 @@ public sealed record CycleContext(Icd.Latents.AutoencoderKL Vae, Icd.Metrics.Lpi
 /// The CD targets come from the same student under no-grad (no EMA); the teacher solver is one
 /// DDIM step on the 50-step grid; losses are pseudo-Huber with c = 0.001.
 /// </summary>
-public sealed class IcdDistillationStage : ITrainingStage
+public sealed class IcdDistillationStage : IDataParallelStage
 {
     public const string Forward = "forward", Reverse = "reverse";
 
@@ -210,14 +210,18 @@ public sealed class IcdDistillationStage : ITrainingStage
     private Tensor ConsistencyLoss(string adapter, TrainingBatch batch, long[] t, long[] adjacent, long[] s, double[] w)
     {
         var xt = Noised(batch.Z0, t, _noise);
+        var text = batch.Text;
+        // Data-parallel: everything above is drawn for the whole batch; this rank computes its shard.
+        if (DataParallel.Current is { } dp)
+            (xt, t, adjacent, s, w, text) = (dp.Shard(xt), dp.Shard(t), dp.Shard(adjacent), dp.Shard(s), dp.Shard(w), dp.Shard(text));
         Tensor target;
         using (Autograd.NoGrad())
         {
-            var xAdjacent = TeacherStep(xt, t, adjacent, batch.Text, w);
-            var jumped = Jump(xAdjacent, Eps(adapter, xAdjacent, adjacent, batch.Text, w), adjacent, s);
+            var xAdjacent = TeacherStep(xt, t, adjacent, text, w);
+            var jumped = Jump(xAdjacent, Eps(adapter, xAdjacent, adjacent, text, w), adjacent, s);
             target = Tensor.Where(Mask(adjacent, s), xAdjacent, jumped);
         }
-        var pred = Jump(xt, Eps(adapter, xt, t, batch.Text, w), t, s);
+        var pred = Jump(xt, Eps(adapter, xt, t, text, w), t, s);
         return Losses.PseudoHuber(pred, target, _o.HuberC);
     }
 
@@ -228,9 +232,11 @@ public sealed class IcdDistillationStage : ITrainingStage
         var zeros = new double[b];
         var (f, r) = PreservationDraw(b);
         var xa = Noised(batch.Z0, f, _noise);
+        var text = batch.Text;
+        if (DataParallel.Current is { } dp) (xa, f, r, text, zeros) = (dp.Shard(xa), dp.Shard(f), dp.Shard(r), dp.Shard(text), dp.Shard(zeros));
         Tensor xb;
-        using (Autograd.NoGrad()) xb = Jump(xa, Eps(Reverse, xa, f, batch.Text, zeros), f, r);
-        var pred = Jump(xb, Eps(Forward, xb, r, batch.Text, zeros), r, f);
+        using (Autograd.NoGrad()) xb = Jump(xa, Eps(Reverse, xa, f, text, zeros), f, r);
+        var pred = Jump(xb, Eps(Forward, xb, r, text, zeros), r, f);
         return Losses.PseudoHuber(pred, xa, _o.HuberC) * _o.ForwardPreservation;
     }
 
@@ -242,11 +248,14 @@ public sealed class IcdDistillationStage : ITrainingStage
         var zeros = new double[b];
         var (f, r) = PreservationDraw(b);
         var xa = Noised(batch.Z0, r, _noise);
+        var (text, z0) = (batch.Text, batch.Z0);
+        if (DataParallel.Current is { } dp)
+            (xa, f, r, text, zeros, z0) = (dp.Shard(xa), dp.Shard(f), dp.Shard(r), dp.Shard(text), dp.Shard(zeros), dp.Shard(z0));
         Tensor xb;
-        using (Autograd.NoGrad()) xb = Jump(xa, Eps(Forward, xa, r, batch.Text, zeros), r, f);
+        using (Autograd.NoGrad()) xb = Jump(xa, Eps(Forward, xa, r, text, zeros), r, f);
         var ends = r.Select(v => ConsistencyPairs.ReversePreservationEnd(v, _o.ForwardStart, _o.ReversePreservationToClean)).ToArray();
-        var pred = Jump(xb, Eps(Reverse, xb, f, batch.Text, zeros), f, ends.Select(e => e.End).ToArray());
-        var target = Tensor.Where(Tensor.FromValues(ends.Select(e => e.Clean).ToArray(), b, 1, 1, 1), batch.Z0, xa);
+        var pred = Jump(xb, Eps(Reverse, xb, f, text, zeros), f, ends.Select(e => e.End).ToArray());
+        var target = Tensor.Where(Tensor.FromValues(ends.Select(e => e.Clean).ToArray(), ends.Length, 1, 1, 1), z0, xa);
         return Losses.PseudoHuber(pred, target, _o.HuberC) * _o.ReversePreservation;
     }
 
@@ -261,6 +270,7 @@ public sealed class IcdDistillationStage : ITrainingStage
     {
         long start = _o.CycleStart;
         var x = start == 0 ? z0 : Noised(z0, start, _noise);
+        if (DataParallel.Current is { } dp) (x, z0, text) = (dp.Shard(x), dp.Shard(z0), dp.Shard(text));
         x = RoundTrip(x, start, text, [0])[0];
         double scale = _cycle!.Vae.Config.ScalingFactor;
         var decoded = _cycle.Vae.Decode(x / scale);

@@ -136,7 +136,7 @@ public sealed class TrainingRun(string directory, RunOptions options)
         options.Validate();
         var parallel = DataParallel.Current;
         if (parallel is not null && stage is not IDataParallelStage)
-            throw new NotSupportedException($"the {stage.Name} stage does not run data-parallel yet (the teacher and guidance distillation do); start it as one process");
+            throw new NotSupportedException($"the {stage.Name} stage does not run data-parallel; start it as one process");
         if (parallel is not null && options.BatchSize % parallel.WorldSize != 0)
             throw new ArgumentException($"--batch-size {options.BatchSize} (the global batch) must split evenly over the {parallel.WorldSize} processes");
         bool main = parallel is null || parallel.Rank == 0;
