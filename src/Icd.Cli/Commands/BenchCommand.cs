@@ -103,10 +103,16 @@ internal static class BenchCommand
             Description = "also profile one more step of each stage: a Chrome trace per stage in this folder, and the ops that took most time in the JSON",
         };
         var trainPrecision = new Option<string>("--precision") { Description = "comma-separated precisions to time side by side: fp32, bf16 (mixed precision)", DefaultValueFactory = _ => "fp32" };
+        var trainProcesses = new Option<int>("--nproc") { Description = "data-parallel: time the stages in this many local worker processes (each with its share of the cores; --batch-size is the global batch)", DefaultValueFactory = _ => 1 };
         var train = new Command("train", "Steps/s and peak RSS of every training stage, with and without gradient checkpointing, per --precision");
-        foreach (var o in new Option[] { trainModel, trainBatch, trainSteps, trainSize, trainStages, trainProfile, trainPrecision }) train.Options.Add(o);
+        foreach (var o in new Option[] { trainModel, trainBatch, trainSteps, trainSize, trainStages, trainProfile, trainPrecision, trainProcesses }) train.Options.Add(o);
         train.SetAction(parse =>
         {
+            int processes = parse.GetValue(trainProcesses);
+            if (processes is < 1 or > 256) throw new ArgumentException("--nproc must be in 1..256");
+            if (processes > 1 && Icd.Torch.Distributed.DistributedEnvironment.FromEnvironment() is null)
+                return DistributedLaunch.Launch(processes, TimeSpan.FromSeconds(300));
+            using var parallel = DistributedLaunch.Join(TimeSpan.FromSeconds(300));
             if (parse.GetValue(trainSteps) < 1) throw new ArgumentException("--steps must be at least 1");
             if (parse.GetValue(trainBatch) < 1) throw new ArgumentException("--batch-size must be at least 1");
             if (parse.GetValue(trainProfile) is { } profileDir)
@@ -118,9 +124,12 @@ internal static class BenchCommand
             var stages = parse.GetValue(trainStages) is { Length: > 0 } chosen ? chosen : TrainBenchmark.Stages;
             if (stages.FirstOrDefault(s => !TrainBenchmark.Stages.Contains(s)) is { } unknown)
                 throw new ArgumentException($"--stages: unknown stage '{unknown}' (known: {string.Join(", ", TrainBenchmark.Stages)})");
-            Print(TrainBenchmark.Run(parse.GetValue(trainModel)!, parse.GetValue(trainBatch), parse.GetValue(trainSteps), parse.GetValue(trainSize), stages, parse.GetValue(trainProfile),
+            var result = TrainBenchmark.Run(parse.GetValue(trainModel)!, parse.GetValue(trainBatch), parse.GetValue(trainSteps), parse.GetValue(trainSize), stages, parse.GetValue(trainProfile),
                 parse.GetValue(trainPrecision)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                    .Select(p => Icd.Training.RunOptions.ParsePrecision(p, "--precision")).ToList()));
+                    .Select(p => Icd.Training.RunOptions.ParsePrecision(p, "--precision")).ToList());
+            // Rank 0 speaks for the job: every rank stepped in lockstep through the gradient all-reduce.
+            if (parallel is null) Print(result);
+            else if (parallel.Rank == 0) Print(new { processes = parallel.WorldSize, threads_per_process = Icd.Torch.TorchRuntime.Threads, global_batch = parse.GetValue(trainBatch), result });
             return 0;
         });
         bench.Subcommands.Add(train);
