@@ -208,6 +208,19 @@ public class DataParallelTests
         AssertClose(start!, single, perRank[0], 3e-2);
     }
 
+    /// <summary>Ranks started with different models are stopped before training, with the reason.</summary>
+    [Fact]
+    public void RanksWithDifferentModelsAreRefused()
+    {
+        var errors = Ranks(2, TimeSpan.FromSeconds(30), rank =>
+        {
+            using var scope = new TensorScope();
+            var parameters = new List<(string, Tensor)> { ("w", Tensor.Zeros([rank == 0 ? 3 : 4])) };
+            DataParallel.Current!.Synchronize(parameters);
+        });
+        Assert.All(errors, e => Assert.Contains("rank 1 built a different model than rank 0", Assert.IsType<DistributedException>(e).Message));
+    }
+
     /// <summary>Rank 1 stops after its first step: rank 0 fails at the next all-reduce within the
     /// timeout, naming itself; the checkpoint of step 1 is whole and one process resumes it to the
     /// same end as an uninterrupted run.</summary>

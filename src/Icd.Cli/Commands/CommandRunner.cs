@@ -22,7 +22,8 @@ internal static class CommandRunner
         }
         catch (Exception e) when (e is TorchException or SafetensorsFormatException or WeightLoadException
                                       or InvalidDataException or InvalidOperationException or IOException
-                                      or NotSupportedException or KeyNotFoundException or Icd.Hub.HubException)
+                                      or NotSupportedException or KeyNotFoundException or Icd.Hub.HubException
+                                      or Icd.Torch.Distributed.DistributedException)
         {
             Console.Error.WriteLine($"icd: {e.Message}");
             return 1;

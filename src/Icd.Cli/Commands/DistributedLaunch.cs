@@ -39,21 +39,28 @@ internal static class DistributedLaunch
         Console.Error.WriteLine($"icd: {processes} workers ({threads} thread{(threads == 1 ? "" : "s")} each) at 127.0.0.1:{port}");
         int? failedRank = null;
         var failedAt = DateTime.MaxValue;
+        var reported = new bool[workers.Count];
         while (workers.Any(w => !w.HasExited))
         {
             Thread.Sleep(200);
             for (int r = 0; r < workers.Count; r++)
-                if (failedRank is null && workers[r].HasExited && workers[r].ExitCode != 0)
-                {
-                    failedRank = r;
-                    failedAt = DateTime.UtcNow;
-                    Console.Error.WriteLine($"icd: worker {r} exited with code {workers[r].ExitCode}; the others stop within {timeout.TotalSeconds:F0} s");
-                }
+            {
+                if (reported[r] || !workers[r].HasExited || workers[r].ExitCode == 0) continue;
+                reported[r] = true;
+                failedRank ??= r;
+                if (failedAt == DateTime.MaxValue) failedAt = DateTime.UtcNow;
+                Console.Error.WriteLine($"icd: worker {r} {Describe(workers[r].ExitCode)}; the others stop within {timeout.TotalSeconds:F0} s");
+            }
             if (failedRank is not null && DateTime.UtcNow - failedAt > timeout + TimeSpan.FromSeconds(10))
                 foreach (var w in workers.Where(w => !w.HasExited)) w.Kill(entireProcessTree: true);
         }
-        return failedRank is { } f ? workers[f].ExitCode : workers.Select(w => w.ExitCode).FirstOrDefault(c => c != 0);
+        for (int r = 0; r < workers.Count; r++)
+            if (!reported[r] && workers[r].ExitCode != 0) Console.Error.WriteLine($"icd: worker {r} {Describe(workers[r].ExitCode)}");
+        return failedRank is { } f ? Math.Min(workers[f].ExitCode, 125) : workers.Select(w => w.ExitCode).FirstOrDefault(c => c != 0);
     }
+
+    /// <summary>An exit code as a shell shows it: above 128 a process was ended by a signal.</summary>
+    private static string Describe(int code) => code > 128 ? $"was killed (signal {code - 128})" : $"exited with code {code}";
 
     /// <summary>In a worker (WORLD_SIZE &gt; 1): joins the job and makes it the training's data-parallel context.</summary>
     public static DataParallel? Join(TimeSpan timeout)
