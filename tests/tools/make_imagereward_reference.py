@@ -86,6 +86,9 @@ import types
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_file import write_safetensors  # noqa: E402
+
 # --------------------------------------------------------------------------------------------------------
 # Stand-ins for the infrastructure imports of ImageReward's BLIP code (see the docstring).
 # --------------------------------------------------------------------------------------------------------
@@ -885,27 +888,6 @@ PROMPTS = ["a red car in the city at night",
 
 
 # --------------------------------------------------------------------------------------------------------
-def write_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for k in sorted(tensors):
-        t = tensors[k].detach().contiguous().cpu()
-        if t.dtype == torch.float32:
-            dt = "F32"
-        elif t.dtype == torch.int64:
-            dt = "I64"
-        else:
-            raise ValueError(f"{k}: {t.dtype}")
-        raw = t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
-        header[k] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def install_standins(tmp, vocab_file):

@@ -105,6 +105,9 @@ import types
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_file import write_safetensors  # noqa: E402
+
 TRANSFORMERS_COMMIT = "11ef35e8281ccf38fe28c6ba6a38b565cc722585"
 TRANSFORMERS_VERSION = "4.39.0.dev0"
 DINO_COMMIT = "7c446df5b9f45747937fb0d72314eb9f7b66930a"
@@ -409,27 +412,7 @@ def install_torchmetrics_stub():
 # ----------------------------------------------------------------------------------------------------------
 # Safetensors writing, weights, tolerances
 # ----------------------------------------------------------------------------------------------------------
-def write_st(path, tensors):
-    header, blobs, off = {}, [], 0
-    for k in sorted(tensors):
-        t = tensors[k].detach().cpu().contiguous()
-        if t.dtype == torch.float32:
-            dt = "F32"
-        elif t.dtype == torch.int64:
-            dt = "I64"
-        else:
-            raise TypeError(f"{k}: {t.dtype}")
-        raw = t.numpy().astype(t.numpy().dtype.newbyteorder("<")).tobytes()
-        header[k] = {"dtype": dt, "shape": list(t.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+write_st = write_safetensors  # tests/tools/safetensors_file.py
 
 
 def randomize_(model, seed):

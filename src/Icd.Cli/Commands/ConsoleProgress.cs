@@ -8,7 +8,12 @@ namespace Icd.Cli.Commands;
 /// evaluation) on an interactive terminal, and silently otherwise (or with --json).</summary>
 internal static class ConsoleProgress
 {
-    public static T Run<T>(string title, int totalUnits, bool quiet, Func<IProgress<StepProgress>?, T> work)
+    public static T Run<T>(string title, int totalUnits, bool quiet, Func<IProgress<StepProgress>?, T> work) =>
+        Bar<StepProgress, T>(title, totalUnits, quiet, (task, sw) => new Reporter(task, sw), work);
+
+    /// <summary>The Spectre bar both kinds of work show; <paramref name="reporter"/> turns reports into its text.</summary>
+    private static T Bar<TReport, T>(string title, int totalUnits, bool quiet, Func<ProgressTask, Stopwatch, IProgress<TReport>> reporter,
+        Func<IProgress<TReport>?, T> work)
     {
         if (quiet || Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
             return work(null);
@@ -19,31 +24,15 @@ internal static class ConsoleProgress
             .Start(ctx =>
             {
                 var task = ctx.AddTask(title, maxValue: totalUnits);
-                var sw = Stopwatch.StartNew();
-                result = work(new Reporter(task, sw));
+                result = work(reporter(task, Stopwatch.StartNew()));
                 task.Value = task.MaxValue;
             });
         return result;
     }
 
     /// <summary>The same bar for batched metric work: one unit per image, images per second.</summary>
-    public static T RunImages<T>(string title, int images, bool quiet, Func<IProgress<Icd.Metrics.MetricProgress>?, T> work)
-    {
-        if (quiet || Console.IsErrorRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
-            return work(null);
-        T result = default!;
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        console.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask(title, maxValue: images);
-                var sw = Stopwatch.StartNew();
-                result = work(new ImageReporter(task, sw));
-                task.Value = task.MaxValue;
-            });
-        return result;
-    }
+    public static T RunImages<T>(string title, int images, bool quiet, Func<IProgress<Icd.Metrics.MetricProgress>?, T> work) =>
+        Bar<Icd.Metrics.MetricProgress, T>(title, images, quiet, (task, sw) => new ImageReporter(task, sw), work);
 
     private sealed class ImageReporter(ProgressTask task, Stopwatch sw) : IProgress<Icd.Metrics.MetricProgress>
     {
