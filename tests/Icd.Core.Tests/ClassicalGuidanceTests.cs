@@ -83,4 +83,32 @@ public sealed class ClassicalGuidanceTests : IDisposable
         var edit = new DdimPipeline(_model, steps: 4).Edit(PipelineTests.TestImage(64), "a red circle", "a blue circle", options);
         Assert.Equal(64, edit.Image.Width);
     }
+
+    /// <summary>Negative-prompt inversion: CFG against the source prompt, ε_src + s(ε_c − ε_src).
+    /// With the target equal to the source the guidance vanishes whatever s is, so the edit is the
+    /// unguided DDIM reconstruction (to a grey level: the edit runs a batch of two); each guided step
+    /// costs two UNet passes.</summary>
+    [Fact]
+    public void NegativePromptInversionWithTheSourceAsTargetReconstructs()
+    {
+        var pipeline = new DdimPipeline(_model, steps: 4);
+        var image = PipelineTests.TestImage(64);
+        var options = new EditOptions { Guidance = GuidanceSchedule.Constant(7) };
+        var edit = pipeline.Edit(image, "a red circle", "a red circle", options, negativePromptInversion: true);
+        var reconstruction = pipeline.Reconstruct(image, "a red circle", new InversionOptions());
+        int worst = edit.Image.Pixels.Zip(reconstruction.Reconstruction.Pixels).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(worst <= 1, $"NPI with target = source differs from the unguided reconstruction by {worst} grey levels");
+        Assert.Equal(4 + 2 * 4, edit.Nfe);
+        var ordinary = pipeline.Edit(image, "a red circle", "a red circle", options);
+        Assert.True(ordinary.Image.Pixels.Zip(reconstruction.Reconstruction.Pixels).Max(p => Math.Abs(p.First - p.Second)) > 1,
+            "plain CFG against the empty prompt should move the target branch away from the reconstruction");
+    }
+
+    [Fact]
+    public void NegativePromptInversionRefusesAGuidanceDistilledTeacher()
+    {
+        using var distilled = IcdModel.FromNetworks(StableDiffusionLoader.Load(Paths.TinySd), new IcdManifest { Base = Paths.TinySd }, "tiny-sd");
+        var e = Assert.Throws<InvalidOperationException>(() => new DdimPipeline(distilled, steps: 4).Edit(PipelineTests.TestImage(64), "a", "b", new EditOptions(), negativePromptInversion: true));
+        Assert.Contains("plain teacher", e.Message);
+    }
 }

@@ -14,19 +14,21 @@ public sealed record BenchmarkEdit(RgbImage Source, RgbImage Edited, int Nfe, Ti
 /// model manifest's defaults): <c>p2p</c> (iCD + Prompt-to-Prompt: dynamic CFG w 19, τ 0.8, cross 0.3,
 /// self 0.6, new words ×4, LocalBlend on the blended words), <c>switch</c> (prompt switch), <c>guided</c>
 /// (Inverse-and-Edit's Guide-and-Rescale), <c>ddim</c> (50-step DDIM inversion + P2P on the teacher,
-/// classical CFG 8). NPI and NTI (the reference's baselines on the DDIM teacher) are not ported.
+/// classical CFG 8), <c>npi</c> (negative-prompt inversion: the same with the source prompt as CFG's
+/// unconditional branch; the reference's settings: CFG 8, cross 0.2, self 0.5, amplify 3; it needs a
+/// plain teacher, e.g. a manifest of SD1.5 alone). NTI is not ported.
 /// </summary>
 public static class EditingMethods
 {
-    public static readonly string[] Names = ["p2p", "switch", "guided", "ddim"];
+    public static readonly string[] Names = ["p2p", "switch", "guided", "ddim", "npi"];
 
     public static IReadOnlyList<string> Parse(string list)
     {
         var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
         foreach (var n in names)
         {
-            if (n is "npi" or "nti")
-                throw new ArgumentException($"--methods {n}: negative-prompt and null-text inversion are not ported to icd yet; available: {string.Join(", ", Names)}");
+            if (n == "nti")
+                throw new ArgumentException($"--methods nti: null-text inversion is not ported to icd yet; available: {string.Join(", ", Names)}");
             if (!Names.Contains(n)) throw new ArgumentException($"--methods '{n}': expected some of {string.Join(", ", Names)}");
         }
         if (names.Count == 0) throw new ArgumentException("--methods is empty");
@@ -46,9 +48,11 @@ public static class EditingMethods
         // A blended word missing from its prompt (PIE's removals and additions): no LocalBlend. The
         // reference would blend on the side that has its word; icd's LocalBlend needs both.
         if (blend is { } words && (!HasWord(model, source, words.Source) || !HasWord(model, target, words.Target))) blend = null;
-        bool ddim = method == "ddim";
-        // The DDIM baseline of the papers: classical CFG 8 (w = 7), constant.
-        var defaults = ddim ? d with { Guidance = 7, Tau = 1 } : d;
+        bool ddim = method is "ddim" or "npi";
+        // The DDIM baselines of the papers: classical CFG 8 (w = 7), constant; NPI with the reference
+        // launch script's P2P settings (cross 0.2, self 0.5, amplify 3).
+        var defaults = method == "npi" ? d with { Guidance = 7, Tau = 1, CrossReplace = 0.2, SelfReplace = 0.5, Amplify = 3 }
+            : ddim ? d with { Guidance = 7, Tau = 1 } : d;
         var editMethod = method == "switch" ? EditMethod.PromptSwitch : EditMethod.PromptToPrompt;
         var options = new EditOptions
         {
@@ -58,7 +62,7 @@ public static class EditingMethods
             SourcePromptAboveTau = model.SourcePromptAboveTauFor(editMethod, defaults.Tau),
             PromptToPrompt = defaults.PromptToPrompt(source, target, blend),
         };
-        var result = ddim ? new DdimPipeline(model, 50).Edit(image, source, target, options, progress, ct)
+        var result = ddim ? new DdimPipeline(model, 50).Edit(image, source, target, options, progress, ct, negativePromptInversion: method == "npi")
             : new IcdPipeline(model).Edit(image, source, target, options, progress, ct);
         return new BenchmarkEdit(result.Input, result.Image, result.Nfe, result.Elapsed);
     }

@@ -69,15 +69,21 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
         return new GenerateResult(image, Steps, sw.Elapsed);
     }
 
-    /// <summary>DDIM inversion with <paramref name="source"/>, then DDIM sampling of [source, target] with P2P.</summary>
+    /// <summary>DDIM inversion with <paramref name="source"/>, then DDIM sampling of [source, target] with P2P.
+    /// With <paramref name="negativePromptInversion"/> (NPI, Miyake et al.; the reference's
+    /// <c>--use_npi</c>): classical CFG whose unconditional branch is the source prompt's embedding,
+    /// which needs a plain (not guidance-distilled) teacher.</summary>
     public EditResult Edit(RgbImage image, string source, string target, EditOptions options,
-        IProgress<StepProgress>? progress = null, CancellationToken ct = default)
+        IProgress<StepProgress>? progress = null, CancellationToken ct = default, bool negativePromptInversion = false)
     {
+        if (negativePromptInversion && Model.Teacher.IsGuidanceDistilled)
+            throw new InvalidOperationException("negative-prompt inversion replaces classical CFG's unconditional branch, so it needs a plain teacher; this model's UNet embeds w (time_cond_proj_dim): give a manifest of the undistilled base model");
         var sw = Stopwatch.StartNew();
         using var scope = new TensorScope();
         using var noGrad = Autograd.NoGrad();
         using var inversion = Invert(image, source, options.Inversion, progress, sw);
         var (text, tokens) = Model.EncodePrompts(source, target);
+        var denoiser = negativePromptInversion ? new Denoising.Denoiser(Model.Networks.UNet, null, Model.EncodePrompts(source).Embeddings) : Model.Teacher;
         long h = inversion.Final.Size(2), w = inversion.Final.Size(3);
         using var controller = new PromptToPromptController(tokens[0], tokens[1], Steps, options.PromptToPrompt, Model.Tokenizer, h, w);
         using var region = Editing.RegionBlend.For(image, options.Region, mask => Model.Preprocess(mask, options.Inversion), h, w);
@@ -92,13 +98,16 @@ public sealed class DdimPipeline(IcdModel model, int steps = 50)
                 ct.ThrowIfCancellationRequested();
                 long t = grid[i];
                 controller.BeginStep(i);
-                using var eps = Model.Teacher.Epsilon(x, t, text, [0, options.Guidance.At(i, t)]);
+                // NPI guides both branches against the source prompt (the source branch then reconstructs exactly).
+                double wt = options.Guidance.At(i, t);
+                int calls = denoiser.Calls;
+                using var eps = denoiser.Epsilon(x, t, text, negativePromptInversion ? [wt, wt] : [0, wt]);
                 controller.EndStep();
                 using var step = Ddim.Step(Model.Schedule, eps, t, x, t - Stride);
                 x = controller.Blend(step.Previous);
                 if (region is not null) x = region.Apply(x);
                 FiniteLatent.Check(x, "DDIM editing", i, t - Stride);
-                nfe++;
+                nfe += denoiser.Calls - calls;   // two passes where a plain teacher applies classical CFG
                 progress?.Report(new StepProgress(Phase.Denoise, i + 1, grid.Length, nfe, sw.Elapsed));
             }
         }
