@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Icd.Checkpoints;
 using Icd.Denoising;
 using Icd.Lora;
@@ -23,19 +21,10 @@ public class DataParallelTests
 {
     private static RunOptions Options(long steps) => new() { Steps = steps, BatchSize = 4, LearningRate = 1e-3, CheckpointEvery = 1, LogEvery = 1 };
 
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     /// <summary>Runs <paramref name="train"/> as ranks 0..world−1, each on its own thread with its own model copy.</summary>
     private static Exception?[] Ranks(int world, TimeSpan timeout, Action<int> train)
     {
-        int port = FreePort();
+        int port = DistributedEnvironment.FreeLoopbackPort();
         var errors = new Exception?[world];
         var threads = Enumerable.Range(0, world).Select(rank => new Thread(() =>
         {

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Icd.Torch.Distributed;
 
 namespace Icd.Torch.Tests;
@@ -8,19 +6,10 @@ namespace Icd.Torch.Tests;
 /// <summary>c10d's Gloo process group through the shim, two ranks as two threads on loopback.</summary>
 public class DistributedTests
 {
-    internal static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     /// <summary>Runs <paramref name="body"/> as each of <paramref name="world"/> ranks, each on its own thread.</summary>
     internal static T[] Ranks<T>(int world, TimeSpan timeout, Func<ProcessGroup, T> body)
     {
-        int port = FreePort();
+        int port = DistributedEnvironment.FreeLoopbackPort();
         var results = new T[world];
         var errors = new Exception?[world];
         var threads = Enumerable.Range(0, world).Select(rank => new Thread(() =>

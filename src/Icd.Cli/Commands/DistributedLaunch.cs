@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Icd.Torch.Distributed;
 using Icd.Training;
 
@@ -17,7 +15,7 @@ internal static class DistributedLaunch
     /// others (after their own timeout, or killed once it passed). Returns the first failure's exit code.</summary>
     public static int Launch(int processes, TimeSpan timeout)
     {
-        int port = FreePort();
+        int port = DistributedEnvironment.FreeLoopbackPort();
         int threads = Math.Max(1, Icd.Torch.TorchRuntime.Threads / processes);
         var args = Environment.GetCommandLineArgs();
         string exe = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this program's path to start workers");
@@ -72,14 +70,5 @@ internal static class DistributedLaunch
         var parallel = new DataParallel(ProcessGroup.Join(env, timeout));
         DataParallel.Current = parallel;
         return parallel;
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

@@ -91,31 +91,17 @@ internal static class MetricsCommand
         foreach (var o in new Option[] { imageA, imageB, net, weights }) lpips.Options.Add(o);
         lpips.SetAction(parse =>
         {
-            string folder = parse.GetValue(weights) ?? Path.Combine(Icd.Hub.PullSets.IcdHome(), "metrics");
             string name = parse.GetValue(net)!;
-            var (backbone, head) = name switch
-            {
-                "alex" => ("alexnet-owt-7be5be79.pth", "alex.pth"),
-                "vgg" => ("vgg16-397923af.pth", "vgg.pth"),
-                "squeeze" => ("squeezenet1_1-b8a52dc0.pth", "squeeze.pth"),
-                _ => throw new ArgumentException($"--net '{name}': expected alex, vgg or squeeze"),
-            };
+            if (name is not ("alex" or "vgg" or "squeeze")) throw new ArgumentException($"--net '{name}': expected alex, vgg or squeeze");
             var a = ModelOptions.ReadImage(parse.GetValue(imageA)!);
             var b = ModelOptions.ReadImage(parse.GetValue(imageB)!);
             if (a.Width != b.Width || a.Height != b.Height)
                 throw new ArgumentException($"--a is {a.Width}×{a.Height} and --b {b.Width}×{b.Height}: LPIPS compares images of one size");
-            string backbonePath = Path.Combine(folder, backbone), headPath = Path.Combine(folder, "lpips-v0.1", head);
-            using var metric = name switch
-            {
-                "alex" => Icd.Metrics.Lpips.Alex(backbonePath, headPath),
-                "vgg" => Icd.Metrics.Lpips.Vgg(backbonePath, headPath),
-                _ => Icd.Metrics.Lpips.Squeeze(backbonePath, headPath),
-            };
-            using var scope = new TensorScope();
-            using var inference = Autograd.InferenceMode();
-            var ta = Icd.Pipelines.ImageTensors.ToTensor(a, a.Height, a.Width, Icd.Pipelines.ResizeMode.Stretch);
-            var tb = Icd.Pipelines.ImageTensors.ToTensor(b, b.Height, b.Width, Icd.Pipelines.ResizeMode.Stretch);
-            Console.WriteLine(JsonSerializer.Serialize(new { lpips = metric.Distance(ta, tb).Item(), net = name }, Json));
+            var files = Icd.Metrics.MetricWeights.Default();
+            if (parse.GetValue(weights) is { } folder) files = files with { Folder = folder };
+            using var networks = new Icd.Metrics.MetricNetworks(files);
+            double distance = Icd.Metrics.PairMetrics.LpipsDistance(networks.Lpips(name), a, b);
+            Console.WriteLine(JsonSerializer.Serialize(new { lpips = distance, net = name }, Json));
             return 0;
         });
         metrics.Subcommands.Add(lpips);

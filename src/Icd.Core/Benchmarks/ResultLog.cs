@@ -23,6 +23,7 @@ public sealed class ResultLog
     private static readonly JsonSerializerOptions Options = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
     private readonly string _path;
     private readonly List<BenchmarkRow> _rows = new();
+    private readonly HashSet<(string Item, string Method)> _done = new();   // a 5,000-image run asks 45,000 times
 
     public ResultLog(string path)
     {
@@ -34,7 +35,7 @@ public sealed class ResultLog
             if (lines[i].Length == 0) continue;
             try
             {
-                _rows.Add(JsonSerializer.Deserialize<BenchmarkRow>(lines[i], Options) ?? throw new JsonException("null row"));
+                Add(JsonSerializer.Deserialize<BenchmarkRow>(lines[i], Options) ?? throw new JsonException("null row"));
             }
             catch (JsonException) when (i == lines.Length - 1)
             {
@@ -49,7 +50,7 @@ public sealed class ResultLog
 
     public IReadOnlyList<BenchmarkRow> Rows => _rows;
 
-    public bool Contains(string item, string method) => _rows.Any(r => r.Item == item && r.Method == method);
+    public bool Contains(string item, string method) => _done.Contains((item, method));
 
     public void Append(BenchmarkRow row)
     {
@@ -60,6 +61,12 @@ public sealed class ResultLog
             writer.Flush();
             stream.Flush(flushToDisk: true);
         }
+        Add(row);
+    }
+
+    private void Add(BenchmarkRow row)
+    {
         _rows.Add(row);
+        _done.Add((row.Item, row.Method));
     }
 }

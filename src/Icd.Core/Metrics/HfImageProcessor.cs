@@ -72,7 +72,7 @@ public sealed record HfImageProcessor
             var (width, height) = ResizedSize(image.Width, image.Height, ShortestEdge);
             image = PillowResize.Resize(image, width, height, Filter);
         }
-        var pixels = Tensor.FromArray(image.Pixels, image.Height, image.Width, 3).Permute(2, 0, 1).To(DType.Float32);
+        var pixels = Pipelines.ImageTensors.Pixels(image).Squeeze(0);
         if (DoCenterCrop) pixels = CenterCrop(pixels, CropHeight, CropWidth);
         pixels = pixels * (1.0 / 255);
         if (DoNormalize)

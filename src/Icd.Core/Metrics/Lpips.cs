@@ -45,10 +45,8 @@ public sealed class Lpips : IDisposable
     /// on [−1, 1]; its heads are LPIPS v0.1's (<c>lpips_weights.pt</c>, or lpips' <c>vgg.pth</c>).</summary>
     public static Tensor IcdInput(Icd.Imaging.RgbImage image)
     {
-        var resized = image.Width == 224 && image.Height == 224 ? image : Icd.Imaging.PillowResize.Resize(image, 224, 224);
-        using var scope = new TensorScope();
-        var x = Tensor.FromArray(resized.Pixels, 224, 224, 3).Permute(2, 0, 1).Unsqueeze(0).To(DType.Float32);
-        return (x / 127.5 - 1.0).MoveToOuterScope();
+        var resized = Icd.Imaging.PillowResize.Resize(image, 224, 224);
+        return Pipelines.ImageTensors.ToTensor(resized, 224, 224, Pipelines.ResizeMode.Stretch);
     }
 
     /// <summary>LPIPS-Alex (the lpips package's default, Inverse-and-Edit's metric): torchvision's

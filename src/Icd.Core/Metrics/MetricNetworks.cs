@@ -31,7 +31,7 @@ public sealed class MetricNetworks(MetricWeights weights) : IDisposable
 
     public Dinov2Similarity Dinov2 => Get("dinov2", () => Dinov2Similarity.Load(weights.Dinov2));
 
-    public StructureDistance Structure => Get("dino", () => new StructureDistance(VitModel.Load(MetricWeights.Resolve(weights.Dino))));
+    public StructureDistance Structure => Get("dino", () => new StructureDistance(VitModel.Load(weights.Dino)));
 
     public ImageRewardScorer ImageReward => Get("imagereward", () => ImageRewardScorer.Load(weights.ImageReward, weights.BertVocabularyFile));
 

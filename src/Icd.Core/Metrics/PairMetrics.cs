@@ -1,5 +1,6 @@
 using Icd.Imaging;
 using Icd.Metrics.Clip;
+using Icd.Pipelines;
 using Icd.Torch;
 
 namespace Icd.Metrics;
@@ -34,18 +35,8 @@ public sealed class PairMetrics : IDisposable
             foreach (var net in new[] { "alex", "vgg", "squeeze" })
                 values.Add(n.Try($"lpips_{net}", $"LPIPS v0.1 ({net}) at the images' size, lpips package", () => LpipsDistance(n.Lpips(net), a, b)));
         }
-        values.Add(n.Try("lpips_icd", "iCD's LPIPS: piq's LPIPS-VGG on Pillow-resized 224² images", () =>
-        {
-            using var scope = new TensorScope();
-            using var inference = Autograd.InferenceMode();
-            return n.Lpips("vgg").Distance(Lpips.IcdInput(a), Lpips.IcdInput(b)).Item();
-        }));
-        values.Add(n.Try("clip_image", "iCD: cosine of CLIP ViT-L/14 image embeddings of a and b", () =>
-        {
-            using var scope = new TensorScope();
-            var e = n.Clip.EmbedImages([a, b]);
-            return ClipScorer.Cosine(e.Narrow(0, 0, 1), e.Narrow(0, 1, 1))[0];
-        }));
+        values.Add(n.Try("lpips_icd", "iCD's LPIPS: piq's LPIPS-VGG on Pillow-resized 224² images", () => IcdLpipsDistance(n.Lpips("vgg"), a, b)));
+        values.Add(n.Try("clip_image", "iCD: cosine of CLIP ViT-L/14 image embeddings of a and b", () => ClipImageCosine(n.Clip, a, b)));
         values.Add(n.Try("dinov2", "iCD: cosine of DINOv2-base pooler outputs of a and b", () => n.Dinov2.Cosine(a, b)));
         values.Add(n.Try("structure_distance", "PIE-Bench: DINO ViT-B/8 key self-similarity MSE (papers report ×10³)", () => n.Structure.Distance(a, b)));
         if (prompt is not null)
@@ -67,14 +58,29 @@ public sealed class PairMetrics : IDisposable
         return metric.Distance(ToSigned(a), ToSigned(b)).Item();
     }
 
+    /// <summary>iCD's LPIPS (piq's): both images resized to 224² by Pillow, then LPIPS-VGG.</summary>
+    public static double IcdLpipsDistance(Lpips vgg, RgbImage a, RgbImage b)
+    {
+        using var scope = new TensorScope();
+        using var inference = Autograd.InferenceMode();
+        return vgg.Distance(Lpips.IcdInput(a), Lpips.IcdInput(b)).Item();
+    }
+
+    /// <summary>iCD's preservation CLIP score: the cosine of the two images' CLIP embeddings.</summary>
+    public static double ClipImageCosine(ClipScorer clip, RgbImage a, RgbImage b)
+    {
+        using var scope = new TensorScope();
+        var e = clip.EmbedImages([a, b]);
+        return ClipScorer.Cosine(e.Narrow(0, 0, 1), e.Narrow(0, 1, 1))[0];
+    }
+
     public static double ClipTextCosine(ClipScorer clip, RgbImage image, string prompt)
     {
         using var scope = new TensorScope();
         return ClipScorer.Cosine(clip.EmbedImages([image]), clip.EmbedTexts([prompt]))[0];
     }
 
-    private static Tensor ToSigned(RgbImage image) =>
-        Tensor.FromArray(image.Pixels, image.Height, image.Width, 3).Permute(2, 0, 1).Unsqueeze(0).To(DType.Float32) / 127.5 - 1.0;
+    private static Tensor ToSigned(RgbImage image) => ImageTensors.ToTensor(image, image.Height, image.Width, ResizeMode.Stretch);
 
     public void Dispose() => _networks.Dispose();
 }

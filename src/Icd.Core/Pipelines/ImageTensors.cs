@@ -20,7 +20,7 @@ public static class ImageTensors
     public static Tensor ToTensor(RgbImage image, int height, int width, ResizeMode mode = ResizeMode.CenterCrop)
     {
         using var scope = new TensorScope();
-        var pixels = Tensor.FromArray(image.Pixels, image.Height, image.Width, 3).Permute(2, 0, 1).Unsqueeze(0).To(DType.Float32);
+        var pixels = Pixels(image);
         if (mode == ResizeMode.CenterCrop && image.Width != image.Height)
         {
             int side = Math.Min(image.Width, image.Height);
@@ -30,6 +30,10 @@ public static class ImageTensors
             pixels = Functional.Interpolate(pixels, height, width, InterpolationMode.Bicubic, antialias: true).Clamp(0, 255);
         return (pixels / 127.5 - 1.0).MoveToOuterScope();
     }
+
+    /// <summary>An 8-bit image as (1, 3, H, W) float32 values 0–255, the start of every conversion.</summary>
+    public static Tensor Pixels(RgbImage image) =>
+        Tensor.FromArray(image.Pixels, image.Height, image.Width, 3).Permute(2, 0, 1).Unsqueeze(0).To(DType.Float32);
 
     /// <summary>A decoded batch element → 8-bit image: (x/2 + 0.5).clamp(0, 1)·255, truncated to
     /// uint8 as the reference's <c>astype(np.uint8)</c> does.</summary>

@@ -46,18 +46,12 @@ public sealed class DataParallel(ProcessGroup group) : IDisposable
         return global.Narrow(0, Rank * size, size);
     }
 
-    public long[] Shard(long[] global)
+    /// <summary>This rank's items of a per-item array (timesteps, guidance scales).</summary>
+    public T[] Shard<T>(T[] global)
     {
         if (global.Length % WorldSize != 0) throw new InvalidOperationException($"a batch of {global.Length} does not split into {WorldSize} equal shards");
         int size = global.Length / WorldSize;
-        return global.Skip(Rank * size).Take(size).ToArray();
-    }
-
-    public double[] Shard(double[] global)
-    {
-        if (global.Length % WorldSize != 0) throw new InvalidOperationException($"a batch of {global.Length} does not split into {WorldSize} equal shards");
-        int size = global.Length / WorldSize;
-        return global.Skip(Rank * size).Take(size).ToArray();
+        return global[(Rank * size)..((Rank + 1) * size)];
     }
 
     public TextConditioning Shard(TextConditioning global) =>

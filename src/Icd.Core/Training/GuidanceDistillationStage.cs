@@ -124,7 +124,7 @@ public sealed class GuidanceDistillationStage : IDataParallelStage
             var text = batch.Text;
             // Data-parallel: the whole batch was drawn as one process draws it; this rank computes its shard.
             if (DataParallel.Current is { } dp)
-                (xt, t, text, w) = (dp.Shard(xt), dp.Shard(t), dp.Shard(text), w.Skip(dp.Rank * w.Length / dp.WorldSize).Take(w.Length / dp.WorldSize).ToArray());
+                (xt, t, text, w) = (dp.Shard(xt), dp.Shard(t), dp.Shard(text), dp.Shard(w));
             var tt = Tensor.FromValues(t);
             var target = GuidedTeacher(xt, tt, text, w);
             var pred = _student.Forward(xt, tt, text.States, Embeddings.GuidanceScale(w, dim), text.Added);

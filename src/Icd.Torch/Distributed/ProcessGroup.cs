@@ -5,6 +5,16 @@ namespace Icd.Torch.Distributed;
 /// <summary>Where this process sits in a job: torchrun's variables.</summary>
 public sealed record DistributedEnvironment(int Rank, int WorldSize, int LocalRank, string MasterAddress, int MasterPort)
 {
+    /// <summary>A TCP port free on the loopback interface now, for a job on this machine's rendezvous.</summary>
+    public static int FreeLoopbackPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
     /// <summary>From RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT (torchrun, Slurm scripts,
     /// Kubernetes); null when WORLD_SIZE is unset or 1. Inconsistent values are errors naming the variable.</summary>
     public static DistributedEnvironment? FromEnvironment(Func<string, string?>? get = null)

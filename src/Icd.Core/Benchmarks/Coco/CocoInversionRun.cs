@@ -41,7 +41,6 @@ public static class CocoInversionRun
         {
             var configurations = Configurations(model, others);
             int total = items.Count * configurations.Count, done = 0;
-            var inversion = new InversionOptions { Resize = ResizeMode.Stretch };
             foreach (var item in items)
             {
                 RgbImage? image = null;
@@ -58,7 +57,7 @@ public static class CocoInversionRun
                         var metrics = new Dictionary<string, double?>
                         {
                             ["psnr"] = r.Psnr, ["mse"] = r.Mse,
-                            ["lpips_icd"] = networks.Try("lpips_icd", "", () => IcdLpips(networks, r.Input, r.Reconstruction)).Value,
+                            ["lpips_icd"] = networks.Try("lpips_icd", "", () => PairMetrics.IcdLpipsDistance(networks.Lpips("vgg"), r.Input, r.Reconstruction)).Value,
                             ["dinov2"] = networks.Try("dinov2", "", () => networks.Dinov2.Cosine(r.Input, r.Reconstruction)).Value,
                             ["lpips_alex"] = networks.Try("lpips_alex", "", () => PairMetrics.LpipsDistance(networks.Lpips("alex"), r.Input, r.Reconstruction)).Value,
                             ["lpips_vgg"] = networks.Try("lpips_vgg", "", () => PairMetrics.LpipsDistance(networks.Lpips("vgg"), r.Input, r.Reconstruction)).Value,
@@ -110,13 +109,6 @@ public static class CocoInversionRun
                 list.Add(new(pair + suffix, (img, c) => icd.Reconstruct(img, c, inversion, schedule)));
         }
         return list;
-    }
-
-    private static double IcdLpips(MetricNetworks networks, RgbImage a, RgbImage b)
-    {
-        using var scope = new Icd.Torch.TensorScope();
-        using var inference = Icd.Torch.Autograd.InferenceMode();
-        return networks.Lpips("vgg").Distance(Lpips.IcdInput(a), Lpips.IcdInput(b)).Item();
     }
 
     internal static RgbImage Read(string folder, CocoItem item)

@@ -43,12 +43,7 @@ public static class PieBenchMetrics
         var clipT = n.Try("clip_t", "", () => PairMetrics.ClipTextCosine(n.Clip, edited, targetPrompt));
         values.Add(clipT);
         values.Add(new("clip_whole", clipT.Value is { } c ? ClipScorer.TorchmetricsScore(c) : null, "", clipT.Unavailable));
-        values.Add(n.Try("clip_i", "", () =>
-        {
-            using var scope = new Icd.Torch.TensorScope();
-            var e = n.Clip.EmbedImages([source, edited]);
-            return ClipScorer.Cosine(e.Narrow(0, 0, 1), e.Narrow(0, 1, 1))[0];
-        }));
+        values.Add(n.Try("clip_i", "", () => PairMetrics.ClipImageCosine(n.Clip, source, edited)));
         values.Add(n.Try("dinov2", "", () => n.Dinov2.Cosine(source, edited)));
         values.Add(n.Try("lpips_alex", "", () => PairMetrics.LpipsDistance(n.Lpips("alex"), source, edited)));
         values.Add(n.Try("imagereward", "", () => n.ImageReward.Score([edited], [targetPrompt])[0]));

@@ -45,27 +45,11 @@ public sealed class Dinov2Model : Module
         var patches = _projection.Forward(pixelValues.To(_projection.Weight.DType)).Flatten(2).Transpose(1, 2);
         long b = patches.Size(0);
         var h = Tensor.Cat([_clsToken.Expand(b, -1, -1), patches], 1);
-        h = h + InterpolatePositions(height / _config.PatchSize, width / _config.PatchSize);
+        // transformers 4.39 interpolates the table in float32 whatever the weights' dtype.
+        h = h + PositionEmbeddings.Interpolate(_positionEmbeddings, height / _config.PatchSize, width / _config.PatchSize, inFloat32: true);
         foreach (var layer in _layers.Items) h = layer.Forward(h);
         h = _layerNorm.Forward(h);
         return (h.To(DType.Float32).MoveToOuterScope(), h.Select(1, 0).To(DType.Float32).MoveToOuterScope());
-    }
-
-    /// <summary>transformers 4.39's interpolate_pos_encoding: bicubic on the square grid of
-    /// trained positions with scale factors (rows + 0.1)/√N and (cols + 0.1)/√N, in float32.</summary>
-    private Tensor InterpolatePositions(long rows, long cols)
-    {
-        long positions = _positionEmbeddings.Size(1) - 1;
-        long side = (long)Math.Sqrt(positions);
-        if (rows * cols == positions && rows == cols) return _positionEmbeddings;
-        long dim = _positionEmbeddings.Size(2);
-        var classPosition = _positionEmbeddings.Narrow(1, 0, 1);
-        var grid = _positionEmbeddings.Narrow(1, 1, positions).Reshape(1, side, side, dim).Permute(0, 3, 1, 2);
-        var resized = Functional.Interpolate(grid.To(DType.Float32), (rows + 0.1) / Math.Sqrt(positions), (cols + 0.1) / Math.Sqrt(positions), InterpolationMode.Bicubic)
-            .To(_positionEmbeddings.DType);
-        if (resized.Size(2) != rows || resized.Size(3) != cols)
-            throw new InvalidOperationException($"position grid interpolated to {resized.Size(2)}×{resized.Size(3)}, needed {rows}×{cols}");
-        return Tensor.Cat([classPosition, resized.Permute(0, 2, 3, 1).Reshape(1, rows * cols, dim)], 1);
     }
 }
 

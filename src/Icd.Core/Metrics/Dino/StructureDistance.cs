@@ -1,4 +1,5 @@
 using Icd.Imaging;
+using Icd.Pipelines;
 using Icd.Torch;
 
 namespace Icd.Metrics.Dino;
@@ -30,8 +31,8 @@ public sealed class StructureDistance : IDisposable
     {
         using var scope = new TensorScope();
         using var inference = Autograd.InferenceMode();
-        var a = SelfSimilarity(Preprocess(ToTensor(source)));
-        var b = SelfSimilarity(Preprocess(ToTensor(edited)));
+        var a = SelfSimilarity(Preprocess(ImageTensors.Pixels(source)));
+        var b = SelfSimilarity(Preprocess(ImageTensors.Pixels(edited)));
         return (a - b).Square().Mean().Item();
     }
 
@@ -71,9 +72,6 @@ public sealed class StructureDistance : IDisposable
         var factor = norms.Matmul(norms.Transpose(0, 1)).Clamp(1e-8, double.PositiveInfinity);
         return (keys.Matmul(keys.Transpose(0, 1)) / factor).MoveToOuterScope();
     }
-
-    private static Tensor ToTensor(RgbImage image) =>
-        Tensor.FromArray(image.Pixels, image.Height, image.Width, 3).Permute(2, 0, 1).Unsqueeze(0).To(DType.Float32);
 
     public void Dispose()
     {

@@ -37,6 +37,27 @@ public sealed class VitAttention : Module
     }
 }
 
+/// <summary>The position-embedding interpolation of DINO and transformers 4.39's ViT/DINOv2: the
+/// square table of trained positions resized bicubically with the scale factors (rows + 0.1)/√N and
+/// (cols + 0.1)/√N themselves (not a target size: later transformers versions differ), the class
+/// token's position kept. A grid equal to the trained one is used as it is.</summary>
+internal static class PositionEmbeddings
+{
+    public static Tensor Interpolate(Tensor table, long rows, long cols, bool inFloat32)
+    {
+        long positions = table.Size(1) - 1;
+        if (rows * cols == positions && rows == cols) return table;
+        long side = (long)Math.Sqrt(positions), dim = table.Size(2);
+        var grid = table.Narrow(1, 1, positions).Reshape(1, side, side, dim).Permute(0, 3, 1, 2);
+        if (inFloat32) grid = grid.To(DType.Float32);
+        var resized = Functional.Interpolate(grid, (rows + 0.1) / Math.Sqrt(positions), (cols + 0.1) / Math.Sqrt(positions), InterpolationMode.Bicubic)
+            .To(table.DType);
+        if (resized.Size(2) != rows || resized.Size(3) != cols)
+            throw new InvalidOperationException($"position grid interpolated to {resized.Size(2)}×{resized.Size(3)}, needed {rows}×{cols}");
+        return Tensor.Cat([table.Narrow(1, 0, 1), resized.Permute(0, 2, 3, 1).Reshape(1, rows * cols, dim)], 1);
+    }
+}
+
 internal static class Activations
 {
     public static Tensor Apply(string act, Tensor x) => act switch

@@ -66,22 +66,8 @@ public sealed class VitModel : Module
             throw new ArgumentException($"ViT takes (B, {_config.NumChannels}, H, W) pixel values with H, W ≥ {_config.PatchSize}, got [{string.Join(", ", pixelValues.Shape)}]", nameof(pixelValues));
         var patches = _projection.Forward(pixelValues.To(_projection.Weight.DType)).Flatten(2).Transpose(1, 2);
         var h = Tensor.Cat([_clsToken.Expand(patches.Size(0), -1, -1), patches], 1);
-        return h + InterpolatePositions(height / _config.PatchSize, width / _config.PatchSize);
-    }
-
-    /// <summary>DINO's interpolate_pos_encoding (facebookresearch/dino, the model PIE-Bench loads
-    /// through torch.hub; transformers' ViT computes the same): bicubic on the square table with
-    /// scale factors (rows + 0.1)/√N and (cols + 0.1)/√N, in the weights' dtype.</summary>
-    private Tensor InterpolatePositions(long rows, long cols)
-    {
-        long positions = _positionEmbeddings.Size(1) - 1;
-        if (rows * cols == positions && rows == cols) return _positionEmbeddings;
-        long side = (long)Math.Sqrt(positions), dim = _positionEmbeddings.Size(2);
-        var grid = _positionEmbeddings.Narrow(1, 1, positions).Reshape(1, side, side, dim).Permute(0, 3, 1, 2);
-        var resized = Functional.Interpolate(grid, (rows + 0.1) / Math.Sqrt(positions), (cols + 0.1) / Math.Sqrt(positions), InterpolationMode.Bicubic);
-        if (resized.Size(2) != rows || resized.Size(3) != cols)
-            throw new InvalidOperationException($"position grid interpolated to {resized.Size(2)}×{resized.Size(3)}, needed {rows}×{cols}");
-        return Tensor.Cat([_positionEmbeddings.Narrow(1, 0, 1), resized.Permute(0, 2, 3, 1).Reshape(1, rows * cols, dim)], 1);
+        // DINO (the model PIE-Bench loads through torch.hub) interpolates in the weights' dtype.
+        return h + PositionEmbeddings.Interpolate(_positionEmbeddings, height / _config.PatchSize, width / _config.PatchSize, inFloat32: false);
     }
 }
 

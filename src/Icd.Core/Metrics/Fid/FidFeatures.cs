@@ -62,6 +62,5 @@ public static class FidFeatures
         return Tensor.Cat(parts.ToArray(), 0).MoveToOuterScope();
     }
 
-    private static Tensor ToUnit(RgbImage image) =>
-        (Tensor.FromArray(image.Pixels, image.Height, image.Width, 3).Permute(2, 0, 1).Unsqueeze(0).To(DType.Float32) / 255.0);
+    private static Tensor ToUnit(RgbImage image) => Pipelines.ImageTensors.Pixels(image) / 255.0;
 }

@@ -50,8 +50,7 @@ public sealed class ImageRewardScorer(ImageRewardModel model, BlipTokenizer toke
         var rows = images.Select(image =>
         {
             var cropped = TorchvisionTransforms.ResizeCenterCrop(image, size, PillowFilter.Bicubic);
-            var chw = Tensor.FromArray(cropped.Pixels, size, size, 3).Permute(2, 0, 1).To(DType.Float32) / 255.0;
-            return ((chw - mean) / std).Unsqueeze(0);
+            return (Pipelines.ImageTensors.Pixels(cropped) / 255.0 - mean) / std;
         }).ToArray();
         return Tensor.Cat(rows, 0).MoveToOuterScope();
     }
